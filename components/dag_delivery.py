@@ -1,0 +1,105 @@
+"""DAGs, requirements, plugins and the startup script as objects in the DAG bucket.
+
+Every DAG file is its own object, so editing one DAG changes one object, and a deleted file's object goes with it.
+The DAG folder's path never changes, so DAG edits never touch the Airflow environment; requirements, plugins and
+the startup script are handed to MWAA by object version, so their changes reach it and nothing else does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from components.dag_bucket import DagBucket
+from components.dag_files import asset_files
+from components.plugins_archive import write_plugins_zip
+
+DAG_S3_PATH = "dags"
+REQUIREMENTS_KEY = "requirements.txt"
+PLUGINS_KEY = "plugins.zip"
+STARTUP_SCRIPT_KEY = "startup.sh"
+
+
+@dataclass
+class DagDeliveryArgs:
+    bucket: DagBucket
+    dags_dir: Path
+    build_dir: Path
+    requirements_file: Optional[Path] = None
+    plugins_dir: Optional[Path] = None
+    startup_script: Optional[Path] = None
+
+
+@dataclass
+class VersionedObject:
+    """An object MWAA reads by path and version."""
+
+    key: str
+    version: pulumi.Output[str]
+
+
+class DagDelivery(pulumi.ComponentResource):
+    dag_s3_path: str
+    dag_keys: list[str]
+    requirements: Optional[VersionedObject]
+    plugins: Optional[VersionedObject]
+    startup_script: Optional[VersionedObject]
+
+    def __init__(self, name: str, args: DagDeliveryArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("airflowaws:index:DagDelivery", name, None, opts)
+        self._name = name
+        self._bucket = args.bucket
+        self.dag_s3_path = DAG_S3_PATH
+        self.dag_keys = []
+        for relative, path in asset_files(args.dags_dir):
+            key = f"{DAG_S3_PATH}/{relative}"
+            self._upload(key, path)
+            self.dag_keys.append(key)
+
+        self.requirements = self._versioned(REQUIREMENTS_KEY, args.requirements_file)
+        plugins_zip = None
+        if args.plugins_dir is not None and asset_files(args.plugins_dir):
+            plugins_zip = write_plugins_zip(args.plugins_dir, args.build_dir)
+        self.plugins = self._versioned(PLUGINS_KEY, plugins_zip)
+        self.startup_script = self._versioned(STARTUP_SCRIPT_KEY, args.startup_script)
+        self.register_outputs(
+            {
+                "dagS3Path": self.dag_s3_path,
+                "dagKeys": self.dag_keys,
+                "requirementsVersion": self.requirements.version if self.requirements else None,
+                "pluginsVersion": self.plugins.version if self.plugins else None,
+                "startupScriptVersion": self.startup_script.version if self.startup_script else None,
+            }
+        )
+
+    def _upload(self, key: str, path: Path) -> aws.s3.BucketObjectv2:
+        return aws.s3.BucketObjectv2(
+            f"{self._name}-{key}",
+            bucket=self._bucket.name,
+            key=key,
+            source=pulumi.FileAsset(str(path)),
+            content_type=_content_type(path),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._bucket.ready),
+        )
+
+    def _versioned(self, key: str, path: Optional[Path]) -> Optional[VersionedObject]:
+        if path is None:
+            return None
+        return VersionedObject(key=key, version=self._upload(key, path).version_id)
+
+
+def _content_type(path: Path) -> str:
+    return {
+        ".py": "text/x-python",
+        ".txt": "text/plain",
+        ".sh": "text/x-shellscript",
+        ".zip": "application/zip",
+        ".sql": "text/plain",
+        ".json": "application/json",
+        ".yaml": "text/yaml",
+        ".yml": "text/yaml",
+    }.get(path.suffix, "application/octet-stream")

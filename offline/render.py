@@ -1,0 +1,65 @@
+"""The plan as text: the component tree, each resource's type, name and key settings, and the outputs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from offline.engine import Plan, RecordedResource
+
+# Inputs worth a line in the text view, by resource type; the JSON view has them all.
+KEY_SETTINGS = {
+    "pulumi:providers:aws": ["region", "defaultTags"],
+    "aws:ec2/vpc:Vpc": ["cidrBlock"],
+    "aws:ec2/subnet:Subnet": ["cidrBlock", "availabilityZone"],
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ["serviceName", "vpcEndpointType"],
+    "aws:s3/bucket:Bucket": ["forceDestroy"],
+    "aws:s3/bucketVersioning:BucketVersioning": ["versioningConfiguration"],
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": [
+        "blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets",
+    ],
+    "aws:s3/bucketObjectv2:BucketObjectv2": ["key", "source"],
+    "aws:kms/key:Key": ["enableKeyRotation"],
+    "aws:cloudwatch/logGroup:LogGroup": ["name", "retentionInDays", "kmsKeyId"],
+    "aws:secretsmanager/secret:Secret": ["name"],
+    "aws:secretsmanager/secretVersion:SecretVersion": ["secretString"],
+    "aws:mwaa/environment:Environment": [
+        "name", "airflowVersion", "environmentClass", "minWorkers", "maxWorkers", "schedulers", "minWebservers",
+        "maxWebservers", "webserverAccessMode", "endpointManagement", "networkConfiguration", "kmsKey",
+        "requirementsS3Path", "requirementsS3ObjectVersion", "pluginsS3Path", "airflowConfigurationOptions",
+    ],
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ["referencedSecurityGroupId", "ipProtocol"],
+}
+
+
+def as_json(plan: Plan) -> str:
+    return json.dumps(plan.as_json(), indent=2, sort_keys=False)
+
+
+def as_text(plan: Plan) -> str:
+    children: dict[str | None, list[RecordedResource]] = {}
+    for resource in plan.resources:
+        children.setdefault(resource.parent, []).append(resource)
+    lines = [f"Plan for stack '{plan.stack}' of project '{plan.project}' (offline: Pulumi's mock engine)", ""]
+
+    def show(resource: RecordedResource, depth: int) -> None:
+        marks = [m for m, on in (("protected", resource.protect), ("retained on destroy", resource.retain_on_delete)) if on]
+        suffix = f"  [{', '.join(marks)}]" if marks else ""
+        lines.append(f"{'  ' * depth}+ {resource.type}  {resource.name}{suffix}")
+        for key in KEY_SETTINGS.get(resource.type, []):
+            if key in resource.inputs:
+                lines.append(f"{'  ' * depth}    {key}: {_short(resource.inputs[key])}")
+        for child in children.get(resource.urn, []):
+            show(child, depth + 1)
+
+    for root in children.get(None, []):
+        show(root, 0)
+    created = len(plan.created)
+    lines += ["", f"{created} resources to create.", "", "Outputs:"]
+    lines += [f"  {key}: {_short(value)}" for key, value in sorted(plan.outputs.items())]
+    return "\n".join(lines)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True) if not isinstance(value, str) else value
+    return text if len(text) <= 160 else text[:157] + "..."

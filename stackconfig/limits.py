@@ -1,0 +1,43 @@
+"""Limits of the AWS services and of Airflow that stack settings must respect.
+
+Sources: botocore's `mwaa` model (patterns, min/max) and the MWAA user guide (the values the model types as free
+strings: environment classes, Airflow versions, per-class sizing). CloudWatch Logs retention values from the
+PutRetentionPolicy API.
+"""
+
+from __future__ import annotations
+
+import re
+
+MWAA_ENVIRONMENT_CLASSES = ("mw1.micro", "mw1.small", "mw1.medium", "mw1.large", "mw1.xlarge", "mw1.2xlarge")
+# What MWAA runs today. The 2.x line is what this project's secrets backend settings and tests target.
+MWAA_AIRFLOW_VERSIONS = ("2.7.2", "2.8.1", "2.9.2", "2.10.1", "2.10.3", "2.11.0", "3.0.6")
+MWAA_ENVIRONMENT_NAME = re.compile(r"^[a-zA-Z][0-9a-zA-Z\-_]{0,79}$")
+MWAA_MAX_WORKERS = 25  # the cap MWAA modules apply; the API only says >= 1
+MWAA_SCHEDULERS = (2, 5)  # above mw1.micro
+MWAA_WEBSERVERS = (2, 5)  # above mw1.micro
+MAINTENANCE_WINDOW = re.compile(r"^(MON|TUE|WED|THU|FRI|SAT|SUN):([01]\d|2[0-3]):(00|30)$")
+CONFIG_OPTION_KEY = re.compile(r"^[a-z]+([a-z0-9._]*[a-z0-9_]+)?$")
+CONFIG_OPTION_KEY_MAX = 64
+CONFIG_OPTION_VALUE_MAX = 256  # CloudFormation's limit; the API does not state one
+PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]*$")
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)
+
+KMS_KEY_ARN = re.compile(r"^arn:aws(-[a-z]+)?:kms:([a-z]{2}(-gov)?-[a-z]+-\d):(\d{12}):key/([0-9a-f-]{36}|mrk-[0-9a-f]{32})$")
+VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
+SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+AVAILABILITY_ZONE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$")
+REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+
+# Secrets Manager secret names: 1-512 characters of these.
+SECRET_NAME_CHARS = re.compile(r"^[A-Za-z0-9/_+=.@\-]+$")
+SECRET_NAME_MAX = 512
+
+TAG_KEY = re.compile(r"^[\w\s.:/=+\-@]{1,128}$", re.UNICODE)
+TAG_VALUE_MAX = 256
+TAGS_MAX = 50
+# Tags the program adds itself to every resource.
+PROJECT_TAG_KEYS = ("project", "stack", "managed-by")
