@@ -16,6 +16,7 @@ from components.network import Network, NetworkArgs
 settings = stackconfig.read()
 name, files = settings.name, settings.files(stackconfig.PROJECT_DIR)
 prefixes = settings.secret_prefixes
+secrets_backend = secrets_backend_options(**settings.secrets_backend)
 
 provider = aws.Provider(f"{name}-aws", region=settings.region, default_tags={"tags": settings.resource_tags})
 on_aws = pulumi.ResourceOptions(providers=[provider])
@@ -67,9 +68,7 @@ airflow = ManagedAirflow(
         subnet_ids=network.private_subnet_ids[:2],  # MWAA takes exactly two, in two zones
         bucket=bucket,
         assets=assets,
-        configuration_options=configuration_options(
-            settings.airflow.configuration_options, secrets_backend_options(**settings.secrets_backend)
-        ),
+        configuration_options=configuration_options(settings.airflow.configuration_options, secrets_backend),
         configuration_options_secret="airflow" in settings.secret_keys,
         secret_prefixes=[prefixes.variables, prefixes.connections],
         kms_key_arn=key_arn,
@@ -89,4 +88,4 @@ pulumi.export("securityGroupId", airflow.security_group_id)
 pulumi.export("logGroups", airflow.log_group_names)
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("privateSubnetIds", network.private_subnet_ids)
-pulumi.export("secretsPrefixes", {"variables": prefixes.variables, "connections": prefixes.connections})
+pulumi.export("secretsBackend", secrets_backend)
