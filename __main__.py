@@ -69,7 +69,6 @@ airflow = ManagedAirflow(
         bucket=bucket,
         assets=assets,
         configuration_options=configuration_options(settings.airflow.configuration_options, secrets_backend),
-        configuration_options_secret="airflow" in settings.secret_keys,
         secret_prefixes=[prefixes.variables, prefixes.connections],
         kms_key_arn=key_arn,
     ),

@@ -36,8 +36,6 @@ class ManagedAirflowArgs:
     bucket: DagBucket
     assets: DagDelivery
     configuration_options: Mapping[str, str]
-    # True when the options came from secret config: then the whole map is kept secret.
-    configuration_options_secret: bool
     secret_prefixes: Sequence[str]
     kms_key_arn: Optional[pulumi.Input[str]] = None
 
@@ -97,11 +95,8 @@ class ManagedAirflow(pulumi.ComponentResource):
             min_webservers=sizing["min_webservers"],
             max_webservers=sizing["max_webservers"],
             kms_key=args.kms_key_arn,
-            airflow_configuration_options=(
-                pulumi.Output.secret(dict(args.configuration_options))
-                if args.configuration_options_secret
-                else dict(args.configuration_options)
-            ),
+            # Secret in state (pulumi-aws makes it so too): MWAA treats the map as sensitive, it may hold credentials.
+            airflow_configuration_options=pulumi.Output.secret(dict(args.configuration_options)),
             logging_configuration=_logging(settings),
             opts=pulumi.ResourceOptions(
                 parent=self,
