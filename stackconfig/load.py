@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 from pydantic import BaseModel, ValidationError
 
@@ -78,7 +78,48 @@ def from_pulumi() -> Settings:
     raw = {key[len(prefix) :]: value for key, value in everything.items() if key.startswith(prefix)}
     secret = {key for key in raw if runtime_config.is_config_secret(prefix + key)}
     region = pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    return parse(raw, stack=stack, project=project, region=region, secret_keys=secret)
+    settings = parse(raw, stack=stack, project=project, region=region, secret_keys=secret)
+    if settings.network.existing:
+        issues = check_existing_subnets(settings.network.vpc_id or "", settings.network.private_subnet_ids or [], _lookup_subnet)
+        if issues:
+            raise ConfigError(stack, issues)
+    return settings
+
+
+def check_existing_subnets(
+    vpc_id: str, subnet_ids: list[str], lookup: Callable[[str], Optional[Mapping[str, str]]]
+) -> list[ConfigIssue]:
+    """MWAA needs the two subnets in the configured VPC and in two different zones: looked up, not assumed."""
+    issues = []
+    zones = {}
+    for i, subnet_id in enumerate(subnet_ids):
+        key = f"network.privateSubnetIds[{i}]"
+        found = lookup(subnet_id)
+        if found is None:
+            issues.append(ConfigIssue(key, subnet_id, "a subnet that exists in aws:region"))
+            continue
+        if found.get("vpc_id") != vpc_id:
+            issues.append(ConfigIssue(key, subnet_id, f"a subnet of network.vpcId {vpc_id} (it is in {found.get('vpc_id')})"))
+        zones[subnet_id] = found.get("availability_zone")
+    if len(zones) == 2 and len(set(zones.values())) == 1:
+        issues.append(
+            ConfigIssue(
+                "network.privateSubnetIds",
+                subnet_ids,
+                f"subnets in two different availability zones (both are in {next(iter(zones.values()))})",
+            )
+        )
+    return issues
+
+
+def _lookup_subnet(subnet_id: str) -> Optional[Mapping[str, str]]:
+    import pulumi_aws as aws
+
+    try:
+        subnet = aws.ec2.get_subnet(id=subnet_id)
+    except Exception:  # noqa: BLE001 - the provider's error for a missing subnet becomes a config issue
+        return None
+    return {"vpc_id": subnet.vpc_id, "availability_zone": subnet.availability_zone}
 
 
 def _issues_from(err: ValidationError) -> Iterable[ConfigIssue]:
