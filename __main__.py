@@ -1,5 +1,7 @@
 """Airflow on AWS: one stack, one Airflow environment. The architecture diagram of README.md, as code."""
 
+from pathlib import Path
+
 import pulumi
 import pulumi_aws as aws
 
@@ -13,8 +15,9 @@ from components.managed_airflow import ManagedAirflow, ManagedAirflowArgs
 from components.network import Network, NetworkArgs
 
 # Every problem in the stack's config is reported here, before anything is created.
-settings = stackconfig.read()
-name, files = settings.name, settings.files(stackconfig.PROJECT_DIR)
+project_dir = Path(__file__).parent
+settings = stackconfig.read(project_dir)
+name, files = settings.name, settings.files(project_dir)
 prefixes = settings.secret_prefixes
 secrets_backend = secrets_backend_options(**settings.secrets_backend)
 

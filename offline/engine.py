@@ -37,6 +37,7 @@ class RecordedResource:
     protect: bool
     retain_on_delete: bool
     dependencies: list[str]
+    state: dict[str, Any] = field(default_factory=dict)  # what the mocks answered; for tests, never printed
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -183,6 +184,9 @@ def run_stack(
         asyncio.set_event_loop(None)
         runtime_settings.set_root_resource(None)
 
+    for urn, recorded in monitor.recorded.items():
+        registered = monitor.resources.get(urn)
+        recorded.state = dict(registered.state) if registered else {}
     # Registration order depends on when Outputs resolve; the URN order does not.
     plan.resources = sorted(monitor.recorded.values(), key=lambda r: (r.type != "pulumi:pulumi:Stack", r.urn))
     plan.outputs = _masked(monitor.stack_outputs)

@@ -67,8 +67,10 @@ def parse(
     return settings
 
 
-def from_pulumi() -> Settings:
-    """The settings of the stack being deployed, read from the config the Pulumi engine hands the program."""
+def from_pulumi(project_dir: Path = PROJECT_DIR) -> Settings:
+    """The settings of the stack being deployed, read from the config the Pulumi engine hands the program.
+
+    File settings (dagsDir, requirementsFile, ...) are relative to project_dir, the program's folder."""
     import pulumi
     from pulumi.runtime import config as runtime_config
 
@@ -78,7 +80,7 @@ def from_pulumi() -> Settings:
     raw = {key[len(prefix) :]: value for key, value in everything.items() if key.startswith(prefix)}
     secret = {key for key in raw if runtime_config.is_config_secret(prefix + key)}
     region = pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    settings = parse(raw, stack=stack, project=project, region=region, secret_keys=secret)
+    settings = parse(raw, stack=stack, project=project, region=region, secret_keys=secret, project_dir=project_dir)
     if settings.network.existing:
         issues = check_existing_subnets(settings.network.vpc_id or "", settings.network.private_subnet_ids or [], _lookup_subnet)
         if issues:

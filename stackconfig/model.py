@@ -295,6 +295,22 @@ class AirflowSettings(_Section):
                     )
         return issues
 
+    def check_constraint_line(self, project_dir: Optional[Path]) -> list[ConfigIssue]:
+        """requirements.txt's --constraint line must name the Airflow version the stack runs."""
+        path = project_dir / self.requirements_file if project_dir and self.requirements_file else None
+        if path is None or not path.is_file():
+            return []
+        pinned = _constraint_version(path.read_text())
+        if pinned is None or pinned == self.version:
+            return []
+        return [
+            ConfigIssue(
+                "airflow.requirementsFile",
+                self.requirements_file,
+                f"its --constraint line is for Airflow {pinned}; make it match airflow.version {self.version}",
+            )
+        ]
+
     def _check_files(self, project_dir: Optional[Path]) -> list[ConfigIssue]:
         if project_dir is None:
             return []
@@ -307,17 +323,6 @@ class AirflowSettings(_Section):
                 issues.append(
                     ConfigIssue("requirementsFile", self.requirements_file, "a file of the project, or '' for none")
                 )
-            else:
-                pinned = _constraint_version(path.read_text())
-                if pinned is not None and pinned != self.version:
-                    issues.append(
-                        ConfigIssue(
-                            "requirementsFile",
-                            self.requirements_file,
-                            f"its --constraint line is for Airflow {pinned}; make it match airflow.version "
-                            f"{self.version}",
-                        )
-                    )
         if "plugins_dir" in self.model_fields_set and self.plugins_dir and not (project_dir / self.plugins_dir).is_dir():
             issues.append(ConfigIssue("pluginsDir", self.plugins_dir, "a folder of the project, or '' for none"))
         return issues
@@ -564,6 +569,7 @@ class Settings(_Section):
                     f"a version MWAA runs: {', '.join(limits.MWAA_AIRFLOW_VERSIONS)}",
                 )
             )
+        issues += self.airflow.check_constraint_line(_context(info).get("project_dir"))
         issues += self._check_region()
         issues += self._check_tags()
         issues += self._check_secret_seeds(self.secret_keys)

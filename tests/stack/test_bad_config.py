@@ -1,0 +1,96 @@
+"""Bad stack config: every case names the key as typed in `pulumi config set` and registers nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from offline import run_stack
+from stackconfig import ConfigError
+
+ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+
+CASES = [
+    # (stack, plain config, secret config, keys removed, the key the message must name)
+    ("dev", {"flavour": "serverless"}, {}, (), "flavour"),
+    ("dev", {"flavour": "self-managed"}, {}, (), "flavour"),
+    ("dev", {"flavor": "managed"}, {}, (), "flavor"),
+    ("dev", {"environmentName": "9lives"}, {}, (), "environmentName"),
+    ("dev", {"protectData": "sometimes"}, {}, (), "protectData"),
+    ("dev", {}, {}, ("aws:region",), "aws:region"),
+    ("dev", {"network": "10.0.0.0/16"}, {}, (), "network"),
+    ("dev", {"network": {"cidr": "10.0.0.1/16"}}, {}, (), "network.cidr"),
+    ("dev", {"network": {"cidr": "10.0.0.0/26"}}, {}, (), "network.cidr"),
+    ("dev", {"network": {"availabilityZones": ["eu-west-1a"]}}, {}, (), "network.availabilityZones"),
+    ("dev", {"network": {"availabilityZones": ["us-east-1a", "us-east-1b"]}}, {}, (), "network.availabilityZones[0]"),
+    ("dev", {"network": {"natGateways": "many"}}, {}, (), "network.natGateways"),
+    ("dev", {"network": {"privateSubnetCidrs": ["10.0.0.0/20", "10.0.8.0/21"]}}, {}, (), "network.privateSubnetCidrs[1]"),
+    ("dev", {"network": {"privateSubnetCidrs": ["10.0.0.0/20", "192.168.0.0/20"]}}, {}, (), "network.privateSubnetCidrs[1]"),
+    ("dev", {"network": {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": ["subnet-0aaaaaaaaaaaaaaaa"]}}, {}, (), "network.privateSubnetIds"),
+    ("dev", {"network": {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"], "natGateways": "single"}}, {}, (), "network.natGateways"),
+    ("dev", {"network": {"privateSubnetIds": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]}}, {}, (), "network.privateSubnetIds"),
+    ("dev", {"airflow": {"version": "2.9.3"}}, {}, (), "airflow.version"),
+    ("dev", {"airflow": {"configurationOptions": {"Core.Parallelism": "8"}}}, {}, (), 'airflow.configurationOptions."Core.Parallelism"'),
+    ("dev", {"airflow": {"configurationOptions": {"secrets.backend": "x"}}}, {}, (), 'airflow.configurationOptions."secrets.backend"'),
+    ("dev", {"airflow": {"configurationOptions": {"core.dag_concurrency": "x" * 300}}}, {}, (), 'airflow.configurationOptions."core.dag_concurrency"'),
+    ("dev", {"airflow": {"secrets": {"variablesPrefix": "/airflow/variables/"}}}, {}, (), "airflow.secrets.variablesPrefix"),
+    ("dev", {"airflow": {"secrets": {"connectionsLookupPattern": "(unclosed"}}}, {}, (), "airflow.secrets.connectionsLookupPattern"),
+    ("dev", {"airflow": {"secrets": {"variablesLookupPattern": "^(" + "a|" * 130 + "b)$"}}}, {}, (), "airflow.secrets"),
+    ("dev", {"airflow": {"variables": {"greeting": "plain text"}}}, {}, (), "airflow.variables.greeting"),
+    ("dev", {}, {"airflow": {"connections": {"warehouse": "not a uri"}}}, (), "airflow.connections.warehouse"),
+    ("dev", {}, {"airflow": {"variables": {"bad name!": "x"}}}, (), "airflow.variables.bad name!"),
+    ("dev", {"airflow": {"dagsDir": "no-such-folder"}}, {}, (), "airflow.dagsDir"),
+    ("dev", {"airflow": {"requirementsFile": "missing.txt"}}, {}, (), "airflow.requirementsFile"),
+    ("dev", {"airflow": {"version": "2.10.3"}}, {}, (), "airflow.requirementsFile"),  # constraint line says 2.9.2
+    ("dev", {"mwaa": {"environmentClass": "mw1.huge"}}, {}, (), "mwaa.environmentClass"),
+    ("dev", {"mwaa": {"environmentClass": "mw1.micro", "maxWorkers": 3}}, {}, (), "mwaa.maxWorkers"),
+    ("dev", {"mwaa": {"environmentClass": "mw1.small", "maxWorkers": 30}}, {}, (), "mwaa.maxWorkers"),
+    ("dev", {"mwaa": {"environmentClass": "mw1.small", "minWorkers": 5, "maxWorkers": 3}}, {}, (), "mwaa.maxWorkers"),
+    ("dev", {"mwaa": {"environmentClass": "mw1.small", "schedulers": 1}}, {}, (), "mwaa.schedulers"),
+    ("dev", {"mwaa": {"environmentClass": "mw1.medium", "minWebservers": 3, "maxWebservers": 2}}, {}, (), "mwaa.maxWebservers"),
+    ("dev", {"mwaa": {"webserverAccessMode": "PUBLIC_AND_PRIVATE"}}, {}, (), "mwaa.webserverAccessMode"),
+    ("dev", {"mwaa": {"endpointManagement": "SELF"}}, {}, (), "mwaa.endpointManagement"),
+    ("dev", {"mwaa": {"weeklyMaintenanceWindowStart": "SUN:03:15"}}, {}, (), "mwaa.weeklyMaintenanceWindowStart"),
+    ("dev", {"mwaa": {"logRetentionDays": 10}}, {}, (), "mwaa.logRetentionDays"),
+    ("dev", {"mwaa": {"logging": {"task": "VERBOSE"}}}, {}, (), "mwaa.logging.task"),
+    ("dev", {"mwaa": {"kmsKey": "alias/airflow"}}, {}, (), "mwaa.kmsKey"),
+    ("dev", {"mwaa": {"kmsKey": "arn:aws:kms:eu-west-1:123456789012:alias/airflow"}}, {}, (), "mwaa.kmsKey"),
+    ("dev", {"mwaa": {"kmsKey": ARN.replace("eu-west-1", "us-east-1")}}, {}, (), "mwaa.kmsKey"),
+    ("dev", {"mwaa": {"kmsKey": "arn:aws:kms:eu-west-1:123456789012:key/mrk-" + "a" * 32}}, {}, (), "mwaa.kmsKey"),
+    ("dev", {"mwaa": {"startupScript": "startup.sh"}}, {}, (), "mwaa.startupScript"),
+    ("dev", {"mwaa": {"workers": 3}}, {}, (), "mwaa.workers"),
+    ("dev", {"tags": {"aws:owner": "me"}}, {}, (), "tags.aws:owner"),
+    ("dev", {"tags": {"stack": "mine"}}, {}, (), "tags.stack"),
+    ("dev", {"tags": {"note": "x" * 300}}, {}, (), "tags.note"),
+    ("prod", {"network": {"cidr": "10.30.0.0/16", "availabilityZones": ["eu-west-1a", "eu-west-1a"]}}, {}, (), "network.availabilityZones"),
+]
+
+
+@pytest.mark.parametrize("stack,config,secret,removed,key", CASES, ids=[f"{i:02d}-{c[-1]}" for i, c in enumerate(CASES)])
+def test_bad_config_names_the_key_and_creates_nothing(stack, config, secret, removed, key):
+    plan = run_stack(stack, config=config, secret_config=secret, remove=removed)
+    assert isinstance(plan.error, ConfigError), plan.error
+    assert plan.created == []
+    named = [issue for issue in plan.error.issues if issue.key == key]
+    assert named, f"no issue names {key}: {plan.error}"
+    assert f"  - {key} = " in str(plan.error)
+
+
+def test_all_problems_are_reported_together():
+    plan = run_stack(
+        "dev",
+        config={
+            "flavour": "self-managed",
+            "network": {"natGateways": "many"},
+            "mwaa": {"logRetentionDays": 10, "weeklyMaintenanceWindowStart": "someday"},
+            "airflow": {"configurationOptions": {"BAD": "1"}},
+        },
+    )
+    assert isinstance(plan.error, ConfigError)
+    keys = {issue.key for issue in plan.error.issues}
+    assert {"network.natGateways", "mwaa.logRetentionDays", "mwaa.weeklyMaintenanceWindowStart", 'airflow.configurationOptions."BAD"'} <= keys
+    assert plan.created == []
+
+
+def test_a_bad_value_is_shown_but_a_secret_never_is():
+    plan = run_stack("dev", secret_config={"airflow": {"connections": {"warehouse": "hunter2-not-a-uri"}}})
+    assert "hunter2" not in str(plan.error)
