@@ -396,26 +396,32 @@ class MwaaSettings(_Section):
     def existing_kms_key_arn(self) -> Optional[str]:
         return self.kms_key if self.kms_key not in ("none", "create") else None
 
+    @field_validator("weekly_maintenance_window_start")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        if not limits.MAINTENANCE_WINDOW.match(value):
+            raise ValueError("DAY:HH:MM in UTC with DAY one of MON..SUN and MM 00 or 30, e.g. SUN:03:00")
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in limits.LOG_RETENTION_DAYS:
+            days = ", ".join(map(str, limits.LOG_RETENTION_DAYS))
+            raise ValueError(f"one of CloudWatch's retention periods: {days}")
+        return value
+
+    @field_validator("kms_key")
+    @classmethod
+    def _kms(cls, value: str) -> str:
+        problem = _kms_key_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @model_validator(mode="after")
     def _check(self, info: ValidationInfo) -> "MwaaSettings":
         issues = self._check_sizing()
-        if not limits.MAINTENANCE_WINDOW.match(self.weekly_maintenance_window_start):
-            issues.append(
-                ConfigIssue(
-                    "weeklyMaintenanceWindowStart",
-                    self.weekly_maintenance_window_start,
-                    "DAY:HH:MM in UTC with DAY one of MON..SUN and MM 00 or 30, e.g. SUN:03:00",
-                )
-            )
-        if self.log_retention_days not in limits.LOG_RETENTION_DAYS:
-            issues.append(
-                ConfigIssue(
-                    "logRetentionDays",
-                    self.log_retention_days,
-                    f"one of CloudWatch's retention periods: {', '.join(map(str, limits.LOG_RETENTION_DAYS))}",
-                )
-            )
-        issues += self._check_kms()
         project_dir = _context(info).get("project_dir")
         if self.startup_script and project_dir is not None and not (project_dir / self.startup_script).is_file():
             issues.append(ConfigIssue("startupScript", self.startup_script, "a shell script of the project, or ''"))
@@ -449,23 +455,24 @@ class MwaaSettings(_Section):
             )
         return issues
 
-    def _check_kms(self) -> list[ConfigIssue]:
-        if self.kms_key in ("none", "create"):
-            return []
-        match = limits.KMS_KEY_ARN.match(self.kms_key)
-        allowed = "'none', 'create', or a KMS key ARN arn:aws:kms:<region>:<account>:key/<key-id>"
-        if self.kms_key.startswith("arn:") and ":alias/" in self.kms_key:
-            return [ConfigIssue("kmsKey", self.kms_key, f"{allowed}; MWAA does not take aliases")]
-        if match is None:
-            return [ConfigIssue("kmsKey", self.kms_key, allowed)]
-        if match.group(5).startswith("mrk-"):
-            return [ConfigIssue("kmsKey", self.kms_key, f"{allowed}; MWAA does not take multi-Region keys")]
-        return []
-
     @property
     def kms_key_region(self) -> Optional[str]:
         match = limits.KMS_KEY_ARN.match(self.kms_key)
         return match.group(2) if match else None
+
+
+def _kms_key_problem(value: str) -> Optional[str]:
+    if value in ("none", "create"):
+        return None
+    allowed = "'none', 'create', or a KMS key ARN arn:aws:kms:<region>:<account>:key/<key-id>"
+    if value.startswith("arn:") and ":alias/" in value:
+        return f"{allowed}; MWAA does not take aliases"
+    match = limits.KMS_KEY_ARN.match(value)
+    if match is None:
+        return allowed
+    if match.group(5).startswith("mrk-"):
+        return f"{allowed}; MWAA does not take multi-Region keys"
+    return None
 
 
 # ------------------------------------------------------------------------------------------------------- top level

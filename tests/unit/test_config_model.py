@@ -1,0 +1,50 @@
+"""The config model on its own (no Pulumi): defaults, class-aware sizing, error wording."""
+
+from __future__ import annotations
+
+import pytest
+
+from stackconfig import ConfigError
+from stackconfig.load import parse
+
+
+def settings(**raw):
+    return parse(raw, stack="dev", project="airflow-on-aws", region="eu-west-1")
+
+
+def test_defaults_deploy_a_small_private_environment():
+    s = settings()
+    assert s.name == "airflow-dev"
+    assert s.mwaa.environment_class == "mw1.small" and s.mwaa.webserver_access_mode == "PRIVATE_ONLY"
+    assert s.mwaa.sizing == {"min_workers": 1, "max_workers": 10, "schedulers": 2, "min_webservers": 2, "max_webservers": 2}
+    assert s.protect_data is True
+    assert s.secret_prefixes.variables == "airflow-dev/variables"
+
+
+def test_micro_defaults_to_one_of_each():
+    s = settings(mwaa='{"environmentClass": "mw1.micro"}')
+    assert set(s.mwaa.sizing.values()) == {1}
+
+
+def test_numbers_and_booleans_from_config_set_path_become_airflow_text():
+    s = settings(airflow='{"configurationOptions": {"core.parallelism": 8, "webserver.expose_config": true}}')
+    assert s.airflow.configuration_options == {"core.parallelism": 8, "webserver.expose_config": "true"}
+
+
+def test_error_message_names_key_value_and_what_is_allowed():
+    with pytest.raises(ConfigError) as raised:
+        settings(mwaa='{"environmentClass": "mw1.small", "maxWorkers": 40}')
+    message = str(raised.value)
+    assert "mwaa.maxWorkers = 40: 1 to 25" in message
+    assert "nothing was created" in message
+
+
+def test_secret_seeds_need_secret_config():
+    raw = {"airflow": '{"variables": {"greeting": "plain-value-7f3a"}}'}
+    with pytest.raises(ConfigError) as raised:
+        parse(raw, stack="dev", project="p", region="eu-west-1")
+    assert "airflow.variables.greeting" in str(raised.value)
+    assert "plain-value-7f3a" not in str(raised.value)
+    ok = parse(raw, stack="dev", project="p", region="eu-west-1", secret_keys={"airflow"})
+    assert ok.airflow.variables["greeting"].get_secret_value() == "plain-value-7f3a"
+    assert "plain-value-7f3a" not in repr(ok)
