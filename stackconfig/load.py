@@ -21,7 +21,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 OBJECT_KEYS = tuple(
     field.alias or name
     for name, field in Settings.model_fields.items()
-    if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel) or name == "tags"
+    if name == "tags" or (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel))
 )
 _INTERNAL = ("stack", "project", "region", "secretKeys", "secret_keys")
 
