@@ -89,7 +89,7 @@ def from_pulumi(project_dir: Path = PROJECT_DIR) -> Settings:
 
 
 def check_existing_subnets(
-    vpc_id: str, subnet_ids: list[str], lookup: Callable[[str], Optional[Mapping[str, str]]]
+    vpc_id: str, subnet_ids: list[str], lookup: Callable[[str], Mapping[str, str]]
 ) -> list[ConfigIssue]:
     """MWAA needs the two subnets in the configured VPC and in two different zones: looked up, not assumed."""
     issues = []
@@ -97,8 +97,8 @@ def check_existing_subnets(
     for i, subnet_id in enumerate(subnet_ids):
         key = f"network.privateSubnetIds[{i}]"
         found = lookup(subnet_id)
-        if found is None:
-            issues.append(ConfigIssue(key, subnet_id, "a subnet that exists in aws:region"))
+        if "error" in found:
+            issues.append(ConfigIssue(key, subnet_id, f"a subnet that exists in aws:region (lookup: {found['error']})"))
             continue
         if found.get("vpc_id") != vpc_id:
             issues.append(ConfigIssue(key, subnet_id, f"a subnet of network.vpcId {vpc_id} (it is in {found.get('vpc_id')})"))
@@ -114,13 +114,13 @@ def check_existing_subnets(
     return issues
 
 
-def _lookup_subnet(subnet_id: str) -> Optional[Mapping[str, str]]:
+def _lookup_subnet(subnet_id: str) -> Mapping[str, str]:
     import pulumi_aws as aws
 
     try:
         subnet = aws.ec2.get_subnet(id=subnet_id)
-    except Exception:  # noqa: BLE001 - the provider's error for a missing subnet becomes a config issue
-        return None
+    except Exception as err:  # noqa: BLE001 - the provider's reason (missing subnet, no credentials) is shown, not hidden
+        return {"error": str(err).strip().splitlines()[-1][:200]}
     return {"vpc_id": subnet.vpc_id, "availability_zone": subnet.availability_zone}
 
 

@@ -94,3 +94,37 @@ def test_all_problems_are_reported_together():
 def test_a_bad_value_is_shown_but_a_secret_never_is():
     plan = run_stack("dev", secret_config={"airflow": {"connections": {"warehouse": "hunter2-not-a-uri"}}})
     assert "hunter2" not in str(plan.error)
+
+
+EXISTING_VPC = "vpc-0123456789abcdef0"
+
+
+@pytest.mark.parametrize(
+    "subnets,key,allowed",
+    [
+        (  # both subnets in one zone
+            {"subnet-0aaaaaaaaaaaaaaaa": {"vpcId": EXISTING_VPC, "availabilityZone": "eu-west-1a"},
+             "subnet-0bbbbbbbbbbbbbbbb": {"vpcId": EXISTING_VPC, "availabilityZone": "eu-west-1a"}},
+            "network.privateSubnetIds",
+            "two different availability zones",
+        ),
+        (  # one subnet belongs to another VPC
+            {"subnet-0aaaaaaaaaaaaaaaa": {"vpcId": EXISTING_VPC, "availabilityZone": "eu-west-1a"},
+             "subnet-0bbbbbbbbbbbbbbbb": {"vpcId": "vpc-0fffffffffffffff0", "availabilityZone": "eu-west-1b"}},
+            "network.privateSubnetIds[1]",
+            f"a subnet of network.vpcId {EXISTING_VPC}",
+        ),
+        (  # one subnet does not exist
+            {"subnet-0aaaaaaaaaaaaaaaa": {"vpcId": EXISTING_VPC, "availabilityZone": "eu-west-1a"}},
+            "network.privateSubnetIds[1]",
+            "a subnet that exists in aws:region",
+        ),
+    ],
+    ids=["same-zone", "other-vpc", "missing"],
+)
+def test_existing_subnets_are_looked_up_before_anything_is_created(subnets, key, allowed):
+    network = {"vpcId": EXISTING_VPC, "privateSubnetIds": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]}
+    plan = run_stack("prod", config={"network": network}, subnets=subnets)
+    assert isinstance(plan.error, ConfigError), plan.error
+    assert plan.created == []
+    assert any(issue.key == key and allowed in issue.allowed for issue in plan.error.issues), str(plan.error)
