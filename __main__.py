@@ -11,8 +11,13 @@ from components.airflow_secrets import AirflowSecrets, AirflowSecretsArgs
 from components.dag_bucket import DagBucket, DagBucketArgs
 from components.dag_delivery import DagDelivery, DagDeliveryArgs
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
+from components.airflow_identities import AirflowIdentities, AirflowIdentitiesArgs
+from components.image_registry import ImageRegistry, ImageRegistryArgs
+from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
 from components.managed_airflow import ManagedAirflow, ManagedAirflowArgs
+from components.metadata_database import MetadataDatabase, MetadataDatabaseArgs
 from components.network import Network, NetworkArgs
+from components.task_log_bucket import TaskLogBucket, TaskLogBucketArgs
 
 # Every problem in the stack's config is reported here, before anything is created.
 project_dir = Path(__file__).parent
@@ -27,8 +32,9 @@ account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(prov
 
 network = Network(name, NetworkArgs(settings.network, settings.region), opts=on_aws)
 
-key_arn = settings.mwaa.existing_kms_key_arn
-if settings.mwaa.kms_key == "create":
+# The customer-managed key option belongs to MWAA; the self-managed flavour encrypts with AWS-managed keys.
+key_arn = settings.mwaa.existing_kms_key_arn if settings.managed else None
+if settings.managed and settings.mwaa.kms_key == "create":
     key_arn = EncryptionKey(
         name, EncryptionKeyArgs(name, settings.region, account_id, protect=settings.protect_data), opts=on_aws
     ).arn
@@ -59,35 +65,101 @@ secrets = AirflowSecrets(
     opts=on_aws,
 )
 
-airflow = ManagedAirflow(
-    name,
-    ManagedAirflowArgs(
-        environment=name,
-        airflow_version=settings.airflow.version,
-        region=settings.region,
-        account_id=account_id,
-        settings=settings.mwaa,
-        vpc_id=network.vpc_id,
-        subnet_ids=network.private_subnet_ids[:2],  # MWAA takes exactly two, in two zones
-        bucket=bucket,
-        assets=assets,
-        configuration_options=configuration_options(settings.airflow.configuration_options, secrets_backend),
-        secret_prefixes=[prefixes.variables, prefixes.connections],
-        kms_key_arn=key_arn,
-    ),
-    opts=pulumi.ResourceOptions(providers=[provider], depends_on=[secrets]),
-)
-
 pulumi.export("flavour", settings.flavour)
 pulumi.export("region", settings.region)
-pulumi.export("environmentName", airflow.name)
-pulumi.export("environmentArn", airflow.arn)
-pulumi.export("webserverUrl", airflow.webserver_url)
 pulumi.export("dagBucket", bucket.name)
 pulumi.export("dagS3Path", assets.dag_s3_path)
-pulumi.export("executionRoleArn", airflow.execution_role_arn)
-pulumi.export("securityGroupId", airflow.security_group_id)
-pulumi.export("logGroups", airflow.log_group_names)
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("privateSubnetIds", network.private_subnet_ids)
 pulumi.export("secretsBackend", secrets_backend)
+
+if settings.managed:
+    airflow = ManagedAirflow(
+        name,
+        ManagedAirflowArgs(
+            environment=name,
+            airflow_version=settings.airflow.version,
+            region=settings.region,
+            account_id=account_id,
+            settings=settings.mwaa,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids[:2],  # MWAA takes exactly two, in two zones
+            bucket=bucket,
+            assets=assets,
+            configuration_options=configuration_options(settings.airflow.configuration_options, secrets_backend),
+            secret_prefixes=[prefixes.variables, prefixes.connections],
+            kms_key_arn=key_arn,
+        ),
+        opts=pulumi.ResourceOptions(providers=[provider], depends_on=[secrets]),
+    )
+    pulumi.export("environmentName", airflow.name)
+    pulumi.export("environmentArn", airflow.arn)
+    pulumi.export("webserverUrl", airflow.webserver_url)
+    pulumi.export("executionRoleArn", airflow.execution_role_arn)
+    pulumi.export("securityGroupId", airflow.security_group_id)
+    pulumi.export("logGroups", airflow.log_group_names)
+else:
+    cluster = KubernetesCluster(
+        name,
+        KubernetesClusterArgs(
+            cluster_name=name,
+            region=settings.region,
+            account_id=account_id,
+            settings=settings.cluster,
+            vpc_id=network.vpc_id,
+            private_subnet_ids=network.private_subnet_ids,
+            public_subnet_ids=network.public_subnet_ids,
+            aws_provider=provider,
+            protect=settings.protect_data,
+        ),
+        opts=on_aws,
+    )
+    database = MetadataDatabase(
+        name,
+        MetadataDatabaseArgs(
+            settings=settings.database.with_defaults(protect=settings.protect_data),
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids,
+            client_security_group_id=cluster.security_group_id,
+            protect=settings.protect_data,
+        ),
+        opts=on_aws,
+    )
+    registry = ImageRegistry(
+        name,
+        ImageRegistryArgs(
+            docker_dir=files.docker_dir,
+            airflow_version=settings.airflow.version,
+            keep_images=settings.registry.keep_images,
+            protect=settings.protect_data,
+        ),
+        opts=on_aws,
+    )
+    task_logs = TaskLogBucket(
+        f"{name}-task-logs",
+        TaskLogBucketArgs(protect=settings.protect_data, retention_days=settings.task_logs.retention_days),
+        opts=on_aws,
+    )
+    identities = AirflowIdentities(
+        name,
+        AirflowIdentitiesArgs(
+            namespace=settings.cluster.namespace,
+            region=settings.region,
+            account_id=account_id,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer,
+            dag_bucket_arn=bucket.arn,
+            log_bucket_arn=task_logs.arn,
+            secret_prefixes=[prefixes.variables, prefixes.connections],
+        ),
+        opts=on_aws,
+    )
+    pulumi.export("clusterName", cluster.name)
+    pulumi.export("kubeconfig", cluster.kubeconfig)
+    pulumi.export("databaseEndpoint", database.address)
+    pulumi.export("databasePort", database.port)
+    pulumi.export("databaseName", database.database_name)
+    pulumi.export("imageRepository", registry.repository_url)
+    pulumi.export("image", registry.image_ref)
+    pulumi.export("taskLogBucket", task_logs.name)
+    pulumi.export("serviceAccountRoles", identities.role_arns)

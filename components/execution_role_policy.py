@@ -148,14 +148,16 @@ def permissions_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def secrets_read_statements(*, region: str, account: str, prefixes: Sequence[str]) -> list[dict]:
+def secrets_read_statements(*, region: str, account: str, prefixes: Sequence[str], list_secrets: bool = True) -> list[dict]:
     """Read access to the secrets under the prefixes only; ListSecrets cannot be scoped to resources."""
-    return [
+    statements = [
         {
             "Sid": "ReadAirflowSecrets",
             "Effect": "Allow",
             "Action": _SECRET_READ,
             "Resource": [arn("secretsmanager", region, account, f"secret:{prefix}/*") for prefix in prefixes],
         },
-        {"Sid": "ListSecrets", "Effect": "Allow", "Action": "secretsmanager:ListSecrets", "Resource": "*"},
     ]
+    if list_secrets:
+        statements.append({"Sid": "ListSecrets", "Effect": "Allow", "Action": "secretsmanager:ListSecrets", "Resource": "*"})
+    return statements

@@ -32,12 +32,15 @@ class RecordedResource:
     parent: Optional[str]
     custom: bool
     provider: Optional[str]
+    # Package -> provider reference, as remote components (pulumi-eks) receive them.
+    providers: dict[str, str]
     inputs: dict[str, Any]  # wire names; secrets masked
     raw_inputs: dict[str, Any]  # wire names; secrets unwrapped, for tests only, never printed
     protect: bool
     retain_on_delete: bool
     dependencies: list[str]
     state: dict[str, Any] = field(default_factory=dict)  # what the mocks answered; for tests, never printed
+    id: Optional[str] = None  # the mocked provider id
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -97,8 +100,12 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         self.stack_outputs: dict[str, Any] = {}
 
     def RegisterResource(self, request):  # noqa: N802 (the gRPC method's name)
-        response = super().RegisterResource(request)
         wire = json_format.MessageToDict(request.object, preserving_proto_field_name=True)
+        if _has_resource_reference(wire):
+            # The mock monitor would rehydrate a reference (eks.ManagedNodeGroup's `cluster`) on its worker
+            # thread's event loop, which outlives this run and deadlocks the next one: pass the URN instead.
+            request = _with_object(request, _references_as_urns(wire))
+        response = super().RegisterResource(request)
         self.recorded[response.urn] = RecordedResource(
             urn=response.urn,
             type=request.type,
@@ -106,6 +113,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             parent=request.parent or None,
             custom=bool(request.custom),
             provider=request.provider or None,
+            providers=dict(request.providers),
             inputs=_masked(wire),
             raw_inputs=_unwrapped(wire),
             protect=bool(request.protect),
@@ -187,11 +195,38 @@ def run_stack(
     for urn, recorded in monitor.recorded.items():
         registered = monitor.resources.get(urn)
         recorded.state = dict(registered.state) if registered else {}
+        recorded.id = registered.id if registered else None
     # Registration order depends on when Outputs resolve; the URN order does not.
     plan.resources = sorted(monitor.recorded.values(), key=lambda r: (r.type != "pulumi:pulumi:Stack", r.urn))
     plan.outputs = _masked(monitor.stack_outputs)
     plan.raw_outputs = _unwrapped(monitor.stack_outputs)
     return plan
+
+
+def _has_resource_reference(value: Any) -> bool:
+    if isinstance(value, dict):
+        return value.get(rpc._special_sig_key) == rpc._special_resource_sig or any(map(_has_resource_reference, value.values()))
+    if isinstance(value, list):
+        return any(map(_has_resource_reference, value))
+    return False
+
+
+def _references_as_urns(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_resource_sig:
+            return value.get("urn")
+        return {k: _references_as_urns(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_references_as_urns(v) for v in value]
+    return value
+
+
+def _with_object(request: Any, wire: dict) -> Any:
+    copy = type(request)()
+    copy.CopyFrom(request)
+    copy.object.Clear()
+    copy.object.update(wire)
+    return copy
 
 
 def _full(project: str, key: str) -> str:

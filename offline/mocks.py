@@ -8,6 +8,7 @@ uploaded file's bytes, as a new S3 version appears exactly when the content chan
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from typing import Any, Mapping, Optional
 
@@ -75,6 +76,41 @@ class AwsMocks(pulumi.runtime.Mocks):
                 "webserverVpcEndpointService": f"com.amazonaws.vpce.{region}.vpce-svc-{_digest(env, 'web')}",
             }
             return env, {**inputs, **state}
+        if typ == "eks:index:Cluster":
+            return f"{name}-id", {**inputs, **_eks_cluster(inputs.get("name") or name, region, account)}
+        if typ == "eks:index:ManagedNodeGroup":
+            return f"{name}-id", inputs
+        if typ == "aws:rds/instance:Instance":
+            identifier = inputs.get("identifier") or f"{name}-{_digest(name, length=7)}"
+            address = f"{identifier}.c{_digest(name, length=12)}.{region}.rds.amazonaws.com"
+            state = {
+                "identifier": identifier,
+                "address": address,
+                "endpoint": f"{address}:{int(inputs.get('port', 5432))}",
+                "port": inputs.get("port", 5432),
+                "arn": f"arn:aws:rds:{region}:{account}:db:{identifier}",
+                "engineVersionActual": f"{inputs.get('engineVersion')}.4",
+            }
+            return identifier, {**inputs, **state}
+        if typ in ("aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup"):
+            group = inputs.get("name") or f"{name}-{_digest(name, length=7)}"
+            return group, {**inputs, "name": group, "arn": f"arn:aws:rds:{region}:{account}:{typ.split('/')[1].split(':')[0].lower()}:{group}"}
+        if typ == "aws:ecr/repository:Repository":
+            repo = inputs.get("name") or f"{name}-{_digest(name, length=7)}"
+            state = {
+                "name": repo,
+                "arn": f"arn:aws:ecr:{region}:{account}:repository/{repo}",
+                "registryId": account,
+                "repositoryUrl": f"{account}.dkr.ecr.{region}.amazonaws.com/{repo}",
+            }
+            return repo, {**inputs, **state}
+        if typ == "docker-build:index:Image":
+            tag = (inputs.get("tags") or [f"{name}:latest"])[0]
+            digest = "sha256:" + hashlib.sha256(tag.encode()).hexdigest()
+            return f"{name}-id", {**inputs, "digest": digest, "ref": f"{tag}@{digest}"}
+        if typ == "random:index/randomPassword:RandomPassword":
+            # Deterministic stand-in; the real one comes from the provider and is a secret.
+            return f"{name}-id", {**inputs, "result": "offline-" + _digest(name, length=32)}
         if typ == "aws:cloudwatch/logGroup:LogGroup":
             group = inputs.get("name") or name
             return group, {**inputs, "arn": f"arn:aws:logs:{region}:{account}:log-group:{group}"}
@@ -94,12 +130,55 @@ class AwsMocks(pulumi.runtime.Mocks):
             return {"names": names, "zoneIds": [f"z{i}" for i in range(3)], "id": self.region}, []
         if token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}, []
+        if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            registry = args.args.get("registryId") or ACCOUNT_ID
+            return {
+                "userName": "AWS",
+                "password": "offline-ecr-token",
+                "authorizationToken": "offline",
+                "proxyEndpoint": f"https://{registry}.dkr.ecr.{self.region}.amazonaws.com",
+                "id": self.region,
+            }, []
         if token == "aws:ec2/getSubnet:getSubnet":
             found = self.subnets.get(args.args.get("id", ""))
             if found is None:
                 return {}, [("id", f"no subnet {args.args.get('id')} in {self.region}")]
             return {"id": args.args["id"], **found}, []
         return {}, []
+
+
+def _eks_cluster(cluster: str, region: str, account: str) -> dict:
+    """The outputs of pulumi-eks's Cluster component that the program reads (its children stay invisible)."""
+    issuer = f"oidc.eks.{region}.amazonaws.com/id/{_digest(cluster, length=32).upper()}"
+    endpoint = f"https://{_digest(cluster, 'endpoint', length=32).upper()}.gr7.{region}.eks.amazonaws.com"
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": cluster, "cluster": {"server": endpoint, "certificate-authority-data": "T0ZGTElORQ=="}}],
+        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": cluster}}],
+        "current-context": cluster,
+        "users": [
+            {
+                "name": cluster,
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": "aws",
+                        "args": ["eks", "get-token", "--cluster-name", cluster, "--output", "json"],
+                    }
+                },
+            }
+        ],
+    }
+    return {
+        "kubeconfig": kubeconfig,
+        "kubeconfigJson": json.dumps(kubeconfig),
+        "oidcIssuer": issuer,
+        "oidcProviderUrl": f"https://{issuer}",
+        "oidcProviderArn": f"arn:aws:iam::{account}:oidc-provider/{issuer}",
+        "clusterSecurityGroupId": "sg-" + _digest(cluster, "cluster-sg"),
+        "nodeSecurityGroupId": "sg-" + _digest(cluster, "cluster-sg"),
+    }
 
 
 def _asset_bytes(source: Any) -> bytes:

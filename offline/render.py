@@ -28,7 +28,23 @@ KEY_SETTINGS = {
         "maxWebservers", "webserverAccessMode", "endpointManagement", "networkConfiguration", "kmsKey",
         "requirementsS3Path", "requirementsS3ObjectVersion", "pluginsS3Path", "airflowConfigurationOptions",
     ],
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ["referencedSecurityGroupId", "ipProtocol"],
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ["referencedSecurityGroupId", "ipProtocol", "fromPort", "toPort"],
+    "aws:iam/role:Role": ["description"],
+    "eks:index:Cluster": [
+        "name", "version", "authenticationMode", "createOidcProvider", "endpointPublicAccess", "publicAccessCidrs",
+        "enabledClusterLogTypes", "deletionProtection",
+    ],
+    "eks:index:ManagedNodeGroup": ["instanceTypes", "capacityType", "scalingConfig", "amiType", "ignoreScalingChanges"],
+    "kubernetes:helm.sh/v3:Release": ["chart", "version", "namespace"],
+    "aws:rds/instance:Instance": [
+        "engine", "engineVersion", "instanceClass", "allocatedStorage", "maxAllocatedStorage", "storageEncrypted",
+        "publiclyAccessible", "multiAz", "backupRetentionPeriod", "deletionProtection", "skipFinalSnapshot", "password",
+    ],
+    "aws:rds/parameterGroup:ParameterGroup": ["family", "parameters"],
+    "aws:ecr/repository:Repository": ["imageTagMutability", "imageScanningConfiguration", "encryptionConfigurations"],
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": ["policy"],
+    "docker-build:index:Image": ["tags", "platforms", "push"],
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": ["rules"],
 }
 
 

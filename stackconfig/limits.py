@@ -41,3 +41,27 @@ TAG_VALUE_MAX = 256
 TAGS_MAX = 50
 # Tags the program adds itself to every resource.
 PROJECT_TAG_KEYS = ("project", "stack", "managed-by")
+
+# ----------------------------------------------------------------------------------------------- self-managed
+# EKS versions in standard support that this project's Cluster Autoscaler pins (components/autoscaler_release.py)
+# cover. Extended-support versions cost more per cluster hour and are left out on purpose.
+EKS_VERSIONS = ("1.32", "1.33", "1.34")
+EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+EC2_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$")
+# Graviton (arm64) families: m6g, c7gn, t4g, r8gd, a1, ... The image is built for linux/amd64 only.
+ARM_INSTANCE_FAMILY = re.compile(r"^([a-z]+\d+g[a-z]*|a1)\.")
+EKS_MAX_NODES = 450  # per managed node group
+NODE_DISK_GB = (20, 16384)
+K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+# Airflow 2.9 supports PostgreSQL 12-16; RDS still offers 13 and later in standard support.
+POSTGRES_VERSIONS = ("13", "14", "15", "16")
+RDS_INSTANCE_CLASS = re.compile(
+    r"^db\.(t3|t4g|m5|m5d|m6g|m6gd|m6i|m6id|m7g|m7i|m8g|r5|r5d|r6g|r6gd|r6i|r6id|r7g|r7i|r8g)\."
+    r"(micro|small|medium|large|xlarge|[2-9]xlarge|1[0-9]xlarge|2[0-9]xlarge|32xlarge|48xlarge)$"
+)
+RDS_GP3_STORAGE_GB = (20, 65536)
+RDS_BACKUP_DAYS = (1, 35)
+PROTECTED_MIN_BACKUP_DAYS = 7
+ECR_KEEP_IMAGES = (1, 10000)
+S3_EXPIRY_DAYS = (1, 3650)

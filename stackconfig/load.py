@@ -23,6 +23,7 @@ OBJECT_KEYS = tuple(
     for name, field in Settings.model_fields.items()
     if name == "tags" or (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel))
 )
+_TOP_LEVEL_KEYS = frozenset(field.alias or name for name, field in Settings.model_fields.items())
 _INTERNAL = ("stack", "project", "region", "secretKeys", "secret_keys")
 
 
@@ -141,7 +142,7 @@ def _issues_from(err: ValidationError) -> Iterable[ConfigIssue]:
 
 
 def _join(base: str, key: str) -> str:
-    if not base or key.startswith(("aws:", "network.", "airflow.", "mwaa.")):
+    if not base or key.startswith("aws:") or key.split(".")[0] in _TOP_LEVEL_KEYS:
         return key
     return f"{base}.{key}"
 

@@ -19,23 +19,15 @@ from pydantic.alias_generators import to_camel
 from components.airflow_options import secrets_backend_options
 from stackconfig import limits
 from stackconfig.errors import UNSET, ConfigIssue, ConfigIssues
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="forbid",
-        frozen=True,
-    )
-
-    def _is_set(self, field: str) -> bool:
-        return field in self.model_fields_set
-
-
-def _raise_if(issues: list[ConfigIssue]) -> None:
-    if issues:
-        raise ConfigIssues(issues)
+from stackconfig.section import Section as _Section, context as _context, raise_if as _raise_if
+from stackconfig.self_managed import (
+    ClusterSettings,
+    DatabaseSettings,
+    RegistrySettings,
+    TaskLogSettings,
+    IMAGE_DIR,
+    check_self_managed,
+)
 
 
 # --------------------------------------------------------------------------------------------------------- network
@@ -492,6 +484,7 @@ class ProjectFiles:
     requirements_file: Optional[Path]
     plugins_dir: Optional[Path]
     startup_script: Optional[Path]
+    docker_dir: Path
 
 
 class Settings(_Section):
@@ -508,7 +501,15 @@ class Settings(_Section):
     network: NetworkSettings = Field(default_factory=NetworkSettings)
     airflow: AirflowSettings = Field(default_factory=AirflowSettings)
     mwaa: MwaaSettings = Field(default_factory=MwaaSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)
+    task_logs: TaskLogSettings = Field(default_factory=TaskLogSettings)
     tags: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def managed(self) -> bool:
+        return self.flavour == "managed"
 
     @property
     def name(self) -> str:
@@ -540,9 +541,12 @@ class Settings(_Section):
         return ProjectFiles(
             dags_dir=project_dir / airflow.dags_dir,
             build_dir=project_dir / ".build" / self.stack,
-            requirements_file=project_dir / airflow.requirements_file if airflow.requirements_file else None,
-            plugins_dir=plugins if plugins is not None and plugins.is_dir() else None,
-            startup_script=project_dir / self.mwaa.startup_script if self.mwaa.startup_script else None,
+            # MWAA installs requirements and plugins from the bucket; the self-managed image carries its packages
+            # (docker/requirements.txt), so that flavour delivers DAG files only.
+            requirements_file=project_dir / airflow.requirements_file if self.managed and airflow.requirements_file else None,
+            plugins_dir=plugins if self.managed and plugins is not None and plugins.is_dir() else None,
+            startup_script=project_dir / self.mwaa.startup_script if self.managed and self.mwaa.startup_script else None,
+            docker_dir=project_dir / IMAGE_DIR,
         )
 
     @property
@@ -552,15 +556,10 @@ class Settings(_Section):
     @model_validator(mode="after")
     def _check(self, info: ValidationInfo) -> "Settings":
         issues: list[ConfigIssue] = []
-        if self.flavour == "self-managed":
-            issues.append(
-                ConfigIssue(
-                    "flavour",
-                    self.flavour,
-                    "not available yet (Airflow on EKS is being built); use 'managed' for now",
-                )
-            )
-        if not limits.MWAA_ENVIRONMENT_NAME.match(self.name):
+        project_dir = _context(info).get("project_dir")
+        if not self.managed:
+            issues += check_self_managed(self.name, self.airflow.version, self.database, self.protect_data, project_dir)
+        if self.managed and not limits.MWAA_ENVIRONMENT_NAME.match(self.name):
             issues.append(
                 ConfigIssue(
                     "environmentName",
@@ -568,7 +567,7 @@ class Settings(_Section):
                     "1-80 characters, a letter first, then letters, digits, '-' or '_'",
                 )
             )
-        if self.flavour == "managed" and self.airflow.version not in limits.MWAA_AIRFLOW_VERSIONS:
+        if self.managed and self.airflow.version not in limits.MWAA_AIRFLOW_VERSIONS:
             issues.append(
                 ConfigIssue(
                     "airflow.version",
@@ -576,7 +575,7 @@ class Settings(_Section):
                     f"a version MWAA runs: {', '.join(limits.MWAA_AIRFLOW_VERSIONS)}",
                 )
             )
-        issues += self.airflow.check_constraint_line(_context(info).get("project_dir"))
+        issues += self.airflow.check_constraint_line(project_dir)
         issues += self._check_region()
         issues += self._check_tags()
         issues += self._check_secret_seeds(self.secret_keys)
@@ -643,5 +642,3 @@ class Settings(_Section):
         return issues
 
 
-def _context(info: ValidationInfo) -> dict[str, Any]:
-    return info.context or {}

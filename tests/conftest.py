@@ -1,4 +1,7 @@
-"""Shared fixtures: the real stack files run under the mock engine, once per session per stack."""
+"""Shared fixtures: the real stack files run under the mock engine, once per session, each with both flavours.
+
+`dev` and `prod` are the files as they are (dev: managed, prod: self-managed); `dev+self-managed` and
+`prod+managed` are the same files after `pulumi config set flavour ...`, which the files are written to allow."""
 
 from __future__ import annotations
 
@@ -10,13 +13,20 @@ from offline import Plan, run_stack
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "prod")
+FILE_FLAVOURS = {"dev": "managed", "prod": "self-managed"}
+OTHER = {"managed": "self-managed", "self-managed": "managed"}
+MANAGED = ("dev", "prod+managed")
+SELF_MANAGED = ("prod", "dev+self-managed")
 
 
 @pytest.fixture(scope="session")
 def stack_plans() -> dict[str, Plan]:
     plans = {stack: run_stack(stack) for stack in STACKS}
-    for stack, plan in plans.items():
-        assert plan.error is None, f"Pulumi.{stack}.yaml does not run: {plan.error}"
+    for stack in STACKS:
+        switched = OTHER[FILE_FLAVOURS[stack]]
+        plans[f"{stack}+{switched}"] = run_stack(stack, config={"flavour": switched})
+    for key, plan in plans.items():
+        assert plan.error is None, f"Pulumi.{key}.yaml does not run: {plan.error}"
     return plans
 
 
@@ -30,6 +40,26 @@ def prod(stack_plans) -> Plan:
     return stack_plans["prod"]
 
 
-@pytest.fixture(params=STACKS)
+@pytest.fixture(scope="session")
+def prod_managed(stack_plans) -> Plan:
+    return stack_plans["prod+managed"]
+
+
+@pytest.fixture(scope="session")
+def dev_self_managed(stack_plans) -> Plan:
+    return stack_plans["dev+self-managed"]
+
+
+@pytest.fixture(params=MANAGED + SELF_MANAGED)
 def plan(request, stack_plans) -> Plan:
+    return stack_plans[request.param]
+
+
+@pytest.fixture(params=MANAGED)
+def managed_plan(request, stack_plans) -> Plan:
+    return stack_plans[request.param]
+
+
+@pytest.fixture(params=SELF_MANAGED)
+def self_managed_plan(request, stack_plans) -> Plan:
     return stack_plans[request.param]

@@ -30,16 +30,20 @@ def test_json_plan_has_the_documented_shape(stack):
         assert set(resource) == {"urn", "type", "name", "parent", "inputs", "protect", "retainOnDelete", "dependencies"}
     urns = {r["urn"] for r in document["resources"]}
     assert all(r["parent"] is None or r["parent"] in urns for r in document["resources"])
-    env = next(r for r in document["resources"] if r["type"] == "aws:mwaa/environment:Environment")
-    assert len(env["inputs"]["networkConfiguration"]["subnetIds"]) == 2
+    runtime = {"dev": "aws:mwaa/environment:Environment", "prod": "eks:index:Cluster"}[stack]
+    assert any(r["type"] == runtime for r in document["resources"])
     assert document["outputs"]["secretsBackend"]["secrets.backend"].endswith("SecretsManagerBackend")
 
 
 def test_text_plan_shows_the_tree_and_outputs():
     result = plan("--stack", "prod")
     assert result.returncode == 0, result.stderr
-    assert "+ airflowaws:index:ManagedAirflow  airflow-prod" in result.stdout
+    for component in ("KubernetesCluster", "MetadataDatabase", "ImageRegistry", "AirflowIdentities", "TaskLogBucket"):
+        assert f"+ airflowaws:index:{component}  airflow-prod" in result.stdout
     assert "[protected, retained on destroy]" in result.stdout
+    assert "kubeconfig: [secret]" in result.stdout
+    result = plan("--stack", "dev")
+    assert "+ airflowaws:index:ManagedAirflow  airflow-dev" in result.stdout
     assert "webserverUrl: https://" in result.stdout
 
 

@@ -109,15 +109,15 @@ def _request(plan) -> dict[str, Any]:
     return to_request(env.raw_inputs, json.loads(provider.inputs["defaultTags"])["tags"])
 
 
-def test_create_environment_request_matches_the_model(plan):
-    request = _request(plan)
+def test_create_environment_request_matches_the_model(managed_plan):
+    request = _request(managed_plan)
     assert model_violations(request) == []
     assert documented_violations(request) == []
     assert set(MODEL.operation_model("CreateEnvironment").input_shape.required_members) <= set(request)
 
 
-def test_update_only_settings_fit_update_environment(prod):
-    env = prod.one("aws:mwaa/environment:Environment").raw_inputs
+def test_update_only_settings_fit_update_environment(prod_managed):
+    env = prod_managed.one("aws:mwaa/environment:Environment").raw_inputs
     update = {"Name": env["name"], "WorkerReplacementStrategy": env["workerReplacementStrategy"]}
     assert model_violations(update, "UpdateEnvironment") == []
 

@@ -12,7 +12,6 @@ ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-5555555555
 CASES = [
     # (stack, plain config, secret config, keys removed, the key the message must name)
     ("dev", {"flavour": "serverless"}, {}, (), "flavour"),
-    ("dev", {"flavour": "self-managed"}, {}, (), "flavour"),
     ("dev", {"flavor": "managed"}, {}, (), "flavor"),
     ("dev", {"environmentName": "9lives"}, {}, (), "environmentName"),
     ("dev", {"protectData": "sometimes"}, {}, (), "protectData"),
@@ -62,6 +61,31 @@ CASES = [
     ("dev", {"tags": {"stack": "mine"}}, {}, (), "tags.stack"),
     ("dev", {"tags": {"note": "x" * 300}}, {}, (), "tags.note"),
     ("prod", {"network": {"cidr": "10.30.0.0/16", "availabilityZones": ["eu-west-1a", "eu-west-1a"]}}, {}, (), "network.availabilityZones"),
+    # The self-managed flavour (Pulumi.prod.yaml runs it).
+    ("prod", {"environmentName": "Airflow_Prod"}, {}, (), "environmentName"),
+    ("prod", {"airflow": {"version": "2.10.3"}}, {}, (), "airflow.version"),
+    ("prod", {"cluster": {"kubernetesVersion": "1.29"}}, {}, (), "cluster.kubernetesVersion"),
+    ("prod", {"cluster": {"minNodes": 3, "desiredNodes": 2, "maxNodes": 5}}, {}, (), "cluster.desiredNodes"),
+    ("prod", {"cluster": {"maxNodes": 0}}, {}, (), "cluster.maxNodes"),
+    ("prod", {"cluster": {"nodeInstanceTypes": ["m7g.large"]}}, {}, (), "cluster.nodeInstanceTypes[0]"),
+    ("prod", {"cluster": {"nodeInstanceTypes": ["m6i.large", "large"]}}, {}, (), "cluster.nodeInstanceTypes[1]"),
+    ("prod", {"cluster": {"capacityType": "RESERVED"}}, {}, (), "cluster.capacityType"),
+    ("prod", {"cluster": {"publicAccessCidrs": ["10.0.0.1/8"]}}, {}, (), "cluster.publicAccessCidrs[0]"),
+    ("prod", {"cluster": {"endpointPublicAccess": False, "publicAccessCidrs": ["10.0.0.0/8"]}}, {}, (), "cluster.publicAccessCidrs"),
+    ("prod", {"cluster": {"namespace": "Airflow"}}, {}, (), "cluster.namespace"),
+    ("prod", {"cluster": {"logTypes": ["api", "everything"]}}, {}, (), "cluster.logTypes[1]"),
+    ("prod", {"cluster": {"nodeDiskSizeGb": 5}}, {}, (), "cluster.nodeDiskSizeGb"),
+    ("prod", {"database": {"postgresVersion": "12"}}, {}, (), "database.postgresVersion"),
+    ("prod", {"database": {"instanceClass": "db.x1.huge"}}, {}, (), "database.instanceClass"),
+    ("prod", {"database": {"allocatedStorageGb": 10}}, {}, (), "database.allocatedStorageGb"),
+    ("prod", {"database": {"allocatedStorageGb": 50, "maxAllocatedStorageGb": 30}}, {}, (), "database.maxAllocatedStorageGb"),
+    ("prod", {"database": {"backupRetentionDays": 3}}, {}, (), "database.backupRetentionDays"),
+    ("prod", {"database": {"backupRetentionDays": 40}}, {}, (), "database.backupRetentionDays"),
+    ("prod", {"database": {"multiAz": "yes please"}}, {}, (), "database.multiAz"),
+    ("prod", {"registry": {"keepImages": 0}}, {}, (), "registry.keepImages"),
+    ("prod", {"taskLogs": {"retentionDays": 0}}, {}, (), "taskLogs.retentionDays"),
+    ("prod", {"taskLogs": {"days": 30}}, {}, (), "taskLogs.days"),
+    ("dev", {"flavour": "self-managed", "cluster": {"minNodes": 0}}, {}, (), "cluster.minNodes"),
 ]
 
 

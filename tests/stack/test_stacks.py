@@ -36,63 +36,70 @@ def test_component_children_are_named_after_their_component(plan):
             assert resource.name.startswith(parent.name + "-"), (resource.name, parent.name)
 
 
-def test_mwaa_runs_in_two_private_subnets_of_two_zones(plan):
-    env = _environment(plan)
+def test_mwaa_runs_in_two_private_subnets_of_two_zones(managed_plan):
+    env = _environment(managed_plan)
     subnet_ids = env.inputs["networkConfiguration"]["subnetIds"]
     assert len(subnet_ids) == 2
-    private = sorted((r for r in plan.of_type(SUBNET) if r.inputs["tags"]["tier"] == "private"), key=lambda r: r.name)
+    private = sorted((r for r in managed_plan.of_type(SUBNET) if r.inputs["tags"]["tier"] == "private"), key=lambda r: r.name)
     assert len({r.inputs["availabilityZone"] for r in private[:2]}) == 2
-    assert all(r.inputs["mapPublicIpOnLaunch"] is False for r in plan.of_type(SUBNET))
-    assert subnet_ids == plan.outputs["privateSubnetIds"][:2]
+    assert all(r.inputs["mapPublicIpOnLaunch"] is False for r in managed_plan.of_type(SUBNET))
+    assert subnet_ids == managed_plan.outputs["privateSubnetIds"][:2]
+    assert env.inputs["sourceBucketArn"] == f"arn:aws:s3:::{managed_plan.outputs['dagBucket']}"
 
 
-def test_bucket_is_versioned_private_encrypted_and_tls_only(plan):
-    versioning = plan.one("aws:s3/bucketVersioning:BucketVersioning")
-    assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
-    block = plan.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
-    assert all(block.inputs[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
-    encryption = plan.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
-    assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] in ("AES256", "aws:kms")
-    policy = json.loads(plan.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
-    deny = policy["Statement"][0]
-    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert plan.one(ENV).inputs["sourceBucketArn"] == f"arn:aws:s3:::{plan.outputs['dagBucket']}"
+def test_every_bucket_is_versioned_private_encrypted_and_tls_only(plan):
+    buckets = plan.of_type("aws:s3/bucket:Bucket")
+    assert len(buckets) == (1 if plan.outputs["flavour"] == "managed" else 2)
+    for bucket in buckets:
+        base = bucket.name.removesuffix("-bucket")
+        versioning = plan.named(f"{base}-versioning")
+        assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
+        block = plan.named(f"{base}-public-access")
+        assert all(block.inputs[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+        encryption = plan.named(f"{base}-encryption")
+        assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] in ("AES256", "aws:kms")
+        policy = json.loads(plan.named(f"{base}-policy").inputs["policy"])
+        deny = policy["Statement"][0]
+        assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        # Destroy keeps the data of a protected stack.
+        protected = plan.stack == "prod"
+        assert (bucket.protect, bucket.retain_on_delete, bucket.inputs["forceDestroy"]) == (protected, protected, not protected)
 
 
-def test_security_group_references_itself_for_all_traffic(plan):
-    group = plan.named(f"airflow-{plan.stack}-sg")
-    rule = plan.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+def test_security_group_references_itself_for_all_traffic(managed_plan):
+    group = managed_plan.named(f"airflow-{managed_plan.stack}-sg")
+    rule = managed_plan.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     assert rule.inputs["ipProtocol"] == "-1"
     assert rule.inputs["securityGroupId"] == rule.inputs["referencedSecurityGroupId"]
-    assert _environment(plan).inputs["networkConfiguration"]["securityGroupIds"] == [rule.inputs["securityGroupId"]]
+    assert _environment(managed_plan).inputs["networkConfiguration"]["securityGroupIds"] == [rule.inputs["securityGroupId"]]
     assert group.urn in rule.dependencies
 
 
-def test_five_log_groups_with_retention_exist_before_the_environment(plan):
-    groups = plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+def test_five_log_groups_with_retention_exist_before_the_environment(managed_plan):
+    groups = managed_plan.of_type("aws:cloudwatch/logGroup:LogGroup")
     names = sorted(g.inputs["name"] for g in groups)
-    env_name = _environment(plan).inputs["name"]
+    env_name = _environment(managed_plan).inputs["name"]
     assert names == sorted(f"airflow-{env_name}-{m}" for m in ("DAGProcessing", "Scheduler", "Task", "WebServer", "Worker"))
-    expected = {"dev": 14, "prod": 90}[plan.stack]
+    expected = {"dev": 14, "prod": 90}[managed_plan.stack]
     assert {g.inputs["retentionInDays"] for g in groups} == {expected}
-    env = _environment(plan)
+    env = _environment(managed_plan)
     assert {g.urn for g in groups} <= set(env.dependencies)
 
 
-def test_environment_carries_the_secrets_backend_options(plan):
-    options = _environment(plan).raw_inputs["airflowConfigurationOptions"]
+def test_environment_carries_the_secrets_backend_options(managed_plan):
+    options = _environment(managed_plan).raw_inputs["airflowConfigurationOptions"]
     assert options["secrets.backend"].endswith("SecretsManagerBackend")
     kwargs = json.loads(options["secrets.backend_kwargs"])
-    assert kwargs["variables_prefix"] == f"airflow-{plan.stack}/variables"
-    assert kwargs["connections_prefix"] == f"airflow-{plan.stack}/connections"
-    assert plan.outputs["secretsBackend"] == {k: options[k] for k in ("secrets.backend", "secrets.backend_kwargs")}
-    # Secret in what the plan prints, as in Pulumi's state.
-    assert _environment(plan).inputs["airflowConfigurationOptions"] == "[secret]"
+    assert kwargs["variables_prefix"] == f"airflow-{managed_plan.stack}/variables"
+    assert kwargs["connections_prefix"] == f"airflow-{managed_plan.stack}/connections"
+    assert managed_plan.outputs["secretsBackend"] == {k: options[k] for k in ("secrets.backend", "secrets.backend_kwargs")}
+    # Secret in what the managed_plan prints, as in Pulumi's state.
+    assert _environment(managed_plan).inputs["airflowConfigurationOptions"] == "[secret]"
 
 
-def test_environment_reads_requirements_and_plugins_by_object_version(plan):
-    env = _environment(plan)
-    objects = {o.inputs["key"]: o for o in plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
+def test_environment_reads_requirements_and_plugins_by_object_version(managed_plan):
+    env = _environment(managed_plan)
+    objects = {o.inputs["key"]: o for o in managed_plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
     assert env.inputs["requirementsS3Path"] == "requirements.txt" and "requirements.txt" in objects
     assert env.inputs["pluginsS3Path"] == "plugins.zip" and "plugins.zip" in objects
     assert env.inputs["requirementsS3ObjectVersion"] and env.inputs["pluginsS3ObjectVersion"]
@@ -110,7 +117,8 @@ def test_dev_is_the_cheap_flavour(dev):
     assert not bucket.protect and bucket.inputs["forceDestroy"] is True
 
 
-def test_prod_is_sized_protected_private_and_encrypted(prod):
+def test_prod_as_managed_is_sized_protected_private_and_encrypted(prod_managed):
+    prod = prod_managed
     env = _environment(prod)
     assert env.inputs["schedulers"] >= 2 and env.inputs["maxWorkers"] > env.inputs["minWorkers"] >= 2
     assert env.inputs["webserverAccessMode"] == "PRIVATE_ONLY"
@@ -126,8 +134,8 @@ def test_prod_is_sized_protected_private_and_encrypted(prod):
     assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == key_arn
 
 
-def test_stack_outputs(plan):
-    outputs = plan.outputs
+def test_managed_stack_outputs(managed_plan):
+    outputs = managed_plan.outputs
     assert outputs["flavour"] == "managed"
     assert outputs["webserverUrl"].startswith("https://")
     assert outputs["environmentArn"].startswith("arn:aws:airflow:eu-west-1:")
@@ -150,7 +158,7 @@ def test_existing_vpc_is_adopted_without_creating_a_network():
         "subnet-0bbbbbbbbbbbbbbbb": {"vpcId": "vpc-0123456789abcdef0", "availabilityZone": "eu-west-1b"},
     }
     network = {"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": sorted(subnets)}
-    plan = run_stack("prod", config={"network": network}, subnets=subnets)
+    plan = run_stack("prod", config={"flavour": "managed", "network": network}, subnets=subnets)
     assert plan.error is None
     assert not plan.of_type("aws:ec2/vpc:Vpc") and not plan.of_type(SUBNET)
     assert _environment(plan).inputs["networkConfiguration"]["subnetIds"] == sorted(subnets)
@@ -158,7 +166,7 @@ def test_existing_vpc_is_adopted_without_creating_a_network():
 
 @pytest.mark.parametrize("mode", ["PRIVATE_ONLY", "PUBLIC_ONLY"])
 def test_customer_endpoint_management_creates_the_endpoints_mwaa_waits_for(mode):
-    plan = run_stack("prod", config={"mwaa": {"environmentClass": "mw1.small", "endpointManagement": "CUSTOMER", "webserverAccessMode": mode}})
+    plan = run_stack("prod", config={"flavour": "managed", "mwaa": {"environmentClass": "mw1.small", "endpointManagement": "CUSTOMER", "webserverAccessMode": mode}})
     assert plan.error is None
     names = {e.name for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if "vpce-svc" in e.inputs["serviceName"]}
     expected = {"airflow-prod-database-endpoint"} | ({"airflow-prod-webserver-endpoint"} if mode == "PRIVATE_ONLY" else set())

@@ -1,0 +1,68 @@
+"""One IAM role per Airflow component (IRSA): each trusts exactly its Kubernetes service account and may do what
+that component does with the DAG bucket, the task-log bucket and the Secrets Manager prefixes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from components.workload_identity_policy import AIRFLOW_ACCESS, airflow_component_policy, service_account_trust_policy
+
+
+@dataclass
+class AirflowIdentitiesArgs:
+    namespace: str
+    region: str
+    account_id: pulumi.Input[str]
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer: pulumi.Input[str]
+    dag_bucket_arn: pulumi.Input[str]
+    log_bucket_arn: pulumi.Input[str]
+    secret_prefixes: Sequence[str]
+
+
+class AirflowIdentities(pulumi.ComponentResource):
+    # Service account name -> the role's ARN, for the `eks.amazonaws.com/role-arn` annotation.
+    role_arns: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: AirflowIdentitiesArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("airflowaws:index:AirflowIdentities", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.role_arns = {}
+        for service_account, access in AIRFLOW_ACCESS.items():
+            component = service_account.removeprefix("airflow-")
+            role = aws.iam.Role(
+                f"{name}-{component}",
+                description=f"Airflow {component}: service account {args.namespace}/{service_account}",
+                assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
+                    lambda values, sa=service_account: json.dumps(
+                        service_account_trust_policy(
+                            oidc_provider_arn=values[0], oidc_issuer=values[1], namespace=args.namespace, service_account=sa
+                        )
+                    )
+                ),
+                opts=child,
+            )
+            document = pulumi.Output.all(args.account_id, args.dag_bucket_arn, args.log_bucket_arn).apply(
+                lambda values, access=access: airflow_component_policy(
+                    access,
+                    region=args.region,
+                    account=values[0],
+                    dag_bucket_arn=values[1],
+                    log_bucket_arn=values[2],
+                    secret_prefixes=args.secret_prefixes,
+                )
+            )
+            if access.needs_aws:
+                aws.iam.RolePolicy(
+                    f"{name}-{component}-policy",
+                    role=role.id,
+                    policy=document.apply(json.dumps),
+                    opts=child,
+                )
+            self.role_arns[service_account] = role.arn
+        self.register_outputs({"roleArns": self.role_arns})

@@ -1,0 +1,80 @@
+"""The Cluster Autoscaler: adds nodes when worker pods cannot be scheduled, removes idle ones. It runs from the
+official Helm chart under its own IRSA role, which may only resize this cluster's node groups."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.workload_identity_policy import cluster_autoscaler_policy, service_account_trust_policy
+from k8s import identities
+from k8s.cluster_autoscaler_values import CHART, CHART_REPOSITORY, CHART_VERSION, autoscaler_values
+
+
+@dataclass
+class ClusterAutoscalerArgs:
+    cluster_name: str
+    kubernetes_version: str
+    region: str
+    account_id: pulumi.Input[str]
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer: pulumi.Input[str]
+    kubernetes_provider: k8s.Provider
+
+
+class ClusterAutoscaler(pulumi.ComponentResource):
+    role_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ClusterAutoscalerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("airflowaws:index:ClusterAutoscaler", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-role",
+            description=f"Cluster Autoscaler of EKS cluster {args.cluster_name}",
+            assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
+                lambda values: json.dumps(
+                    service_account_trust_policy(
+                        oidc_provider_arn=values[0],
+                        oidc_issuer=values[1],
+                        namespace=identities.AUTOSCALER_NAMESPACE,
+                        service_account=identities.AUTOSCALER,
+                    )
+                )
+            ),
+            opts=child,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            policy=pulumi.Output.from_input(args.account_id).apply(
+                lambda account: json.dumps(
+                    cluster_autoscaler_policy(region=args.region, account=account, cluster_name=args.cluster_name)
+                )
+            ),
+            opts=child,
+        )
+        k8s.helm.v3.Release(
+            f"{name}-release",
+            name=identities.AUTOSCALER,
+            chart=CHART,
+            version=CHART_VERSION,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
+            namespace=identities.AUTOSCALER_NAMESPACE,
+            values=role.arn.apply(
+                lambda arn: autoscaler_values(
+                    cluster_name=args.cluster_name,
+                    region=args.region,
+                    role_arn=arn,
+                    kubernetes_version=args.kubernetes_version,
+                )
+            ),
+            atomic=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[policy]),
+        )
+        self.role_arn = role.arn
+        self.register_outputs({"roleArn": self.role_arn})

@@ -1,0 +1,82 @@
+"""The Airflow image and where it lives: an ECR repository (scanned, immutable tags, encrypted, old images
+expired) and the image built from docker/ for linux/amd64 and pushed there."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_docker_build as docker_build
+
+from components.ecr_lifecycle_policy import keep_newest_images
+from components.image_tag import image_tag
+
+PLATFORM = docker_build.Platform.LINUX_AMD64
+
+
+@dataclass
+class ImageRegistryArgs:
+    docker_dir: Path
+    airflow_version: str
+    keep_images: int
+    protect: bool
+
+
+class ImageRegistry(pulumi.ComponentResource):
+    repository_url: pulumi.Output[str]
+    tag: str
+    image_ref: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ImageRegistryArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("airflowaws:index:ImageRegistry", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        repository = aws.ecr.Repository(
+            f"{name}-repo",
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
+            encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS")],
+            # Images can be rebuilt from docker/; an unprotected stack may delete a repository that holds some.
+            force_delete=not args.protect,
+            opts=child,
+        )
+        aws.ecr.LifecyclePolicy(
+            f"{name}-lifecycle",
+            repository=repository.name,
+            policy=json.dumps(keep_newest_images(args.keep_images)),
+            opts=child,
+        )
+
+        self.tag = image_tag(args.docker_dir, args.airflow_version)
+        token = aws.ecr.get_authorization_token_output(
+            registry_id=repository.registry_id, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        # Relative to the project (Pulumi's working directory), so the state does not depend on where it is cloned.
+        context = Path(os.path.relpath(args.docker_dir))
+        image = docker_build.Image(
+            f"{name}-image",
+            context=docker_build.BuildContextArgs(location=context.as_posix()),
+            dockerfile=docker_build.DockerfileArgs(location=(context / "Dockerfile").as_posix()),
+            platforms=[PLATFORM],
+            build_args={"AIRFLOW_VERSION": args.airflow_version},
+            tags=[repository.repository_url.apply(lambda url: f"{url}:{self.tag}")],
+            push=True,
+            # A preview must not need Docker, nor spend minutes building.
+            build_on_preview=False,
+            registries=[
+                docker_build.RegistryArgs(
+                    address=repository.repository_url.apply(lambda url: url.split("/")[0]),
+                    username=token.user_name,
+                    password=pulumi.Output.secret(token.password),
+                )
+            ],
+            opts=child,
+        )
+        self.repository_url = repository.repository_url
+        # The digest pins the exact image: pods never pull something else under the same name.
+        self.image_ref = image.ref
+        self.register_outputs({"repositoryUrl": self.repository_url, "imageRef": self.image_ref})

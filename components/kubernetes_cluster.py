@@ -1,0 +1,143 @@
+"""The EKS cluster Airflow runs on: API authentication, an OIDC provider for IRSA, nodes in private subnets, a
+managed node group, and the Cluster Autoscaler so that queued worker pods get nodes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_eks as eks
+import pulumi_kubernetes as k8s
+
+from components.arns import partition
+from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
+from components.workload_identity_policy import NODE_MANAGED_POLICIES, managed_policy_arn, node_trust_policy
+from stackconfig.self_managed import ClusterSettings
+
+# The Airflow image is linux/amd64; AL2023 is the node OS EKS supports for every offered version.
+NODE_AMI_TYPE = "AL2023_x86_64_STANDARD"
+NODE_LABELS = {"workload": "airflow"}
+
+
+@dataclass
+class KubernetesClusterArgs:
+    cluster_name: str
+    region: str
+    account_id: pulumi.Input[str]
+    settings: ClusterSettings
+    vpc_id: pulumi.Input[str]
+    private_subnet_ids: pulumi.Input[list[str]]
+    public_subnet_ids: pulumi.Input[list[str]]
+    aws_provider: aws.Provider
+    protect: bool
+
+
+class KubernetesCluster(pulumi.ComponentResource):
+    name: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    node_role_arn: pulumi.Output[str]
+    provider: k8s.Provider
+
+    def __init__(self, name: str, args: KubernetesClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("airflowaws:index:KubernetesCluster", name, None, opts)
+        settings = args.settings
+        # pulumi-eks is a remote component: it gets the stack's provider explicitly, not through its parent.
+        on_aws = pulumi.ResourceOptions(parent=self, providers={"aws": args.aws_provider})
+
+        cluster = eks.Cluster(
+            f"{name}-eks",
+            name=args.cluster_name,
+            version=settings.kubernetes_version,
+            vpc_id=args.vpc_id,
+            private_subnet_ids=args.private_subnet_ids,
+            public_subnet_ids=args.public_subnet_ids,
+            node_associate_public_ip_address=False,
+            skip_default_node_group=True,
+            # Nodes of a managed node group use the security group EKS creates; so do the database's rules.
+            skip_default_security_groups=True,
+            authentication_mode=eks.AuthenticationMode.API,
+            create_oidc_provider=True,
+            endpoint_private_access=True,
+            endpoint_public_access=settings.endpoint_public_access,
+            public_access_cidrs=settings.public_access_cidrs if settings.endpoint_public_access else None,
+            enabled_cluster_log_types=list(settings.log_types),
+            deletion_protection=args.protect,
+            opts=on_aws,
+        )
+
+        node_role = aws.iam.Role(
+            f"{name}-node-role",
+            assume_role_policy=json.dumps(node_trust_policy()),
+            description=f"Nodes of EKS cluster {args.cluster_name}",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-{policy}",
+                role=node_role.name,
+                policy_arn=managed_policy_arn(partition(args.region), policy),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for policy in NODE_MANAGED_POLICIES
+        ]
+
+        nodes = eks.ManagedNodeGroup(
+            f"{name}-nodes",
+            cluster=cluster,
+            node_role=node_role,
+            ami_type=NODE_AMI_TYPE,
+            instance_types=list(settings.node_instance_types),
+            capacity_type=settings.capacity_type,
+            disk_size=settings.node_disk_size_gb,
+            subnet_ids=args.private_subnet_ids,
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=settings.min_nodes, desired_size=settings.desired_nodes, max_size=settings.max_nodes
+            ),
+            labels=NODE_LABELS,
+            # The Cluster Autoscaler owns the desired size once the group exists; `pulumi up` must not reset it.
+            ignore_scaling_changes=True,
+            opts=pulumi.ResourceOptions(parent=self, providers={"aws": args.aws_provider}, depends_on=attachments),
+        )
+
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=pulumi.Output.secret(cluster.kubeconfig_json),
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        autoscaler = ClusterAutoscaler(
+            f"{name}-autoscaler",
+            ClusterAutoscalerArgs(
+                cluster_name=args.cluster_name,
+                kubernetes_version=settings.kubernetes_version,
+                region=args.region,
+                account_id=args.account_id,
+                oidc_provider_arn=cluster.oidc_provider_arn,
+                oidc_issuer=cluster.oidc_issuer,
+                kubernetes_provider=self.provider,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[nodes]),
+        )
+
+        self.name = pulumi.Output.from_input(args.cluster_name)
+        self.kubeconfig = pulumi.Output.secret(cluster.kubeconfig_json)
+        self.oidc_provider_arn = cluster.oidc_provider_arn
+        self.oidc_issuer = cluster.oidc_issuer
+        self.security_group_id = cluster.cluster_security_group_id
+        self.node_role_arn = node_role.arn
+        self.autoscaler_role_arn = autoscaler.role_arn
+        self.register_outputs(
+            {
+                "name": self.name,
+                "oidcProviderArn": self.oidc_provider_arn,
+                "securityGroupId": self.security_group_id,
+                "nodeRoleArn": self.node_role_arn,
+            }
+        )

@@ -1,0 +1,136 @@
+"""Airflow's metadata database: RDS PostgreSQL in private subnets, reachable only from the cluster, TLS only,
+encrypted, backed up; in a protected stack also Multi-AZ by default, deletion-protected and snapshotted on delete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from components import database_parameters as db
+from stackconfig.self_managed import DatabaseSettings
+
+CA_CERTIFICATE = "rds-ca-rsa2048-g1"
+LOG_EXPORTS = ["postgresql", "upgrade"]
+
+
+@dataclass
+class MetadataDatabaseArgs:
+    settings: DatabaseSettings
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[list[str]]
+    # The only security group allowed to connect: the cluster's nodes and pods.
+    client_security_group_id: pulumi.Input[str]
+    protect: bool
+
+
+class MetadataDatabase(pulumi.ComponentResource):
+    address: pulumi.Output[str]
+    port: pulumi.Output[int]
+    database_name: pulumi.Output[str]
+    username: pulumi.Output[str]
+    password: pulumi.Output[str]
+    sqlalchemy_url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MetadataDatabaseArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("airflowaws:index:MetadataDatabase", name, None, opts)
+        settings = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+
+        subnets = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            subnet_ids=args.subnet_ids,
+            description=f"Private subnets of {name}",
+            opts=child,
+        )
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description=f"PostgreSQL of {name}: the cluster only",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-cluster",
+            security_group_id=security_group.id,
+            referenced_security_group_id=args.client_security_group_id,
+            ip_protocol="tcp",
+            from_port=db.PORT,
+            to_port=db.PORT,
+            description="PostgreSQL from the EKS cluster's nodes and pods",
+            opts=child,
+        )
+        parameters = aws.rds.ParameterGroup(
+            f"{name}-params",
+            family=db.parameter_group_family(settings.postgres_version),
+            description=f"PostgreSQL settings of {name}",
+            parameters=[aws.rds.ParameterGroupParameterArgs(name=k, value=v) for k, v in db.parameters().items()],
+            opts=child,
+        )
+        # Letters, digits and URL-safe punctuation only: the password goes into a connection URL unescaped by some
+        # tools, and RDS refuses '/', '@', '"' and spaces.
+        password = random.RandomPassword(
+            f"{name}-password",
+            length=40,
+            special=True,
+            override_special="-_.~",
+            opts=child,
+        )
+        instance = aws.rds.Instance(
+            f"{name}-db",
+            engine="postgres",
+            engine_version=settings.postgres_version,
+            auto_minor_version_upgrade=True,
+            allow_major_version_upgrade=False,
+            instance_class=settings.instance_class,
+            storage_type="gp3",
+            allocated_storage=settings.allocated_storage_gb,
+            max_allocated_storage=(
+                settings.max_allocated_storage_gb if settings.max_allocated_storage_gb > settings.allocated_storage_gb else 0
+            ),
+            storage_encrypted=True,
+            db_name=db.DATABASE_NAME,
+            username=db.MASTER_USERNAME,
+            password=password.result,
+            port=db.PORT,
+            db_subnet_group_name=subnets.name,
+            vpc_security_group_ids=[security_group.id],
+            parameter_group_name=parameters.name,
+            publicly_accessible=False,
+            multi_az=bool(settings.multi_az),
+            ca_cert_identifier=CA_CERTIFICATE,
+            backup_retention_period=settings.backup_retention_days,
+            copy_tags_to_snapshot=True,
+            enabled_cloudwatch_logs_exports=LOG_EXPORTS,
+            deletion_protection=args.protect,
+            skip_final_snapshot=not args.protect,
+            final_snapshot_identifier=f"{name}-final" if args.protect else None,
+            # Unprotected stacks take changes now; protected ones in the maintenance window.
+            apply_immediately=not args.protect,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protect,
+                retain_on_delete=args.protect,
+                additional_secret_outputs=["password"],
+            ),
+        )
+
+        self.address = instance.address
+        self.port = instance.port
+        self.database_name = instance.db_name
+        self.username = instance.username
+        self.password = pulumi.Output.secret(password.result)
+        self.sqlalchemy_url = pulumi.Output.secret(
+            pulumi.Output.all(instance.address, instance.port, password.result).apply(
+                lambda values: db.sqlalchemy_url(
+                    host=values[0],
+                    port=int(values[1]),
+                    database=db.DATABASE_NAME,
+                    username=db.MASTER_USERNAME,
+                    password=values[2],
+                )
+            )
+        )
+        self.register_outputs({"address": self.address, "port": self.port, "databaseName": self.database_name})

@@ -1,0 +1,49 @@
+"""The bucket task logs are shipped to: worker pods are deleted after their task, their logs stay here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from components.private_bucket import abort_incomplete_uploads, private_bucket, whole_bucket
+
+# An overwritten log (a retried task appends to its log object) is kept this long as an old version.
+NONCURRENT_VERSION_DAYS = 7
+
+
+@dataclass
+class TaskLogBucketArgs:
+    protect: bool
+    retention_days: int
+
+
+class TaskLogBucket(pulumi.ComponentResource):
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: TaskLogBucketArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("airflowaws:index:TaskLogBucket", name, None, opts)
+        parts = private_bucket(
+            self,
+            name,
+            protect=args.protect,
+            kms_key_arn=None,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-task-logs",
+                    status="Enabled",
+                    filter=whole_bucket(),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.retention_days),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=NONCURRENT_VERSION_DAYS
+                    ),
+                    abort_incomplete_multipart_upload=abort_incomplete_uploads(1),
+                )
+            ],
+        )
+        self.name = parts.bucket.bucket
+        self.arn = parts.bucket.arn
+        self.register_outputs({"name": self.name, "arn": self.arn})

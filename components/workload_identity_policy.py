@@ -1,0 +1,143 @@
+"""IAM for pods (IRSA): who may assume a role, and what each Airflow component may do with it.
+
+A role trusts exactly one Kubernetes service account through the cluster's OIDC provider; the permissions follow
+what the component does: workers and the triggerer write task logs, the webserver only reads them, and whatever
+parses DAGs reads the DAG bucket and the Secrets Manager prefixes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Optional, Sequence
+
+from components.arns import arn
+from components.execution_role_policy import secrets_read_statements
+from k8s import identities
+
+LogAccess = Literal["none", "read", "write"]
+
+
+@dataclass(frozen=True)
+class ComponentAccess:
+    dags: bool
+    secrets: bool
+    logs: LogAccess
+
+    @property
+    def needs_aws(self) -> bool:
+        return self.dags or self.secrets or self.logs != "none"
+
+
+# Per service account of the Airflow deployment.
+AIRFLOW_ACCESS: dict[str, ComponentAccess] = {
+    identities.SCHEDULER: ComponentAccess(dags=True, secrets=True, logs="none"),
+    identities.TRIGGERER: ComponentAccess(dags=True, secrets=True, logs="write"),
+    identities.WEBSERVER: ComponentAccess(dags=False, secrets=False, logs="read"),
+    # S3TaskHandler reads the existing object to append to it, hence read and write.
+    identities.WORKER: ComponentAccess(dags=True, secrets=True, logs="write"),
+}
+
+
+def service_account_trust_policy(*, oidc_provider_arn: str, oidc_issuer: str, namespace: str, service_account: str) -> dict:
+    """Only the named service account of the named namespace, with tokens meant for STS, may assume the role."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": oidc_provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{oidc_issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                        f"{oidc_issuer}:aud": "sts.amazonaws.com",
+                    }
+                },
+            }
+        ],
+    }
+
+
+def airflow_component_policy(
+    access: ComponentAccess,
+    *,
+    region: str,
+    account: str,
+    dag_bucket_arn: str,
+    log_bucket_arn: str,
+    secret_prefixes: Sequence[str],
+) -> Optional[dict]:
+    """The component's permissions, or None when it needs no AWS access at all."""
+    statements: list[dict] = []
+    if access.dags:
+        statements += [
+            {"Sid": "ListDags", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": dag_bucket_arn,
+             "Condition": {"StringLike": {"s3:prefix": ["dags/*", "dags"]}}},
+            {"Sid": "ReadDags", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{dag_bucket_arn}/dags/*"},
+        ]
+    if access.logs != "none":
+        object_actions = ["s3:GetObject"] + (["s3:PutObject"] if access.logs == "write" else [])
+        statements += [
+            {"Sid": "ListTaskLogs", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": log_bucket_arn},
+            {"Sid": "TaskLogObjects", "Effect": "Allow", "Action": object_actions, "Resource": f"{log_bucket_arn}/*"},
+        ]
+    if access.secrets:
+        # The secrets backend reads secrets by name; it never lists them.
+        statements += secrets_read_statements(region=region, account=account, prefixes=secret_prefixes, list_secrets=False)
+    if not statements:
+        return None
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def cluster_autoscaler_policy(*, region: str, account: str, cluster_name: str) -> dict:
+    """The Cluster Autoscaler's documented permissions; it may only resize node groups of its own cluster (EKS
+    names their Auto Scaling groups eks-<node group>-<id> and tags them with the cluster)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DiscoverNodeGroups",
+                "Effect": "Allow",
+                "Action": [
+                    "autoscaling:DescribeAutoScalingGroups",
+                    "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeLaunchConfigurations",
+                    "autoscaling:DescribeScalingActivities",
+                    "autoscaling:DescribeTags",
+                    "ec2:DescribeImages",
+                    "ec2:DescribeInstanceTypes",
+                    "ec2:DescribeLaunchTemplateVersions",
+                    "ec2:GetInstanceTypesFromInstanceRequirements",
+                ],
+                "Resource": "*",
+            },
+            {
+                "Sid": "DescribeOwnNodeGroups",
+                "Effect": "Allow",
+                "Action": "eks:DescribeNodegroup",
+                "Resource": arn("eks", region, account, f"nodegroup/{cluster_name}/*/*"),
+            },
+            {
+                "Sid": "ResizeOwnNodeGroups",
+                "Effect": "Allow",
+                "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+                "Resource": arn("autoscaling", region, account, "autoScalingGroup:*:autoScalingGroupName/eks-*"),
+                "Condition": {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}},
+            },
+        ],
+    }
+
+
+def node_trust_policy() -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+
+
+# What a managed node group's role needs: join the cluster, run the VPC CNI, pull images from ECR.
+NODE_MANAGED_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
+
+
+def managed_policy_arn(partition: str, name: str) -> str:
+    return f"arn:{partition}:iam::aws:policy/{name}"

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# One entrypoint for every Airflow process of the self-managed flavour. The first argument is the role:
+#
+#   scheduler | webserver | triggerer   wait for the database and its migrations, then run the component
+#   migrate                             wait for the database, then `airflow db migrate` (the migration Job)
+#   create-user                         wait for the migrations, then create the admin user once
+#   airflow ...                         a worker pod's task command, as the KubernetesExecutor passes it
+#
+# Settings come from the environment (AIRFLOW__SECTION__KEY, AIRFLOW__DATABASE__SQL_ALCHEMY_CONN, ...).
+set -euo pipefail
+
+readonly ROLES="scheduler, webserver, triggerer, migrate, create-user, or a task command starting with 'airflow'"
+# How long to wait for the database to accept connections, and for `airflow db migrate` to have run.
+DB_WAIT_SECONDS="${DB_WAIT_SECONDS:-300}"
+MIGRATION_WAIT_SECONDS="${MIGRATION_WAIT_SECONDS:-600}"
+
+log() { echo "entrypoint: $*" >&2; }
+
+usage() {
+  log "usage: entrypoint.sh <role> [arguments]; role is one of: ${ROLES}"
+}
+
+wait_for_database() {
+  local deadline=$((SECONDS + DB_WAIT_SECONDS))
+  # A new RDS instance or a restarted pod network can take a while; fail clearly instead of crash-looping fast.
+  until airflow db check >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      log "the metadata database did not answer within ${DB_WAIT_SECONDS}s; last error:"
+      airflow db check || true
+      exit 1
+    fi
+    sleep 3
+  done
+}
+
+wait_for_migrations() {
+  airflow db check-migrations --migration-wait-timeout="${MIGRATION_WAIT_SECONDS}"
+}
+
+create_admin_user() {
+  local username="${AIRFLOW_ADMIN_USERNAME:-admin}"
+  if [[ -z "${AIRFLOW_ADMIN_PASSWORD:-}" ]]; then
+    log "AIRFLOW_ADMIN_PASSWORD is empty: refusing to create '${username}' without a password"
+    exit 1
+  fi
+  if airflow users list --output json | grep -q "\"username\": \"${username}\""; then
+    log "user '${username}' exists; leaving it as it is"
+    return
+  fi
+  airflow users create \
+    --role Admin \
+    --username "${username}" \
+    --password "${AIRFLOW_ADMIN_PASSWORD}" \
+    --email "${AIRFLOW_ADMIN_EMAIL:-${username}@example.invalid}" \
+    --firstname "${AIRFLOW_ADMIN_FIRSTNAME:-Airflow}" \
+    --lastname "${AIRFLOW_ADMIN_LASTNAME:-Admin}"
+}
+
+main() {
+  if (($# == 0)); then
+    usage
+    exit 2
+  fi
+  local role="$1"
+  shift
+  case "${role}" in
+    scheduler | webserver | triggerer)
+      wait_for_database
+      wait_for_migrations
+      exec airflow "${role}" "$@"
+      ;;
+    migrate)
+      wait_for_database
+      exec airflow db migrate "$@"
+      ;;
+    create-user)
+      wait_for_database
+      wait_for_migrations
+      create_admin_user
+      ;;
+    airflow)
+      wait_for_database
+      exec airflow "$@"
+      ;;
+    -h | --help | help)
+      usage
+      ;;
+    *)
+      log "unknown role '${role}'"
+      usage
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"

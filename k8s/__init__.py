@@ -1,0 +1,1 @@
+"""Kubernetes objects of the self-managed flavour as plain data, built from typed settings without Pulumi."""

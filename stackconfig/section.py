@@ -1,0 +1,32 @@
+"""What every config section shares: camelCase keys as typed in `pulumi config set`, unknown keys refused, and
+rules that report all their problems at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo
+from pydantic.alias_generators import to_camel
+
+from stackconfig.errors import ConfigIssue, ConfigIssues
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+    )
+
+    def _is_set(self, field: str) -> bool:
+        return field in self.model_fields_set
+
+
+def raise_if(issues: list[ConfigIssue]) -> None:
+    if issues:
+        raise ConfigIssues(issues)
+
+
+def context(info: ValidationInfo) -> dict[str, Any]:
+    return info.context or {}

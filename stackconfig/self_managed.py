@@ -1,0 +1,213 @@
+"""Settings of the self-managed flavour: the EKS cluster and its nodes, the metadata database, the image registry
+and the task-log bucket. Each has defaults that deploy; rules that depend on `protectData` live in `Settings`."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Literal, Optional
+
+from pydantic import Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from stackconfig import limits
+from stackconfig.errors import ConfigIssue
+from stackconfig.section import Section, raise_if
+
+EksVersion = Literal[limits.EKS_VERSIONS]  # type: ignore[valid-type]
+EksLogType = Literal[limits.EKS_LOG_TYPES]  # type: ignore[valid-type]
+PostgresVersion = Literal[limits.POSTGRES_VERSIONS]  # type: ignore[valid-type]
+
+
+def _within(key: str, value: int, bounds: tuple[int, int], unit: str = "") -> list[ConfigIssue]:
+    low, high = bounds
+    if low <= value <= high:
+        return []
+    return [ConfigIssue(key, value, f"{low} to {high}{unit}")]
+
+
+class ClusterSettings(Section):
+    """The EKS cluster, its managed node group, and the namespace Airflow runs in."""
+
+    kubernetes_version: EksVersion = "1.34"
+    # `pulumi up` talks to the API server to deploy Airflow: a private-only endpoint needs a runner inside the VPC.
+    endpoint_public_access: bool = True
+    public_access_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"])
+    log_types: list[EksLogType] = Field(default_factory=lambda: ["api", "audit", "authenticator"])
+    node_instance_types: list[str] = Field(default_factory=lambda: ["m6i.large"])
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+    min_nodes: int = 2
+    desired_nodes: int = 2
+    max_nodes: int = 6
+    node_disk_size_gb: int = 50
+    namespace: str = "airflow"
+
+    @model_validator(mode="after")
+    def _check(self) -> "ClusterSettings":
+        issues: list[ConfigIssue] = []
+        issues += self._check_nodes()
+        issues += self._check_endpoint()
+        if not limits.K8S_NAME.match(self.namespace) or self.namespace.startswith("kube-"):
+            issues.append(
+                ConfigIssue("namespace", self.namespace, "a Kubernetes name: 1-63 lower-case letters, digits and '-', not kube-*")
+            )
+        if len(set(self.log_types)) != len(self.log_types):
+            issues.append(ConfigIssue("logTypes", self.log_types, "each log type once"))
+        raise_if(issues)
+        return self
+
+    def _check_nodes(self) -> list[ConfigIssue]:
+        issues: list[ConfigIssue] = []
+        types = self.node_instance_types
+        if not types or len(set(types)) != len(types):
+            issues.append(ConfigIssue("nodeInstanceTypes", types, "one or more different EC2 instance types"))
+        for i, name in enumerate(types):
+            if not limits.EC2_INSTANCE_TYPE.match(name):
+                issues.append(ConfigIssue(f"nodeInstanceTypes[{i}]", name, "an EC2 instance type such as m6i.large"))
+            elif limits.ARM_INSTANCE_FAMILY.match(name):
+                issues.append(
+                    ConfigIssue(f"nodeInstanceTypes[{i}]", name, "an x86_64 instance type: the Airflow image is built for linux/amd64")
+                )
+        bounds = (1, limits.EKS_MAX_NODES)
+        issues += _within("minNodes", self.min_nodes, bounds)
+        issues += _within("maxNodes", self.max_nodes, bounds)
+        if not issues and not self.min_nodes <= self.desired_nodes <= self.max_nodes:
+            issues.append(
+                ConfigIssue(
+                    "desiredNodes",
+                    self.desired_nodes,
+                    f"from cluster.minNodes ({self.min_nodes}) to cluster.maxNodes ({self.max_nodes})",
+                )
+            )
+        issues += _within("nodeDiskSizeGb", self.node_disk_size_gb, limits.NODE_DISK_GB, " GiB")
+        return issues
+
+    def _check_endpoint(self) -> list[ConfigIssue]:
+        issues = []
+        if not self.public_access_cidrs:
+            issues.append(ConfigIssue("publicAccessCidrs", [], "one or more IPv4 ranges, e.g. [203.0.113.0/24]"))
+        for i, text in enumerate(self.public_access_cidrs):
+            try:
+                ipaddress.IPv4Network(text, strict=True)
+            except ValueError as err:
+                issues.append(ConfigIssue(f"publicAccessCidrs[{i}]", text, f"an IPv4 range such as 203.0.113.0/24 ({err})"))
+        if not self.endpoint_public_access and self._is_set("public_access_cidrs"):
+            issues.append(
+                ConfigIssue("publicAccessCidrs", self.public_access_cidrs, "only with cluster.endpointPublicAccess true")
+            )
+        return issues
+
+
+class DatabaseSettings(Section):
+    """The RDS PostgreSQL instance holding Airflow's metadata. Unset Multi-AZ follows `protectData`."""
+
+    postgres_version: PostgresVersion = "16"
+    instance_class: str = "db.t4g.medium"
+    allocated_storage_gb: int = 20
+    # Storage autoscaling grows the volume up to this size; equal to allocatedStorageGb turns it off.
+    max_allocated_storage_gb: int = 100
+    multi_az: Optional[bool] = None
+    backup_retention_days: int = 7
+
+    @field_validator("instance_class")
+    @classmethod
+    def _instance_class(cls, value: str) -> str:
+        if not limits.RDS_INSTANCE_CLASS.match(value):
+            raise ValueError(
+                "an RDS instance class for PostgreSQL such as db.t4g.medium, db.m7g.large or db.r7g.xlarge "
+                "(families t3, t4g, m5-m8g, r5-r8g)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> "DatabaseSettings":
+        issues = []
+        issues += _within("allocatedStorageGb", self.allocated_storage_gb, limits.RDS_GP3_STORAGE_GB, " GiB (gp3)")
+        if not issues and not self.allocated_storage_gb <= self.max_allocated_storage_gb <= limits.RDS_GP3_STORAGE_GB[1]:
+            issues.append(
+                ConfigIssue(
+                    "maxAllocatedStorageGb",
+                    self.max_allocated_storage_gb,
+                    f"from database.allocatedStorageGb ({self.allocated_storage_gb}) to {limits.RDS_GP3_STORAGE_GB[1]} GiB",
+                )
+            )
+        issues += _within("backupRetentionDays", self.backup_retention_days, limits.RDS_BACKUP_DAYS, " days")
+        raise_if(issues)
+        return self
+
+    def with_defaults(self, protect: bool) -> "DatabaseSettings":
+        return self.model_copy(update={"multi_az": protect if self.multi_az is None else self.multi_az})
+
+
+class RegistrySettings(Section):
+    """The ECR repository of the Airflow image."""
+
+    keep_images: int = 20
+
+    @model_validator(mode="after")
+    def _check(self) -> "RegistrySettings":
+        raise_if(_within("keepImages", self.keep_images, limits.ECR_KEEP_IMAGES))
+        return self
+
+
+class TaskLogSettings(Section):
+    """The bucket task logs are shipped to, so they outlive the worker pods."""
+
+    retention_days: int = 90
+
+    @model_validator(mode="after")
+    def _check(self) -> "TaskLogSettings":
+        raise_if(_within("retentionDays", self.retention_days, limits.S3_EXPIRY_DAYS, " days"))
+        return self
+
+
+SELF_MANAGED_SECTIONS = tuple(to_camel(name) for name in ("cluster", "database", "registry", "task_logs"))
+
+IMAGE_DIR = "docker"
+CONSTRAINTS_FILE = f"{IMAGE_DIR}/constraints.txt"
+_SELF_MANAGED_NAME = limits.re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,30}[a-z0-9]$")
+
+
+def image_airflow_version(project_dir: Path) -> Optional[str]:
+    """The Airflow version docker/constraints.txt was resolved for (its `# airflow-version:` line)."""
+    path = project_dir / CONSTRAINTS_FILE
+    if not path.is_file():
+        return None
+    for line in path.read_text().splitlines():
+        if line.startswith("# airflow-version:"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def check_self_managed(name: str, airflow_version: str, database: DatabaseSettings, protect: bool, project_dir: Optional[Path]) -> list[ConfigIssue]:
+    """The rules the self-managed flavour adds to the shared keys."""
+    issues = []
+    if not _SELF_MANAGED_NAME.match(name):
+        issues.append(
+            ConfigIssue(
+                "environmentName",
+                name,
+                "2-32 lower-case letters, digits and single '-', a letter first (it names the cluster, database and roles)",
+            )
+        )
+    if project_dir is not None:
+        pinned = image_airflow_version(project_dir)
+        if pinned is None:
+            issues.append(ConfigIssue("airflow.version", airflow_version, f"a version {CONSTRAINTS_FILE} is resolved for; that file is missing"))
+        elif pinned != airflow_version:
+            issues.append(
+                ConfigIssue(
+                    "airflow.version",
+                    airflow_version,
+                    f"{pinned}, the version {CONSTRAINTS_FILE} pins (or run make image-constraints AIRFLOW_VERSION={airflow_version})",
+                )
+            )
+    if protect and database.backup_retention_days < limits.PROTECTED_MIN_BACKUP_DAYS:
+        issues.append(
+            ConfigIssue(
+                "database.backupRetentionDays",
+                database.backup_retention_days,
+                f"at least {limits.PROTECTED_MIN_BACKUP_DAYS} days while protectData is true",
+            )
+        )
+    return issues

@@ -1,0 +1,239 @@
+"""Whole-stack tests of the self-managed flavour: Pulumi.prod.yaml as it is, and Pulumi.dev.yaml switched to it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from components.image_tag import image_tag
+from k8s import identities
+from k8s.cluster_autoscaler_values import IMAGE_TAGS
+from offline import run_stack
+from offline.engine import SECRET
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+CLUSTER = "eks:index:Cluster"
+NODES = "eks:index:ManagedNodeGroup"
+DATABASE = "aws:rds/instance:Instance"
+
+
+def test_the_flavours_build_different_runtimes(managed_plan, self_managed_plan):
+    assert not managed_plan.of_type(CLUSTER) and not managed_plan.of_type(DATABASE)
+    assert managed_plan.of_type("aws:mwaa/environment:Environment")
+    assert not self_managed_plan.of_type("aws:mwaa/environment:Environment")
+    assert not self_managed_plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+    # Both share the network, the DAG bucket and the secrets prefixes.
+    for plan in (managed_plan, self_managed_plan):
+        assert plan.of_type("aws:ec2/vpc:Vpc") and plan.named(f"airflow-{plan.stack}-bucket")
+
+
+def test_cluster_uses_api_auth_irsa_private_nodes_and_the_stacks_provider(self_managed_plan):
+    plan = self_managed_plan
+    cluster = plan.one(CLUSTER)
+    inputs = cluster.inputs
+    assert inputs["authenticationMode"] == "API" and inputs["createOidcProvider"] is True
+    assert inputs["skipDefaultNodeGroup"] is True and inputs["nodeAssociatePublicIpAddress"] is False
+    assert inputs["privateSubnetIds"] == plan.outputs["privateSubnetIds"]
+    assert inputs["endpointPrivateAccess"] is True
+    assert inputs["version"] in IMAGE_TAGS
+    assert set(inputs["enabledClusterLogTypes"]) >= {"api", "audit", "authenticator"}
+    assert inputs["deletionProtection"] is (plan.stack == "prod")
+    aws_provider = plan.one("pulumi:providers:aws")
+    assert cluster.providers["aws"].startswith(aws_provider.urn)
+    assert plan.one(NODES).providers["aws"].startswith(aws_provider.urn)
+
+
+def test_node_group_scales_in_private_subnets_and_leaves_desired_size_to_the_autoscaler(self_managed_plan):
+    plan = self_managed_plan
+    nodes = plan.one(NODES).inputs
+    scaling = nodes["scalingConfig"]
+    assert 1 <= scaling["minSize"] <= scaling["desiredSize"] <= scaling["maxSize"]
+    assert nodes["subnetIds"] == plan.outputs["privateSubnetIds"]
+    assert nodes["ignoreScalingChanges"] is True
+    assert nodes["amiType"] == "AL2023_x86_64_STANDARD"
+    assert nodes["cluster"] == plan.one(CLUSTER).urn
+    role = plan.by_urn(nodes["nodeRole"])
+    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    attached = {a.inputs["policyArn"].rsplit("/", 1)[1] for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
+    assert attached == {"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"}
+
+
+def test_prod_runs_at_least_two_nodes_across_three_zones(prod):
+    nodes = prod.one(NODES).inputs
+    assert nodes["scalingConfig"]["minSize"] >= 2
+    subnets = {s.id: s for s in prod.of_type("aws:ec2/subnet:Subnet")}
+    zones = {subnets[i].inputs["availabilityZone"] for i in nodes["subnetIds"]}
+    assert len(zones) == 3
+    assert prod.one(NODES).inputs["capacityType"] == "ON_DEMAND"
+
+
+def test_autoscaler_release_runs_under_its_own_irsa_role(self_managed_plan):
+    plan = self_managed_plan
+    release = plan.one("kubernetes:helm.sh/v3:Release")
+    k8s_provider = plan.one("pulumi:providers:kubernetes")
+    assert release.provider.startswith(k8s_provider.urn)
+    assert k8s_provider.inputs["kubeconfig"] == SECRET
+    values = release.inputs["values"]
+    assert release.inputs["namespace"] == "kube-system" and release.inputs["chart"] == "cluster-autoscaler"
+    assert values["autoDiscovery"]["clusterName"] == plan.one(CLUSTER).inputs["name"]
+    assert values["image"]["tag"].startswith("v" + plan.one(CLUSTER).inputs["version"] + ".")
+    role = plan.named(f"airflow-{plan.stack}-autoscaler-role")
+    annotation = values["rbac"]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"]
+    assert annotation == role.state["arn"]
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
+    issuer = plan.one(CLUSTER).state["oidcIssuer"]
+    assert trust["Condition"]["StringEquals"][f"{issuer}:sub"] == "system:serviceaccount:kube-system:cluster-autoscaler"
+    policy = json.loads(plan.named(f"airflow-{plan.stack}-autoscaler-policy").inputs["policy"])
+    resize = next(s for s in policy["Statement"] if "autoscaling:SetDesiredCapacity" in s["Action"])
+    assert resize["Condition"] == {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/airflow-{plan.stack}": "owned"}}
+
+
+def test_database_is_private_encrypted_tls_only_and_reachable_from_the_cluster_only(self_managed_plan):
+    plan = self_managed_plan
+    db = plan.one(DATABASE)
+    inputs = db.inputs
+    assert inputs["engine"] == "postgres" and inputs["engineVersion"] == "16"
+    assert inputs["storageEncrypted"] is True and inputs["publiclyAccessible"] is False
+    assert inputs["password"] == SECRET
+    group = plan.one("aws:rds/subnetGroup:SubnetGroup")
+    assert group.inputs["subnetIds"] == plan.outputs["privateSubnetIds"]
+    params = plan.one("aws:rds/parameterGroup:ParameterGroup")
+    assert params.inputs["family"] == "postgres16"
+    assert {p["name"]: p["value"] for p in params.inputs["parameters"]}["rds.force_ssl"] == "1"
+    assert inputs["parameterGroupName"] == params.state["name"]
+    rules = [r for r in plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") if r.name.endswith("-from-cluster")]
+    assert len(rules) == 1
+    rule = rules[0].inputs
+    assert (rule["fromPort"], rule["toPort"], rule["ipProtocol"]) == (5432, 5432, "tcp")
+    assert rule["referencedSecurityGroupId"] == plan.one(CLUSTER).state["clusterSecurityGroupId"]
+    assert "cidrIpv4" not in rule
+    assert inputs["vpcSecurityGroupIds"] == [rule["securityGroupId"]]
+
+
+def test_prod_database_is_multi_az_backed_up_protected_and_snapshotted(prod, dev_self_managed):
+    db = prod.one(DATABASE)
+    assert db.inputs["multiAz"] is True and db.inputs["backupRetentionPeriod"] >= 7
+    assert db.inputs["deletionProtection"] is True and db.inputs["skipFinalSnapshot"] is False
+    assert db.inputs["finalSnapshotIdentifier"]
+    assert db.protect and db.retain_on_delete
+    dev_db = dev_self_managed.one(DATABASE)
+    assert dev_db.inputs["multiAz"] is False and dev_db.inputs["skipFinalSnapshot"] is True
+    assert not dev_db.protect and dev_db.inputs["deletionProtection"] is False
+
+
+def test_database_password_never_appears_in_plain_text(self_managed_plan):
+    plan = self_managed_plan
+    password = plan.one("random:index/randomPassword:RandomPassword").state["result"]
+    assert plan.one(DATABASE).raw_inputs["password"] == password
+    printed = json.dumps(plan.as_json())
+    assert password not in printed
+
+
+def test_registry_keeps_immutable_scanned_encrypted_images(self_managed_plan):
+    plan = self_managed_plan
+    repo = plan.one("aws:ecr/repository:Repository").inputs
+    assert repo["imageTagMutability"] == "IMMUTABLE"
+    assert repo["imageScanningConfiguration"]["scanOnPush"] is True
+    assert repo["encryptionConfigurations"][0]["encryptionType"] == "KMS"
+    policy = json.loads(plan.one("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs["policy"])
+    expected = {"prod": 30, "dev": 10}[plan.stack]
+    assert policy["rules"][0]["selection"]["countNumber"] == expected
+
+
+def test_image_is_built_from_docker_for_amd64_and_tagged_by_content(self_managed_plan):
+    plan = self_managed_plan
+    image = plan.one("docker-build:index:Image").inputs
+    tag = image_tag(PROJECT_DIR / "docker", "2.9.2")
+    url = plan.outputs["imageRepository"]
+    assert image["tags"] == [f"{url}:{tag}"]
+    assert image["platforms"] == ["linux/amd64"] and image["push"] is True and image["buildOnPreview"] is False
+    assert image["context"]["location"] == "docker" and image["dockerfile"]["location"] == "docker/Dockerfile"
+    assert image["buildArgs"] == {"AIRFLOW_VERSION": "2.9.2"}
+    assert image["registries"][0]["password"] == SECRET
+    assert plan.outputs["image"].startswith(f"{url}:{tag}@sha256:")
+
+
+def test_task_log_bucket_expires_logs_after_the_configured_days(self_managed_plan):
+    plan = self_managed_plan
+    lifecycle = plan.named(f"airflow-{plan.stack}-task-logs-lifecycle")
+    rule = lifecycle.inputs["rules"][0]
+    assert rule["expiration"]["days"] == {"prod": 365, "dev": 30}[plan.stack]
+    assert plan.outputs["taskLogBucket"] == plan.named(f"airflow-{plan.stack}-task-logs-bucket").state["bucket"]
+
+
+def _role_for(plan, service_account):
+    component = service_account.removeprefix("airflow-")
+    return plan.named(f"airflow-{plan.stack}-{component}")
+
+
+def test_each_airflow_component_role_trusts_exactly_its_service_account(self_managed_plan):
+    plan = self_managed_plan
+    issuer = plan.one(CLUSTER).state["oidcIssuer"]
+    provider_arn = plan.one(CLUSTER).state["oidcProviderArn"]
+    roles = plan.outputs["serviceAccountRoles"]
+    assert set(roles) == set(identities.AIRFLOW_SERVICE_ACCOUNTS)
+    for service_account in identities.AIRFLOW_SERVICE_ACCOUNTS:
+        role = _role_for(plan, service_account)
+        assert roles[service_account] == role.state["arn"]
+        (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        assert statement["Principal"] == {"Federated": provider_arn}
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert statement["Condition"] == {
+            "StringEquals": {
+                f"{issuer}:sub": f"system:serviceaccount:airflow:{service_account}",
+                f"{issuer}:aud": "sts.amazonaws.com",
+            }
+        }
+
+
+def _actions_on(policy: dict, resource: str) -> set[str]:
+    actions: set[str] = set()
+    for statement in policy["Statement"]:
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if resource in resources:
+            acts = statement["Action"]
+            actions |= set(acts if isinstance(acts, list) else [acts])
+    return actions
+
+
+def test_component_roles_get_what_the_component_does(self_managed_plan):
+    plan = self_managed_plan
+    dag_arn = plan.named(f"airflow-{plan.stack}-bucket").state["arn"]
+    log_arn = plan.named(f"airflow-{plan.stack}-task-logs-bucket").state["arn"]
+    policies = {
+        sa: json.loads(plan.named(f"{_role_for(plan, sa).name}-policy").inputs["policy"])
+        for sa in identities.AIRFLOW_SERVICE_ACCOUNTS
+    }
+    assert _actions_on(policies[identities.WORKER], f"{log_arn}/*") == {"s3:GetObject", "s3:PutObject"}
+    assert _actions_on(policies[identities.WEBSERVER], f"{log_arn}/*") == {"s3:GetObject"}
+    assert _actions_on(policies[identities.SCHEDULER], f"{log_arn}/*") == set()
+    for sa in (identities.SCHEDULER, identities.WORKER, identities.TRIGGERER):
+        assert _actions_on(policies[sa], f"{dag_arn}/dags/*") == {"s3:GetObject"}
+        secrets = next(s for s in policies[sa]["Statement"] if s["Sid"] == "ReadAirflowSecrets")
+        assert all(f":secret:airflow-{plan.stack}/" in r for r in secrets["Resource"])
+    assert not any("secretsmanager:ListSecrets" in json.dumps(p) for p in policies.values())
+
+
+def test_self_managed_outputs(self_managed_plan):
+    outputs = self_managed_plan.outputs
+    assert outputs["flavour"] == "self-managed"
+    assert outputs["kubeconfig"] == SECRET
+    assert outputs["databasePort"] == 5432 and outputs["databaseName"] == "airflow"
+    assert outputs["databaseEndpoint"].endswith(".rds.amazonaws.com")
+    assert outputs["clusterName"] == f"airflow-{self_managed_plan.stack}"
+    for key in ("dagBucket", "taskLogBucket", "imageRepository", "image", "vpcId"):
+        assert outputs[key]
+
+
+def test_self_managed_delivers_dag_files_only():
+    plan = run_stack("dev", config={"flavour": "self-managed"})
+    keys = {o.inputs["key"] for o in plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
+    assert keys and all(key.startswith("dags/") for key in keys)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_customer_kms_key_setting_is_not_used_by_the_self_managed_flavour(stack):
+    plan = run_stack(stack, config={"flavour": "self-managed"})
+    assert plan.error is None and not plan.of_type("aws:kms/key:Key")
