@@ -37,7 +37,7 @@ plan: .venv/.installed
 	@.venv/bin/python -m offline --stack $(STACK) --format $(FORMAT) --project $(PROJECT)
 
 test: .venv/.installed .venv-airflow/.installed
-	AIRFLOW_PYTHON=$(CURDIR)/.venv-airflow/bin/python .venv/bin/python -m pytest
+	UV=$(UV) AIRFLOW_PYTHON=$(CURDIR)/.venv-airflow/bin/python .venv/bin/python -m pytest
 
 test-fast: .venv/.installed
 	.venv/bin/python -m pytest -m "not runtime"

@@ -1,0 +1,224 @@
+"""The self-managed stack's recorded inputs, replayed as AWS API requests against moto.
+
+boto3 checks every request against botocore's service model (types, required members, lengths, ranges) and moto
+then applies the service's own rules where it has them: subnets inside the VPC in real zones without overlaps,
+RDS engine names, IAM policy syntax and managed policy ARNs. What neither checks (the node group's scaling order)
+is asserted here as the EKS API documents it."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError, ParamValidationError
+from moto import mock_aws
+
+pytestmark = pytest.mark.contract
+
+REGION = "eu-west-1"
+
+
+@pytest.fixture
+def aws():
+    with mock_aws():
+        yield {name: boto3.client(name, region_name=REGION) for name in ("ec2", "rds", "ecr", "eks", "iam")}
+
+
+@pytest.fixture
+def iam():
+    # AWS's managed policies loaded (slow), so that attaching a policy ARN that does not exist fails as in AWS.
+    with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
+        yield boto3.client("iam", region_name=REGION)
+
+
+def _network(plan, ec2) -> dict[str, str]:
+    """Create the VPC and subnets as recorded; return recorded subnet id -> moto subnet id."""
+    vpc = plan.one("aws:ec2/vpc:Vpc")
+    vpc_id = ec2.create_vpc(CidrBlock=vpc.inputs["cidrBlock"])["Vpc"]["VpcId"]
+    ids = {}
+    for subnet in plan.of_type("aws:ec2/subnet:Subnet"):
+        created = ec2.create_subnet(
+            VpcId=vpc_id, CidrBlock=subnet.inputs["cidrBlock"], AvailabilityZone=subnet.inputs["availabilityZone"]
+        )
+        ids[subnet.id] = created["Subnet"]["SubnetId"]
+    ids[vpc.id] = vpc_id
+    return ids
+
+
+def test_vpc_and_subnets_are_accepted(self_managed_plan, aws):
+    ids = _network(self_managed_plan, aws["ec2"])
+    subnets = aws["ec2"].describe_subnets()["Subnets"]
+    assert len([s for s in subnets if s["SubnetId"] in ids.values()]) == len(self_managed_plan.of_type("aws:ec2/subnet:Subnet"))
+
+
+def test_moto_refuses_a_subnet_outside_the_vpc(aws):
+    vpc_id = aws["ec2"].create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+    with pytest.raises(ClientError):
+        aws["ec2"].create_subnet(VpcId=vpc_id, CidrBlock="10.31.0.0/19", AvailabilityZone="eu-west-1a")
+
+
+def test_database_subnet_group_parameter_group_and_instance_are_accepted(self_managed_plan, aws):
+    plan = self_managed_plan
+    ids = _network(plan, aws["ec2"])
+    rds = aws["rds"]
+    group = plan.one("aws:rds/subnetGroup:SubnetGroup")
+    rds.create_db_subnet_group(
+        DBSubnetGroupName=group.state["name"],
+        DBSubnetGroupDescription=group.inputs["description"],
+        SubnetIds=[ids[s] for s in group.inputs["subnetIds"]],
+    )
+    params = plan.one("aws:rds/parameterGroup:ParameterGroup")
+    rds.create_db_parameter_group(
+        DBParameterGroupName=params.state["name"], DBParameterGroupFamily=params.inputs["family"], Description=params.inputs["description"]
+    )
+    rds.modify_db_parameter_group(
+        DBParameterGroupName=params.state["name"],
+        Parameters=[
+            {"ParameterName": p["name"], "ParameterValue": p["value"], "ApplyMethod": p["applyMethod"]} for p in params.inputs["parameters"]
+        ],
+    )
+    sg = plan.one("aws:ec2/securityGroup:SecurityGroup")
+    sg_id = aws["ec2"].create_security_group(GroupName=sg.name, Description=sg.inputs["description"], VpcId=ids[plan.one("aws:ec2/vpc:Vpc").id])["GroupId"]
+    db = plan.one("aws:rds/instance:Instance")
+    i = db.raw_inputs
+    request = {
+        "DBInstanceIdentifier": db.state["identifier"],
+        "Engine": i["engine"],
+        "EngineVersion": i["engineVersion"],
+        "DBInstanceClass": i["instanceClass"],
+        "AllocatedStorage": i["allocatedStorage"],
+        "StorageType": i["storageType"],
+        "StorageEncrypted": i["storageEncrypted"],
+        "MultiAZ": i["multiAz"],
+        "BackupRetentionPeriod": i["backupRetentionPeriod"],
+        "DeletionProtection": i["deletionProtection"],
+        "DBSubnetGroupName": group.state["name"],
+        "DBParameterGroupName": params.state["name"],
+        "VpcSecurityGroupIds": [sg_id],
+        "PubliclyAccessible": i["publiclyAccessible"],
+        "MasterUsername": i["username"],
+        "MasterUserPassword": i["password"],
+        "DBName": i["dbName"],
+        "Port": i["port"],
+        "EnableCloudwatchLogsExports": i["enabledCloudwatchLogsExports"],
+        "CACertificateIdentifier": i["caCertIdentifier"],
+        "CopyTagsToSnapshot": i["copyTagsToSnapshot"],
+        "AutoMinorVersionUpgrade": i["autoMinorVersionUpgrade"],
+    }
+    if i["maxAllocatedStorage"]:
+        request["MaxAllocatedStorage"] = i["maxAllocatedStorage"]
+    created = rds.create_db_instance(**request)["DBInstance"]
+    assert created["Engine"] == "postgres" and created["StorageEncrypted"] is True
+    assert created["PubliclyAccessible"] is False
+    assert created["DBParameterGroups"][0]["DBParameterGroupName"] == params.state["name"]
+    assert created["DBSubnetGroup"]["DBSubnetGroupName"] == group.state["name"]
+    # The generated password meets RDS's rules: 8-128 printable characters without '/', '@', '"' or spaces.
+    password = i["password"]
+    assert 8 <= len(password) <= 128 and not set(password) & set('/@" ')
+
+
+def test_image_repository_and_lifecycle_policy_are_accepted(self_managed_plan, aws):
+    plan = self_managed_plan
+    repo = plan.one("aws:ecr/repository:Repository")
+    inputs = repo.inputs
+    ecr = aws["ecr"]
+    ecr.create_repository(
+        repositoryName=repo.state["name"],
+        imageTagMutability=inputs["imageTagMutability"],
+        imageScanningConfiguration={"scanOnPush": inputs["imageScanningConfiguration"]["scanOnPush"]},
+        encryptionConfiguration={"encryptionType": inputs["encryptionConfigurations"][0]["encryptionType"]},
+    )
+    policy = plan.one("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs["policy"]
+    ecr.put_lifecycle_policy(repositoryName=repo.state["name"], lifecyclePolicyText=policy)
+    stored = ecr.get_lifecycle_policy(repositoryName=repo.state["name"])["lifecyclePolicyText"]
+    assert json.loads(stored) == json.loads(policy)
+    described = ecr.describe_repositories(repositoryNames=[repo.state["name"]])["repositories"][0]
+    assert described["imageTagMutability"] == "IMMUTABLE"
+
+
+def _node_group_request(plan, ids) -> dict:
+    nodes = plan.one("eks:index:ManagedNodeGroup").raw_inputs
+    role = plan.by_urn(nodes["nodeRole"])
+    return {
+        "clusterName": plan.one("eks:index:Cluster").inputs["name"],
+        "nodegroupName": "airflow",
+        "scalingConfig": nodes["scalingConfig"],
+        "subnets": [ids[s] for s in nodes["subnetIds"]],
+        "nodeRole": role.state["arn"],
+        "instanceTypes": nodes["instanceTypes"],
+        "capacityType": nodes["capacityType"],
+        "amiType": nodes["amiType"],
+        "diskSize": nodes["diskSize"],
+        "labels": nodes["labels"],
+    }
+
+
+def test_cluster_and_node_group_scaling_are_accepted(self_managed_plan, aws):
+    plan = self_managed_plan
+    ids = _network(plan, aws["ec2"])
+    cluster = plan.one("eks:index:Cluster").raw_inputs
+    eks = aws["eks"]
+    eks.create_cluster(
+        name=cluster["name"],
+        version=cluster["version"],
+        roleArn="arn:aws:iam::123456789012:role/eks-cluster",  # pulumi-eks creates this role itself
+        resourcesVpcConfig={
+            "subnetIds": [ids[s] for s in cluster["privateSubnetIds"] + cluster["publicSubnetIds"]],
+            "endpointPrivateAccess": cluster["endpointPrivateAccess"],
+            "endpointPublicAccess": cluster["endpointPublicAccess"],
+            "publicAccessCidrs": cluster["publicAccessCidrs"],
+        },
+        logging={"clusterLogging": [{"types": cluster["enabledClusterLogTypes"], "enabled": True}]},
+        accessConfig={"authenticationMode": cluster["authenticationMode"]},
+    )
+    request = _node_group_request(plan, ids)
+    scaling = request["scalingConfig"]
+    # The EKS API's rule, which moto does not enforce.
+    assert scaling["minSize"] <= scaling["desiredSize"] <= scaling["maxSize"]
+    created = eks.create_nodegroup(**request)["nodegroup"]
+    assert created["scalingConfig"] == scaling
+    assert created["capacityType"] == request["capacityType"]
+
+
+def test_the_model_refuses_a_node_group_without_nodes(self_managed_plan, aws):
+    ids = _network(self_managed_plan, aws["ec2"])
+    request = _node_group_request(self_managed_plan, ids)
+    request["scalingConfig"] = {"minSize": 0, "desiredSize": 0, "maxSize": 0}
+    with pytest.raises(ParamValidationError):
+        aws["eks"].create_nodegroup(**request)
+
+
+def test_iam_roles_and_policies_are_accepted(self_managed_plan, iam):
+    plan = self_managed_plan
+    roles = {}
+    for role in plan.of_type("aws:iam/role:Role"):
+        roles[role.urn] = role.state["name"]
+        iam.create_role(RoleName=role.state["name"], AssumeRolePolicyDocument=role.raw_inputs["assumeRolePolicy"])
+    policies = plan.of_type("aws:iam/rolePolicy:RolePolicy")
+    assert policies
+    by_id = {plan.by_urn(urn).id: name for urn, name in roles.items()}
+    for policy in policies:
+        iam.put_role_policy(RoleName=by_id[policy.inputs["role"]], PolicyName=policy.name, PolicyDocument=policy.raw_inputs["policy"])
+    attachments = plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    for attachment in attachments:
+        iam.attach_role_policy(RoleName=attachment.inputs["role"], PolicyArn=attachment.inputs["policyArn"])
+    node_role = plan.named(f"airflow-{plan.stack}-node-role").state["name"]
+    attached = {p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=node_role)["AttachedPolicies"]}
+    assert attached == {"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"}
+
+
+def test_moto_refuses_a_managed_policy_that_does_not_exist(iam):
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    with pytest.raises(ClientError):
+        iam.attach_role_policy(RoleName="r", PolicyArn="arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicyTypo")
+
+
+def test_moto_refuses_a_malformed_identity_policy(aws):
+    aws["iam"].create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    with pytest.raises(ClientError):
+        aws["iam"].put_role_policy(
+            RoleName="r",
+            PolicyName="p",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject"}]}),
+        )
