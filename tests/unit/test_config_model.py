@@ -48,3 +48,40 @@ def test_secret_seeds_need_secret_config():
     ok = parse(raw, stack="dev", project="p", region="eu-west-1", secret_keys={"airflow"})
     assert ok.airflow.variables["greeting"].get_secret_value() == "plain-value-7f3a"
     assert "plain-value-7f3a" not in repr(ok)
+
+
+def test_self_managed_defaults_deploy_and_multi_az_follows_protect_data():
+    s = settings(flavour="self-managed")
+    assert not s.managed
+    assert s.cluster.kubernetes_version == "1.34" and s.cluster.min_nodes <= s.cluster.desired_nodes <= s.cluster.max_nodes
+    assert s.database.with_defaults(protect=True).multi_az is True
+    assert s.database.with_defaults(protect=False).multi_az is False
+    assert settings(flavour="self-managed", database='{"multiAz": false}').database.with_defaults(protect=True).multi_az is False
+
+
+def test_self_managed_files_deliver_dags_only(tmp_path):
+    from stackconfig.load import PROJECT_DIR
+
+    s = settings(flavour="self-managed")
+    files = s.files(PROJECT_DIR)
+    assert files.requirements_file is None and files.plugins_dir is None and files.startup_script is None
+    assert files.docker_dir == PROJECT_DIR / "docker"
+    assert settings().files(PROJECT_DIR).requirements_file is not None
+
+
+def test_self_managed_version_must_match_the_image_constraints():
+    with pytest.raises(ConfigError) as raised:
+        settings(flavour="self-managed", airflow='{"version": "2.10.3"}')
+    assert "airflow.version = '2.10.3': 2.9.2, the version docker/constraints.txt pins" in str(raised.value)
+
+
+def test_protected_self_managed_stacks_keep_a_week_of_backups():
+    with pytest.raises(ConfigError) as raised:
+        settings(flavour="self-managed", database='{"backupRetentionDays": 3}')
+    assert "database.backupRetentionDays = 3: at least 7 days while protectData is true" in str(raised.value)
+    assert settings(flavour="self-managed", protectData=False, database='{"backupRetentionDays": 3}').database.backup_retention_days == 3
+
+
+def test_managed_stacks_do_not_check_self_managed_rules():
+    # A managed stack may carry an Airflow version the image is not built for: only MWAA's list applies.
+    assert settings(airflow='{"version": "2.10.3", "requirementsFile": ""}').airflow.version == "2.10.3"
