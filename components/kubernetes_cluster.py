@@ -42,6 +42,8 @@ class KubernetesCluster(pulumi.ComponentResource):
     oidc_issuer: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
+    autoscaler_role_arn: pulumi.Output[str]
+    # For the Airflow workloads: talks to this cluster's API server.
     provider: k8s.Provider
 
     def __init__(self, name: str, args: KubernetesClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):

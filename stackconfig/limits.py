@@ -12,7 +12,10 @@ import re
 MWAA_ENVIRONMENT_CLASSES = ("mw1.micro", "mw1.small", "mw1.medium", "mw1.large", "mw1.xlarge", "mw1.2xlarge")
 # What MWAA runs today. The 2.x line is what this project's secrets backend settings and tests target.
 MWAA_AIRFLOW_VERSIONS = ("2.7.2", "2.8.1", "2.9.2", "2.10.1", "2.10.3", "2.11.0", "3.0.6")
-MWAA_ENVIRONMENT_NAME = re.compile(r"^[a-zA-Z][0-9a-zA-Z\-_]{0,79}$")
+# The environment's name prefixes every resource name, so it must suit the strictest of them once Pulumi adds its
+# 8-character suffix: S3 bucket names (lower case, 63), RDS identifiers (no '--'), IAM role names (64). MWAA
+# itself would take up to 80 characters with capitals and '_'.
+ENVIRONMENT_NAME = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,30}[a-z0-9]$")
 MWAA_MAX_WORKERS = 25  # the cap MWAA modules apply; the API only says >= 1
 MWAA_SCHEDULERS = (2, 5)  # above mw1.micro
 MWAA_WEBSERVERS = (2, 5)  # above mw1.micro

@@ -558,13 +558,20 @@ class Settings(_Section):
         issues: list[ConfigIssue] = []
         project_dir = _context(info).get("project_dir")
         if not self.managed:
-            issues += check_self_managed(self.name, self.airflow.version, self.database, self.protect_data, project_dir)
-        if self.managed and not limits.MWAA_ENVIRONMENT_NAME.match(self.name):
+            issues += check_self_managed(
+                airflow_version=self.airflow.version,
+                database=self.database,
+                nat_gateways=None if self.network.existing else self.network.nat_gateways,
+                protect=self.protect_data,
+                project_dir=project_dir,
+            )
+        if not limits.ENVIRONMENT_NAME.match(self.name):
             issues.append(
                 ConfigIssue(
                     "environmentName",
                     self.name,
-                    "1-80 characters, a letter first, then letters, digits, '-' or '_'",
+                    "2-32 lower-case letters, digits and single '-', a letter first and no '-' last "
+                    "(it prefixes bucket, database and role names)",
                 )
             )
         if self.managed and self.airflow.version not in limits.MWAA_AIRFLOW_VERSIONS:

@@ -165,7 +165,6 @@ SELF_MANAGED_SECTIONS = tuple(to_camel(name) for name in ("cluster", "database",
 
 IMAGE_DIR = "docker"
 CONSTRAINTS_FILE = f"{IMAGE_DIR}/constraints.txt"
-_SELF_MANAGED_NAME = limits.re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,30}[a-z0-9]$")
 
 
 def image_airflow_version(project_dir: Path) -> Optional[str]:
@@ -179,17 +178,11 @@ def image_airflow_version(project_dir: Path) -> Optional[str]:
     return None
 
 
-def check_self_managed(name: str, airflow_version: str, database: DatabaseSettings, protect: bool, project_dir: Optional[Path]) -> list[ConfigIssue]:
+def check_self_managed(
+    *, airflow_version: str, database: DatabaseSettings, nat_gateways: Optional[str], protect: bool, project_dir: Optional[Path]
+) -> list[ConfigIssue]:
     """The rules the self-managed flavour adds to the shared keys."""
     issues = []
-    if not _SELF_MANAGED_NAME.match(name):
-        issues.append(
-            ConfigIssue(
-                "environmentName",
-                name,
-                "2-32 lower-case letters, digits and single '-', a letter first (it names the cluster, database and roles)",
-            )
-        )
     if project_dir is not None:
         pinned = image_airflow_version(project_dir)
         if pinned is None:
@@ -202,6 +195,15 @@ def check_self_managed(name: str, airflow_version: str, database: DatabaseSettin
                     f"{pinned}, the version {CONSTRAINTS_FILE} pins (or run make image-constraints AIRFLOW_VERSION={airflow_version})",
                 )
             )
+    if nat_gateways == "none":
+        issues.append(
+            ConfigIssue(
+                "network.natGateways",
+                nat_gateways,
+                "single or perAz with flavour self-managed: nodes join EKS, pull images from ECR and public "
+                "registries (registry.k8s.io) and assume IRSA roles through the NAT gateway",
+            )
+        )
     if protect and database.backup_retention_days < limits.PROTECTED_MIN_BACKUP_DAYS:
         issues.append(
             ConfigIssue(

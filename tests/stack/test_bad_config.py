@@ -14,6 +14,8 @@ CASES = [
     ("dev", {"flavour": "serverless"}, {}, (), "flavour"),
     ("dev", {"flavor": "managed"}, {}, (), "flavor"),
     ("dev", {"environmentName": "9lives"}, {}, (), "environmentName"),
+    ("dev", {"environmentName": "Data_Platform"}, {}, (), "environmentName"),
+    ("dev", {"environmentName": "a-name-far-too-long-for-a-bucket-prefix"}, {}, (), "environmentName"),
     ("dev", {"protectData": "sometimes"}, {}, (), "protectData"),
     ("dev", {}, {}, ("aws:region",), "aws:region"),
     ("dev", {"network": "10.0.0.0/16"}, {}, (), "network"),
@@ -86,6 +88,7 @@ CASES = [
     ("prod", {"taskLogs": {"retentionDays": 0}}, {}, (), "taskLogs.retentionDays"),
     ("prod", {"taskLogs": {"days": 30}}, {}, (), "taskLogs.days"),
     ("dev", {"flavour": "self-managed", "cluster": {"minNodes": 0}}, {}, (), "cluster.minNodes"),
+    ("dev", {"flavour": "self-managed", "network": {"natGateways": "none"}}, {}, (), "network.natGateways"),
 ]
 
 
