@@ -10,7 +10,8 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.workload_identity_policy import AIRFLOW_ACCESS, airflow_component_policy, service_account_trust_policy
+from components.service_account_role import service_account_role
+from components.workload_identity_policy import AIRFLOW_ACCESS, airflow_component_policy
 
 
 @dataclass
@@ -35,17 +36,14 @@ class AirflowIdentities(pulumi.ComponentResource):
         self.role_arns = {}
         for service_account, access in AIRFLOW_ACCESS.items():
             component = service_account.removeprefix("airflow-")
-            role = aws.iam.Role(
+            role = service_account_role(
                 f"{name}-{component}",
+                parent=self,
                 description=f"Airflow {component}: service account {args.namespace}/{service_account}",
-                assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
-                    lambda values, sa=service_account: json.dumps(
-                        service_account_trust_policy(
-                            oidc_provider_arn=values[0], oidc_issuer=values[1], namespace=args.namespace, service_account=sa
-                        )
-                    )
-                ),
-                opts=child,
+                oidc_provider_arn=args.oidc_provider_arn,
+                oidc_issuer=args.oidc_issuer,
+                namespace=args.namespace,
+                service_account=service_account,
             )
             document = pulumi.Output.all(args.account_id, args.dag_bucket_arn, args.log_bucket_arn).apply(
                 lambda values, access=access: airflow_component_policy(

@@ -11,7 +11,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.workload_identity_policy import cluster_autoscaler_policy, service_account_trust_policy
+from components.service_account_role import service_account_role
+from components.workload_identity_policy import cluster_autoscaler_policy
 from k8s import identities
 from k8s.cluster_autoscaler_values import CHART, CHART_REPOSITORY, CHART_VERSION, autoscaler_values
 
@@ -33,20 +34,14 @@ class ClusterAutoscaler(pulumi.ComponentResource):
     def __init__(self, name: str, args: ClusterAutoscalerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("airflowaws:index:ClusterAutoscaler", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(
+        role = service_account_role(
             f"{name}-role",
+            parent=self,
             description=f"Cluster Autoscaler of EKS cluster {args.cluster_name}",
-            assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
-                lambda values: json.dumps(
-                    service_account_trust_policy(
-                        oidc_provider_arn=values[0],
-                        oidc_issuer=values[1],
-                        namespace=identities.AUTOSCALER_NAMESPACE,
-                        service_account=identities.AUTOSCALER,
-                    )
-                )
-            ),
-            opts=child,
+            oidc_provider_arn=args.oidc_provider_arn,
+            oidc_issuer=args.oidc_issuer,
+            namespace=identities.AUTOSCALER_NAMESPACE,
+            service_account=identities.AUTOSCALER,
         )
         policy = aws.iam.RolePolicy(
             f"{name}-policy",
