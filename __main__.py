@@ -32,9 +32,9 @@ account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(prov
 
 network = Network(name, NetworkArgs(settings.network, settings.region), opts=on_aws)
 
-# The customer-managed key option belongs to MWAA; the self-managed flavour encrypts with AWS-managed keys.
-key_arn = settings.mwaa.existing_kms_key_arn if settings.managed else None
-if settings.managed and settings.mwaa.kms_key == "create":
+# The key stays whatever the flavour, so that a stack's bucket objects and secrets stay readable.
+key_arn = settings.mwaa.existing_kms_key_arn
+if settings.mwaa.kms_key == "create":
     key_arn = EncryptionKey(
         name, EncryptionKeyArgs(name, settings.region, account_id, protect=settings.protect_data), opts=on_aws
     ).arn
@@ -151,6 +151,7 @@ else:
             dag_bucket_arn=bucket.arn,
             log_bucket_arn=task_logs.arn,
             secret_prefixes=[prefixes.variables, prefixes.connections],
+            kms_key_arn=key_arn,
         ),
         opts=on_aws,
     )

@@ -24,6 +24,8 @@ class AirflowIdentitiesArgs:
     dag_bucket_arn: pulumi.Input[str]
     log_bucket_arn: pulumi.Input[str]
     secret_prefixes: Sequence[str]
+    # The customer-managed key of the DAG bucket and the secrets, if the stack has one.
+    kms_key_arn: Optional[pulumi.Input[str]] = None
 
 
 class AirflowIdentities(pulumi.ComponentResource):
@@ -45,7 +47,7 @@ class AirflowIdentities(pulumi.ComponentResource):
                 namespace=args.namespace,
                 service_account=service_account,
             )
-            document = pulumi.Output.all(args.account_id, args.dag_bucket_arn, args.log_bucket_arn).apply(
+            document = pulumi.Output.all(args.account_id, args.dag_bucket_arn, args.log_bucket_arn, args.kms_key_arn).apply(
                 lambda values, access=access: airflow_component_policy(
                     access,
                     region=args.region,
@@ -53,6 +55,7 @@ class AirflowIdentities(pulumi.ComponentResource):
                     dag_bucket_arn=values[1],
                     log_bucket_arn=values[2],
                     secret_prefixes=args.secret_prefixes,
+                    kms_key_arn=values[3],
                 )
             )
             if access.needs_aws:

@@ -65,7 +65,7 @@ class ImageRegistry(pulumi.ComponentResource):
             build_args={"AIRFLOW_VERSION": args.airflow_version},
             tags=[repository.repository_url.apply(lambda url: f"{url}:{self.tag}")],
             push=True,
-            # A preview must not need Docker, nor spend minutes building.
+            # A preview does not spend minutes building (it still asks the Docker daemon whether BuildKit is on).
             build_on_preview=False,
             registries=[
                 docker_build.RegistryArgs(

@@ -19,7 +19,9 @@ from stackconfig.self_managed import ClusterSettings
 
 # The Airflow image is linux/amd64; AL2023 is the node OS EKS supports for every offered version.
 NODE_AMI_TYPE = "AL2023_x86_64_STANDARD"
+NODE_ROOT_DEVICE = "/dev/xvda"
 NODE_LABELS = {"workload": "airflow"}
+CLUSTER_ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
 
 @dataclass
@@ -51,7 +53,15 @@ class KubernetesCluster(pulumi.ComponentResource):
         settings = args.settings
         # pulumi-eks is a remote component: it gets the stack's provider explicitly, not through its parent.
         on_aws = pulumi.ResourceOptions(parent=self, providers={"aws": args.aws_provider})
+        p = partition(args.region)
 
+        # EKS would create the control-plane log group itself, without retention, and keep it after the cluster.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane-logs",
+            name=f"/aws/eks/{args.cluster_name}/cluster",
+            retention_in_days=settings.log_retention_days,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         cluster = eks.Cluster(
             f"{name}-eks",
             name=args.cluster_name,
@@ -70,7 +80,20 @@ class KubernetesCluster(pulumi.ComponentResource):
             public_access_cidrs=settings.public_access_cidrs if settings.endpoint_public_access else None,
             enabled_cluster_log_types=list(settings.log_types),
             deletion_protection=args.protect,
-            opts=on_aws,
+            # Whoever runs `pulumi up` first is cluster admin (EKS's bootstrap); these principals are too.
+            access_entries={
+                f"admin-{i}": eks.AccessEntryArgs(
+                    principal_arn=principal,
+                    access_policies={
+                        "cluster-admin": eks.AccessPolicyAssociationArgs(
+                            policy_arn=CLUSTER_ADMIN_POLICY.format(partition=p),
+                            access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                        )
+                    },
+                )
+                for i, principal in enumerate(settings.admin_principal_arns)
+            },
+            opts=pulumi.ResourceOptions(parent=self, providers={"aws": args.aws_provider}, depends_on=[log_group]),
         )
 
         node_role = aws.iam.Role(
@@ -83,20 +106,45 @@ class KubernetesCluster(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(
                 f"{name}-node-{policy}",
                 role=node_role.name,
-                policy_arn=managed_policy_arn(partition(args.region), policy),
+                policy_arn=managed_policy_arn(p, policy),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for policy in NODE_MANAGED_POLICIES
         ]
 
+        # Pods reach the instance metadata service no more (one network hop, IMDSv2 only): worker pods run DAG
+        # code, and the node role's rights are not theirs; they get AWS access through IRSA only.
+        launch_template = aws.ec2.LaunchTemplate(
+            f"{name}-nodes",
+            description=f"Nodes of EKS cluster {args.cluster_name}",
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name=NODE_ROOT_DEVICE,
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=settings.node_disk_size_gb,
+                        volume_type="gp3",
+                        encrypted="true",
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            update_default_version=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         nodes = eks.ManagedNodeGroup(
             f"{name}-nodes",
             cluster=cluster,
             node_role=node_role,
+            version=settings.kubernetes_version,
             ami_type=NODE_AMI_TYPE,
             instance_types=list(settings.node_instance_types),
             capacity_type=settings.capacity_type,
-            disk_size=settings.node_disk_size_gb,
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=launch_template.id, version=launch_template.latest_version.apply(str)
+            ),
             subnet_ids=args.private_subnet_ids,
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
                 min_size=settings.min_nodes, desired_size=settings.desired_nodes, max_size=settings.max_nodes

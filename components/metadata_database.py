@@ -71,6 +71,19 @@ class MetadataDatabase(pulumi.ComponentResource):
         )
         # Letters, digits and URL-safe punctuation only: the password goes into a connection URL unescaped by some
         # tools, and RDS refuses '/', '@', '"' and spaces.
+        # The instance's name is fixed so that its log groups can exist (with retention) before it does.
+        identifier = f"{name}-metadata"
+        log_groups = [
+            aws.cloudwatch.LogGroup(
+                f"{name}-{export}-logs",
+                name=f"/aws/rds/instance/{identifier}/{export}",
+                retention_in_days=settings.log_retention_days,
+                opts=child,
+            )
+            for export in LOG_EXPORTS
+        ]
+        # A final snapshot name must be new each time an instance is deleted; this suffix is drawn once per database.
+        snapshot_suffix = random.RandomId(f"{name}-snapshot-suffix", byte_length=4, opts=child)
         password = random.RandomPassword(
             f"{name}-password",
             length=40,
@@ -80,10 +93,12 @@ class MetadataDatabase(pulumi.ComponentResource):
         )
         instance = aws.rds.Instance(
             f"{name}-db",
+            identifier=identifier,
             engine="postgres",
             engine_version=settings.postgres_version,
             auto_minor_version_upgrade=True,
-            allow_major_version_upgrade=False,
+            # Raising database.postgresVersion upgrades in place (with the new version's parameter group).
+            allow_major_version_upgrade=True,
             instance_class=settings.instance_class,
             storage_type="gp3",
             allocated_storage=settings.allocated_storage_gb,
@@ -106,7 +121,7 @@ class MetadataDatabase(pulumi.ComponentResource):
             enabled_cloudwatch_logs_exports=LOG_EXPORTS,
             deletion_protection=args.protect,
             skip_final_snapshot=not args.protect,
-            final_snapshot_identifier=f"{name}-final" if args.protect else None,
+            final_snapshot_identifier=snapshot_suffix.hex.apply(lambda h: f"{identifier}-final-{h}") if args.protect else None,
             # Unprotected stacks take changes now; protected ones in the maintenance window.
             apply_immediately=not args.protect,
             opts=pulumi.ResourceOptions(
@@ -114,6 +129,7 @@ class MetadataDatabase(pulumi.ComponentResource):
                 protect=args.protect,
                 retain_on_delete=args.protect,
                 additional_secret_outputs=["password"],
+                depends_on=log_groups,
             ),
         )
 

@@ -66,6 +66,7 @@ def airflow_component_policy(
     dag_bucket_arn: str,
     log_bucket_arn: str,
     secret_prefixes: Sequence[str],
+    kms_key_arn: Optional[str] = None,
 ) -> Optional[dict]:
     """The component's permissions, or None when it needs no AWS access at all."""
     statements: list[dict] = []
@@ -84,6 +85,18 @@ def airflow_component_policy(
     if access.secrets:
         # The secrets backend reads secrets by name; it never lists them.
         statements += secrets_read_statements(region=region, account=account, prefixes=secret_prefixes, list_secrets=False)
+    if kms_key_arn and (access.dags or access.secrets):
+        # DAG objects and secrets encrypted with the stack's own key are read through S3 and Secrets Manager only.
+        services = (["s3"] if access.dags else []) + (["secretsmanager"] if access.secrets else [])
+        statements.append(
+            {
+                "Sid": "DecryptWithStackKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                "Resource": kms_key_arn,
+                "Condition": {"StringLike": {"kms:ViaService": [f"{service}.{region}.amazonaws.com" for service in services]}},
+            }
+        )
     if not statements:
         return None
     return {"Version": "2012-10-17", "Statement": statements}

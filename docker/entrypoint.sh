@@ -47,10 +47,10 @@ create_admin_user() {
     log "user '${username}' exists; leaving it as it is"
     return
   fi
-  airflow users create \
+  # The password goes in on stdin (asked twice), never on the command line where `ps` would show it.
+  printf '%s\n%s\n' "${AIRFLOW_ADMIN_PASSWORD}" "${AIRFLOW_ADMIN_PASSWORD}" | airflow users create \
     --role Admin \
     --username "${username}" \
-    --password "${AIRFLOW_ADMIN_PASSWORD}" \
     --email "${AIRFLOW_ADMIN_EMAIL:-${username}@example.invalid}" \
     --firstname "${AIRFLOW_ADMIN_FIRSTNAME:-Airflow}" \
     --lastname "${AIRFLOW_ADMIN_LASTNAME:-Admin}"

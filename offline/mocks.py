@@ -108,6 +108,9 @@ class AwsMocks(pulumi.runtime.Mocks):
             tag = (inputs.get("tags") or [f"{name}:latest"])[0]
             digest = "sha256:" + hashlib.sha256(tag.encode()).hexdigest()
             return f"{name}-id", {**inputs, "digest": digest, "ref": f"{tag}@{digest}"}
+        if typ == "random:index/randomId:RandomId":
+            hex_ = _digest(name, length=2 * int(inputs.get("byteLength", 4)))
+            return f"{name}-id", {**inputs, "hex": hex_, "dec": str(int(hex_, 16)), "b64Url": hex_}
         if typ == "random:index/randomPassword:RandomPassword":
             # Deterministic stand-in; the real one comes from the provider and is a secret.
             return f"{name}-id", {**inputs, "result": "offline-" + _digest(name, length=32)}
@@ -177,7 +180,8 @@ def _eks_cluster(cluster: str, region: str, account: str) -> dict:
         "oidcProviderUrl": f"https://{issuer}",
         "oidcProviderArn": f"arn:aws:iam::{account}:oidc-provider/{issuer}",
         "clusterSecurityGroupId": "sg-" + _digest(cluster, "cluster-sg"),
-        "nodeSecurityGroupId": "sg-" + _digest(cluster, "cluster-sg"),
+        # pulumi-eks's own node group's group: not what managed nodes use (they run in the cluster's group).
+        "nodeSecurityGroupId": "sg-" + _digest(cluster, "node-sg"),
     }
 
 

@@ -46,7 +46,7 @@ TAGS_MAX = 50
 PROJECT_TAG_KEYS = ("project", "stack", "managed-by")
 
 # ----------------------------------------------------------------------------------------------- self-managed
-# EKS versions in standard support that this project's Cluster Autoscaler pins (components/autoscaler_release.py)
+# EKS versions in standard support that this project's Cluster Autoscaler pins (k8s/cluster_autoscaler_values.py)
 # cover. Extended-support versions cost more per cluster hour and are left out on purpose.
 EKS_VERSIONS = ("1.32", "1.33", "1.34")
 EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -55,14 +55,35 @@ EC2_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$")
 ARM_INSTANCE_FAMILY = re.compile(r"^([a-z]+\d+g[a-z]*|a1)\.")
 EKS_MAX_NODES = 450  # per managed node group
 NODE_DISK_GB = (20, 16384)
+IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(-[a-z]+)?:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")
 K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 # Airflow 2.9 supports PostgreSQL 12-16; RDS still offers 13 and later in standard support.
 POSTGRES_VERSIONS = ("13", "14", "15", "16")
-RDS_INSTANCE_CLASS = re.compile(
-    r"^db\.(t3|t4g|m5|m5d|m6g|m6gd|m6i|m6id|m7g|m7i|m8g|r5|r5d|r6g|r6gd|r6i|r6id|r7g|r7i|r8g)\."
-    r"(micro|small|medium|large|xlarge|[2-9]xlarge|1[0-9]xlarge|2[0-9]xlarge|32xlarge|48xlarge)$"
-)
+_BURSTABLE = ("micro", "small", "medium", "large", "xlarge", "2xlarge")
+_GENERAL = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
+# The sizes each RDS for PostgreSQL family offers (per the RDS instance class tables); 24xlarge and 32xlarge
+# exist only in some families.
+RDS_INSTANCE_SIZES = {
+    "t3": _BURSTABLE,
+    "t4g": ("micro", "small", "medium", "large", "xlarge", "2xlarge"),
+    "m5": _GENERAL + ("24xlarge",),
+    "m5d": _GENERAL + ("24xlarge",),
+    "m6g": _GENERAL,
+    "m6gd": _GENERAL,
+    "m6i": _GENERAL + ("24xlarge", "32xlarge"),
+    "m7g": _GENERAL,
+    "m7i": _GENERAL + ("24xlarge", "48xlarge"),
+    "m8g": _GENERAL + ("24xlarge", "48xlarge"),
+    "r5": _GENERAL + ("24xlarge",),
+    "r5d": _GENERAL + ("24xlarge",),
+    "r6g": _GENERAL,
+    "r6gd": _GENERAL,
+    "r6i": _GENERAL + ("24xlarge", "32xlarge"),
+    "r7g": _GENERAL,
+    "r7i": _GENERAL + ("24xlarge", "48xlarge"),
+    "r8g": _GENERAL + ("24xlarge", "48xlarge"),
+}
 RDS_GP3_STORAGE_GB = (20, 65536)
 RDS_BACKUP_DAYS = (1, 35)
 PROTECTED_MIN_BACKUP_DAYS = 7

@@ -4,6 +4,7 @@ and the task-log bucket. Each has defaults that deploy; rules that depend on `pr
 from __future__ import annotations
 
 import ipaddress
+import math
 from pathlib import Path
 from typing import Literal, Optional
 
@@ -17,6 +18,12 @@ from stackconfig.section import Section, raise_if
 EksVersion = Literal[limits.EKS_VERSIONS]  # type: ignore[valid-type]
 EksLogType = Literal[limits.EKS_LOG_TYPES]  # type: ignore[valid-type]
 PostgresVersion = Literal[limits.POSTGRES_VERSIONS]  # type: ignore[valid-type]
+
+
+def _retention(key: str, value: int) -> list[ConfigIssue]:
+    if value in limits.LOG_RETENTION_DAYS:
+        return []
+    return [ConfigIssue(key, value, f"one of CloudWatch's retention periods: {', '.join(map(str, limits.LOG_RETENTION_DAYS))}")]
 
 
 def _within(key: str, value: int, bounds: tuple[int, int], unit: str = "") -> list[ConfigIssue]:
@@ -34,6 +41,9 @@ class ClusterSettings(Section):
     endpoint_public_access: bool = True
     public_access_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"])
     log_types: list[EksLogType] = Field(default_factory=lambda: ["api", "audit", "authenticator"])
+    log_retention_days: int = 30
+    # IAM users or roles (a CI role, an SSO role) given cluster-admin besides whoever creates the cluster.
+    admin_principal_arns: list[str] = Field(default_factory=list)
     node_instance_types: list[str] = Field(default_factory=lambda: ["m6i.large"])
     capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
     min_nodes: int = 2
@@ -53,6 +63,16 @@ class ClusterSettings(Section):
             )
         if len(set(self.log_types)) != len(self.log_types):
             issues.append(ConfigIssue("logTypes", self.log_types, "each log type once"))
+        issues += _retention("logRetentionDays", self.log_retention_days)
+        for i, principal in enumerate(self.admin_principal_arns):
+            if not limits.IAM_PRINCIPAL_ARN.match(principal):
+                issues.append(
+                    ConfigIssue(
+                        f"adminPrincipalArns[{i}]",
+                        principal,
+                        "an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-admins",
+                    )
+                )
         raise_if(issues)
         return self
 
@@ -61,6 +81,19 @@ class ClusterSettings(Section):
         types = self.node_instance_types
         if not types or len(set(types)) != len(types):
             issues.append(ConfigIssue("nodeInstanceTypes", types, "one or more different EC2 instance types"))
+        if self.capacity_type == "SPOT" and len(types) < 2:
+            issues.append(
+                ConfigIssue("nodeInstanceTypes", types, "two or more types with capacityType SPOT, so that Spot capacity is found")
+            )
+        sizes = {name.split(".", 1)[-1] for name in types}
+        if len(sizes) > 1:
+            issues.append(
+                ConfigIssue(
+                    "nodeInstanceTypes",
+                    types,
+                    "types of one size (e.g. m6i.large and m7i.large): the Cluster Autoscaler sizes a node group by one type",
+                )
+            )
         for i, name in enumerate(types):
             if not limits.EC2_INSTANCE_TYPE.match(name):
                 issues.append(ConfigIssue(f"nodeInstanceTypes[{i}]", name, "an EC2 instance type such as m6i.large"))
@@ -108,14 +141,16 @@ class DatabaseSettings(Section):
     max_allocated_storage_gb: int = 100
     multi_az: Optional[bool] = None
     backup_retention_days: int = 7
+    log_retention_days: int = 30
 
     @field_validator("instance_class")
     @classmethod
     def _instance_class(cls, value: str) -> str:
-        if not limits.RDS_INSTANCE_CLASS.match(value):
+        family, _, size = value.removeprefix("db.").partition(".")
+        if not value.startswith("db.") or size not in limits.RDS_INSTANCE_SIZES.get(family, ()):
             raise ValueError(
                 "an RDS instance class for PostgreSQL such as db.t4g.medium, db.m7g.large or db.r7g.xlarge "
-                "(families t3, t4g, m5-m8g, r5-r8g)"
+                f"(families {', '.join(limits.RDS_INSTANCE_SIZES)}; burstable t3/t4g up to 2xlarge)"
             )
         return value
 
@@ -123,15 +158,20 @@ class DatabaseSettings(Section):
     def _check(self) -> "DatabaseSettings":
         issues = []
         issues += _within("allocatedStorageGb", self.allocated_storage_gb, limits.RDS_GP3_STORAGE_GB, " GiB (gp3)")
-        if not issues and not self.allocated_storage_gb <= self.max_allocated_storage_gb <= limits.RDS_GP3_STORAGE_GB[1]:
+        # RDS wants the autoscaling ceiling at least 10% above the allocated storage, or autoscaling off.
+        low = math.ceil(self.allocated_storage_gb * 1.1)
+        ceiling = self.max_allocated_storage_gb
+        if not issues and ceiling != self.allocated_storage_gb and not low <= ceiling <= limits.RDS_GP3_STORAGE_GB[1]:
             issues.append(
                 ConfigIssue(
                     "maxAllocatedStorageGb",
-                    self.max_allocated_storage_gb,
-                    f"from database.allocatedStorageGb ({self.allocated_storage_gb}) to {limits.RDS_GP3_STORAGE_GB[1]} GiB",
+                    ceiling,
+                    f"{low} to {limits.RDS_GP3_STORAGE_GB[1]} GiB (10% above database.allocatedStorageGb), "
+                    f"or {self.allocated_storage_gb} to turn storage autoscaling off",
                 )
             )
         issues += _within("backupRetentionDays", self.backup_retention_days, limits.RDS_BACKUP_DAYS, " days")
+        issues += _retention("logRetentionDays", self.log_retention_days)
         raise_if(issues)
         return self
 

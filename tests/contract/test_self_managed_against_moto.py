@@ -11,7 +11,7 @@ import json
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 pytestmark = pytest.mark.contract
@@ -149,7 +149,6 @@ def _node_group_request(plan, ids) -> dict:
         "instanceTypes": nodes["instanceTypes"],
         "capacityType": nodes["capacityType"],
         "amiType": nodes["amiType"],
-        "diskSize": nodes["diskSize"],
         "labels": nodes["labels"],
     }
 
@@ -181,12 +180,31 @@ def test_cluster_and_node_group_scaling_are_accepted(self_managed_plan, aws):
     assert created["capacityType"] == request["capacityType"]
 
 
-def test_the_model_refuses_a_node_group_without_nodes(self_managed_plan, aws):
-    ids = _network(self_managed_plan, aws["ec2"])
-    request = _node_group_request(self_managed_plan, ids)
-    request["scalingConfig"] = {"minSize": 0, "desiredSize": 0, "maxSize": 0}
-    with pytest.raises(ParamValidationError):
-        aws["eks"].create_nodegroup(**request)
+def test_node_launch_template_is_accepted(self_managed_plan, aws):
+    template = self_managed_plan.one("aws:ec2/launchTemplate:LaunchTemplate").raw_inputs
+    metadata = template["metadataOptions"]
+    (disk,) = template["blockDeviceMappings"]
+    data = {
+        "MetadataOptions": {
+            "HttpEndpoint": metadata["httpEndpoint"],
+            "HttpTokens": metadata["httpTokens"],
+            "HttpPutResponseHopLimit": metadata["httpPutResponseHopLimit"],
+        },
+        "BlockDeviceMappings": [
+            {
+                "DeviceName": disk["deviceName"],
+                "Ebs": {
+                    "VolumeSize": disk["ebs"]["volumeSize"],
+                    "VolumeType": disk["ebs"]["volumeType"],
+                    "Encrypted": disk["ebs"]["encrypted"] == "true",
+                    "DeleteOnTermination": disk["ebs"]["deleteOnTermination"] == "true",
+                },
+            }
+        ],
+    }
+    aws["ec2"].create_launch_template(LaunchTemplateName="nodes", LaunchTemplateData=data)
+    version = aws["ec2"].describe_launch_template_versions(LaunchTemplateName="nodes")["LaunchTemplateVersions"][0]
+    assert version["LaunchTemplateData"]["MetadataOptions"]["HttpTokens"] == "required"
 
 
 def test_iam_roles_and_policies_are_accepted(self_managed_plan, iam):

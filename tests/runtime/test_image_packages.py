@@ -102,6 +102,21 @@ def test_entrypoint_migrates_then_creates_the_admin_user_once(image_env, tmp_pat
     assert again.returncode == 0 and "exists" in again.stderr
     task = _entrypoint(image_env, tmp_path, "airflow", "users", "list", "--output", "json")
     assert task.returncode == 0 and '"username": "admin"' in task.stdout
+    # The password given on stdin is the one stored (and the webserver's app builds on the image's packages).
+    check = (
+        "from werkzeug.security import check_password_hash\n"
+        "from airflow.www.app import cached_app\n"
+        "app = cached_app(testing=True)\n"
+        "with app.app_context():\n"
+        "    stored = app.appbuilder.sm.find_user(username='admin').password\n"
+        "print(check_password_hash(stored, 's3cret-for-tests'), check_password_hash(stored, 'wrong'))\n"
+    )
+    login = subprocess.run(
+        [str(image_env / "bin" / "python"), "-c", check], capture_output=True, text=True, timeout=300,
+        env={"PATH": f"{image_env / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "AIRFLOW_HOME": str(tmp_path),
+             "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path}/airflow.db"},
+    )
+    assert login.stdout.strip().splitlines()[-1] == "True False", login.stderr[-3000:]
 
 
 def test_entrypoint_refuses_an_admin_without_a_password_and_unknown_roles(image_env, tmp_path):
@@ -120,3 +135,14 @@ def test_entrypoint_gives_up_clearly_when_the_database_never_answers(image_env, 
     )
     assert result.returncode == 1
     assert "did not answer within 4s" in result.stderr
+
+
+def test_entrypoint_runs_a_scheduler_loop_on_the_images_packages(image_env, tmp_path):
+    assert _entrypoint(image_env, tmp_path, "migrate").returncode == 0
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "hello.py").write_text((PROJECT / "dags" / "hello_secrets.py").read_text())
+    result = _entrypoint(image_env, tmp_path, "scheduler", "--num-runs", "2", AIRFLOW__CORE__DAGS_FOLDER=str(dags))
+    assert result.returncode == 0, result.stderr[-3000:]
+    listed = _entrypoint(image_env, tmp_path, "airflow", "dags", "list", "--output", "json", AIRFLOW__CORE__DAGS_FOLDER=str(dags))
+    assert listed.returncode == 0 and '"dag_id": "hello_secrets"' in listed.stdout, listed.stdout + listed.stderr[-2000:]

@@ -23,7 +23,7 @@ def test_the_flavours_build_different_runtimes(managed_plan, self_managed_plan):
     assert not managed_plan.of_type(CLUSTER) and not managed_plan.of_type(DATABASE)
     assert managed_plan.of_type("aws:mwaa/environment:Environment")
     assert not self_managed_plan.of_type("aws:mwaa/environment:Environment")
-    assert not self_managed_plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+    assert not any(g.inputs["name"].startswith("airflow-") for g in self_managed_plan.of_type("aws:cloudwatch/logGroup:LogGroup"))
     # Both share the network, the DAG bucket and the secrets prefixes.
     for plan in (managed_plan, self_managed_plan):
         assert plan.of_type("aws:ec2/vpc:Vpc") and plan.named(f"airflow-{plan.stack}-bucket")
@@ -108,6 +108,7 @@ def test_database_is_private_encrypted_tls_only_and_reachable_from_the_cluster_o
     rule = rules[0].inputs
     assert (rule["fromPort"], rule["toPort"], rule["ipProtocol"]) == (5432, 5432, "tcp")
     assert rule["referencedSecurityGroupId"] == plan.one(CLUSTER).state["clusterSecurityGroupId"]
+    assert rule["referencedSecurityGroupId"] != plan.one(CLUSTER).state["nodeSecurityGroupId"]
     assert "cidrIpv4" not in rule
     assert inputs["vpcSecurityGroupIds"] == [rule["securityGroupId"]]
 
@@ -116,7 +117,8 @@ def test_prod_database_is_multi_az_backed_up_protected_and_snapshotted(prod, dev
     db = prod.one(DATABASE)
     assert db.inputs["multiAz"] is True and db.inputs["backupRetentionPeriod"] >= 7
     assert db.inputs["deletionProtection"] is True and db.inputs["skipFinalSnapshot"] is False
-    assert db.inputs["finalSnapshotIdentifier"]
+    suffix = prod.one("random:index/randomId:RandomId").state["hex"]
+    assert db.inputs["finalSnapshotIdentifier"] == f"{db.inputs['identifier']}-final-{suffix}"
     assert db.protect and db.retain_on_delete
     dev_db = dev_self_managed.one(DATABASE)
     assert dev_db.inputs["multiAz"] is False and dev_db.inputs["skipFinalSnapshot"] is True
@@ -233,7 +235,56 @@ def test_self_managed_delivers_dag_files_only():
     assert keys and all(key.startswith("dags/") for key in keys)
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_customer_kms_key_setting_is_not_used_by_the_self_managed_flavour(stack):
-    plan = run_stack(stack, config={"flavour": "self-managed"})
-    assert plan.error is None and not plan.of_type("aws:kms/key:Key")
+def test_the_stacks_key_survives_a_flavour_switch_and_the_irsa_roles_may_use_it(prod, prod_managed):
+    # The same key (same URN) in both flavours: switching never deletes it or strands what it encrypted.
+    assert prod.one("aws:kms/key:Key").urn == prod_managed.one("aws:kms/key:Key").urn
+    key_arn = prod.one("aws:kms/key:Key").state["arn"]
+    encryption = prod.named("airflow-prod-encryption").inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+    assert encryption["kmsMasterKeyId"] == key_arn
+    worker = json.loads(prod.named("airflow-prod-worker-policy").inputs["policy"])
+    decrypt = next(s for s in worker["Statement"] if s["Sid"] == "DecryptWithStackKey")
+    assert decrypt["Resource"] == key_arn and decrypt["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+    assert sorted(decrypt["Condition"]["StringLike"]["kms:ViaService"]) == [
+        "s3.eu-west-1.amazonaws.com", "secretsmanager.eu-west-1.amazonaws.com"
+    ]
+    webserver = json.loads(prod.named("airflow-prod-webserver-policy").inputs["policy"])
+    assert "kms:Decrypt" not in json.dumps(webserver)
+
+
+def test_aws_log_groups_exist_with_retention_before_the_cluster_and_database(self_managed_plan):
+    plan = self_managed_plan
+    groups = {g.inputs["name"]: g for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    cluster, db = plan.one(CLUSTER), plan.one(DATABASE)
+    identifier = db.inputs["identifier"]
+    expected = {f"/aws/eks/{cluster.inputs['name']}/cluster"} | {f"/aws/rds/instance/{identifier}/{e}" for e in ("postgresql", "upgrade")}
+    assert set(groups) == expected
+    retention = {"prod": 90, "dev": 30}[plan.stack]
+    assert {g.inputs["retentionInDays"] for g in groups.values()} == {retention}
+    assert groups[f"/aws/eks/{cluster.inputs['name']}/cluster"].urn in cluster.dependencies
+    assert {groups[f"/aws/rds/instance/{identifier}/{e}"].urn for e in ("postgresql", "upgrade")} <= set(db.dependencies)
+
+
+def test_nodes_block_pods_from_the_instance_metadata_and_encrypt_their_disks(self_managed_plan):
+    plan = self_managed_plan
+    template = plan.one("aws:ec2/launchTemplate:LaunchTemplate")
+    metadata = template.inputs["metadataOptions"]
+    assert (metadata["httpTokens"], metadata["httpPutResponseHopLimit"]) == ("required", 1)
+    (disk,) = template.inputs["blockDeviceMappings"]
+    assert disk["ebs"]["encrypted"] == "true" and disk["ebs"]["volumeType"] == "gp3"
+    assert disk["ebs"]["volumeSize"] == {"prod": 100, "dev": 50}[plan.stack]
+    nodes = plan.one(NODES).inputs
+    assert nodes["launchTemplate"]["id"] == template.id
+    assert nodes["version"] == plan.one(CLUSTER).inputs["version"]
+    assert "diskSize" not in nodes
+
+
+def test_admin_principals_get_cluster_admin_access_entries():
+    principal = "arn:aws:iam::123456789012:role/pulumi-deploy"
+    plan = run_stack("prod", config={"cluster": {"adminPrincipalArns": [principal]}})
+    assert plan.error is None
+    entries = plan.one(CLUSTER).inputs["accessEntries"]
+    (entry,) = entries.values()
+    assert entry["principalArn"] == principal
+    (policy,) = entry["accessPolicies"].values()
+    assert policy["policyArn"].endswith(":cluster-access-policy/AmazonEKSClusterAdminPolicy")
+    assert policy["accessScope"] == {"type": "cluster"}
