@@ -11,10 +11,11 @@ AIRFLOW_PYTHON_VERSION := 3.11
 IMAGE_PYTHON_VERSION := 3.12
 AIRFLOW_VERSION ?= 2.9.2
 
-.PHONY: help plan test test-fast airflow-lock image-constraints clean
+.PHONY: help plan manifests test test-fast airflow-lock image-constraints clean
 
 help:
 	@echo "make plan STACK=dev [FORMAT=json]   what 'pulumi up' would create, offline (Pulumi's mock engine)"
+	@echo "make manifests STACK=prod          a self-managed stack's Kubernetes objects as YAML (secrets masked)"
 	@echo "make test                          every test: unit, stack, contract and runtime (real Airflow)"
 	@echo "make test-fast                     all but the runtime tests"
 	@echo "make airflow-lock                  re-resolve tests/runtime/airflow-requirements.lock"
@@ -28,6 +29,12 @@ help:
 	$(UV) sync --frozen --group test --quiet
 	@touch $@
 
+# checkov pins its own dependencies apart from the project's: it gets a virtual environment of its own.
+.venv-checkov/.installed: tests/contract/checkov-requirements.lock | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(AIRFLOW_PYTHON_VERSION) .venv-checkov
+	$(UV) pip install --quiet --python .venv-checkov/bin/python -r tests/contract/checkov-requirements.lock
+	@touch $@
+
 .venv-airflow/.installed: tests/runtime/airflow-requirements.lock | $(UV)
 	$(UV) venv --quiet --allow-existing --python $(AIRFLOW_PYTHON_VERSION) .venv-airflow
 	$(UV) pip install --quiet --python .venv-airflow/bin/python -r tests/runtime/airflow-requirements.lock
@@ -36,11 +43,15 @@ help:
 plan: .venv/.installed
 	@.venv/bin/python -m offline --stack $(STACK) --format $(FORMAT) --project $(PROJECT)
 
-test: .venv/.installed .venv-airflow/.installed
-	UV=$(UV) AIRFLOW_PYTHON=$(CURDIR)/.venv-airflow/bin/python .venv/bin/python -m pytest
+manifests: .venv/.installed
+	@.venv/bin/python -m offline --stack $(STACK) --format kubernetes --project $(PROJECT)
 
-test-fast: .venv/.installed
-	.venv/bin/python -m pytest -m "not runtime"
+test: .venv/.installed .venv-airflow/.installed .venv-checkov/.installed
+	UV=$(UV) AIRFLOW_PYTHON=$(CURDIR)/.venv-airflow/bin/python CHECKOV=$(CURDIR)/.venv-checkov/bin/checkov \
+		.venv/bin/python -m pytest
+
+test-fast: .venv/.installed .venv-checkov/.installed
+	CHECKOV=$(CURDIR)/.venv-checkov/bin/checkov .venv/bin/python -m pytest -m "not runtime"
 
 airflow-lock: | $(UV)
 	$(UV) pip compile --quiet --no-header --python-version $(AIRFLOW_PYTHON_VERSION) \
@@ -59,4 +70,4 @@ image-constraints: | $(UV)
 	rm docker/constraints.body
 
 clean:
-	rm -rf .venv .venv-airflow .tools .build .pytest_cache
+	rm -rf .venv .venv-airflow .venv-checkov .venv-image .tools .build .pytest_cache

@@ -12,6 +12,7 @@ from components.dag_bucket import DagBucket, DagBucketArgs
 from components.dag_delivery import DagDelivery, DagDeliveryArgs
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
 from components.airflow_identities import AirflowIdentities, AirflowIdentitiesArgs
+from components.airflow_on_kubernetes import AirflowOnKubernetes, AirflowOnKubernetesArgs, airflow_spec
 from components.image_registry import ImageRegistry, ImageRegistryArgs
 from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
 from components.managed_airflow import ManagedAirflow, ManagedAirflowArgs
@@ -155,6 +156,19 @@ else:
         ),
         opts=on_aws,
     )
+    airflow = AirflowOnKubernetes(
+        name,
+        AirflowOnKubernetesArgs(
+            spec=airflow_spec(settings, environment=name, secrets_backend=secrets_backend),
+            image=registry.image_ref,
+            dag_bucket=bucket.name,
+            log_bucket=task_logs.name,
+            role_arns=identities.role_arns,
+            sql_alchemy_conn=database.sqlalchemy_url,
+            provider=cluster.provider,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[secrets, assets]),
+    )
     pulumi.export("clusterName", cluster.name)
     pulumi.export("kubeconfig", cluster.kubeconfig)
     pulumi.export("databaseEndpoint", database.address)
@@ -164,3 +178,6 @@ else:
     pulumi.export("image", registry.image_ref)
     pulumi.export("taskLogBucket", task_logs.name)
     pulumi.export("serviceAccountRoles", identities.role_arns)
+    pulumi.export("webserverHostname", airflow.webserver_hostname)
+    pulumi.export("adminUsername", airflow.admin_username)
+    pulumi.export("adminPassword", airflow.admin_password)

@@ -91,7 +91,8 @@ class Network(pulumi.ComponentResource):
                 cidr_block=cidr,
                 availability_zone=zone,
                 map_public_ip_on_launch=False,
-                tags={"Name": f"{name}-private-{zone}", "tier": "private"},
+                # The role tag lets Kubernetes place internal load balancers (the webserver's) here.
+                tags={"Name": f"{name}-private-{zone}", "tier": "private", "kubernetes.io/role/internal-elb": "1"},
                 opts=child,
             )
             for i, (zone, cidr) in enumerate(zip(zones, private_cidrs))
@@ -155,7 +156,7 @@ class Network(pulumi.ComponentResource):
                 cidr_block=cidr,
                 availability_zone=zone,
                 map_public_ip_on_launch=False,  # only NAT gateways live here, with their own Elastic IPs
-                tags={"Name": f"{name}-public-{zone}", "tier": "public"},
+                tags={"Name": f"{name}-public-{zone}", "tier": "public", "kubernetes.io/role/elb": "1"},
                 opts=child,
             )
             aws.ec2.RouteTableAssociation(f"{name}-public-{i + 1}-routes", subnet_id=subnet.id, route_table_id=table.id, opts=child)

@@ -7,6 +7,7 @@ uploaded file's bytes, as a new S3 version appears exactly when the content chan
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import uuid
@@ -111,6 +112,9 @@ class AwsMocks(pulumi.runtime.Mocks):
         if typ == "random:index/randomId:RandomId":
             hex_ = _digest(name, length=2 * int(inputs.get("byteLength", 4)))
             return f"{name}-id", {**inputs, "hex": hex_, "dec": str(int(hex_, 16)), "b64Url": hex_}
+        if typ == "random:index/randomBytes:RandomBytes":
+            raw = hashlib.sha256(name.encode()).digest()[: int(inputs.get("length", 32))]
+            return f"{name}-id", {**inputs, "base64": base64.b64encode(raw).decode(), "hex": raw.hex()}
         if typ == "random:index/randomPassword:RandomPassword":
             # Deterministic stand-in; the real one comes from the provider and is a secret.
             return f"{name}-id", {**inputs, "result": "offline-" + _digest(name, length=32)}

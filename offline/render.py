@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from offline.engine import Plan, RecordedResource
+import yaml
+
+from offline.engine import SECRET, Plan, RecordedResource
 
 # Inputs worth a line in the text view, by resource type; the JSON view has them all.
 KEY_SETTINGS = {
@@ -46,6 +48,29 @@ KEY_SETTINGS = {
     "docker-build:index:Image": ["tags", "platforms", "push"],
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": ["rules"],
 }
+
+
+_OBJECT_FIELDS = ("metadata", "automountServiceAccountToken", "rules", "roleRef", "subjects", "data", "type", "stringData", "spec")
+
+
+def kubernetes_objects(plan: Plan) -> list[tuple[dict, RecordedResource]]:
+    """The Kubernetes objects the program registers (Helm releases aside), as manifests; a Secret's values show as
+    `[secret]` each."""
+    found = []
+    for resource in plan.resources:
+        if not resource.type.startswith("kubernetes:") or resource.type.startswith(("kubernetes:helm", "pulumi:")):
+            continue
+        api, kind = resource.type.split(":", 1)[1].rsplit(":", 1)
+        obj = {"apiVersion": api.removeprefix("core/"), "kind": kind}
+        obj.update({k: resource.inputs[k] for k in _OBJECT_FIELDS if k in resource.inputs})
+        if obj.get("stringData") == SECRET:
+            obj["stringData"] = {key: SECRET for key in resource.raw_inputs["stringData"]}
+        found.append((obj, resource))
+    return found
+
+
+def as_kubernetes_yaml(plan: Plan) -> str:
+    return yaml.safe_dump_all([obj for obj, _ in kubernetes_objects(plan)], sort_keys=False)
 
 
 def as_json(plan: Plan) -> str:

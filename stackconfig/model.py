@@ -25,6 +25,7 @@ from stackconfig.self_managed import (
     DatabaseSettings,
     RegistrySettings,
     TaskLogSettings,
+    WorkloadSettings,
     IMAGE_DIR,
     check_self_managed,
 )
@@ -505,6 +506,7 @@ class Settings(_Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     task_logs: TaskLogSettings = Field(default_factory=TaskLogSettings)
+    workloads: WorkloadSettings = Field(default_factory=WorkloadSettings)
     tags: dict[str, Any] = Field(default_factory=dict)
 
     @property
@@ -565,6 +567,8 @@ class Settings(_Section):
                 protect=self.protect_data,
                 project_dir=project_dir,
             )
+            if self.protect_data:
+                issues += self.workloads.check_protected()
         if not limits.ENVIRONMENT_NAME.match(self.name):
             issues.append(
                 ConfigIssue(

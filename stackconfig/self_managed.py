@@ -253,3 +253,68 @@ def check_self_managed(
             )
         )
     return issues
+
+
+_QUANTITY_CPU = limits.re.compile(r"^([1-9]\d*m|\d+(\.\d{1,3})?)$")
+_QUANTITY_MEMORY = limits.re.compile(r"^[1-9]\d*(Mi|Gi)$")
+
+
+class ContainerResources(Section):
+    """Requests of one container; the memory request is also its limit (Airflow processes leak under pressure)."""
+
+    cpu: str
+    memory: str
+
+    @model_validator(mode="after")
+    def _check(self) -> "ContainerResources":
+        issues = []
+        if not _QUANTITY_CPU.match(self.cpu):
+            issues.append(ConfigIssue("cpu", self.cpu, "a Kubernetes CPU quantity such as 500m or 2"))
+        if not _QUANTITY_MEMORY.match(self.memory):
+            issues.append(ConfigIssue("memory", self.memory, "a Kubernetes memory quantity in Mi or Gi such as 1536Mi or 2Gi"))
+        raise_if(issues)
+        return self
+
+
+class WorkloadSettings(Section):
+    """Airflow's processes on the cluster (self-managed flavour)."""
+
+    # Unset replica counts follow protectData: 2 in a protected stack, 1 otherwise.
+    scheduler_replicas: Optional[int] = None
+    webserver_replicas: Optional[int] = None
+    triggerer_replicas: Optional[int] = None
+    # The webserver's Service: a load balancer inside the VPC, or one on the internet (the UI still asks to log in).
+    webserver_exposure: Literal["internal", "internet-facing"] = "internal"
+    scheduler: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="1", memory="2Gi"))
+    webserver: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="500m", memory="2Gi"))
+    triggerer: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="250m", memory="1Gi"))
+    worker: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="500m", memory="1Gi"))
+    worker_pods_creation_batch_size: int = 8
+    dag_sync_interval_seconds: int = 30
+    admin_username: str = "admin"
+
+    @model_validator(mode="after")
+    def _check(self) -> "WorkloadSettings":
+        issues: list[ConfigIssue] = []
+        for field in ("scheduler_replicas", "webserver_replicas", "triggerer_replicas"):
+            if getattr(self, field) is not None:
+                issues += _within(to_camel(field), getattr(self, field), (1, 10))
+        issues += _within("workerPodsCreationBatchSize", self.worker_pods_creation_batch_size, (1, 100))
+        issues += _within("dagSyncIntervalSeconds", self.dag_sync_interval_seconds, (5, 3600), " seconds")
+        if not limits.re.match(r"^[a-zA-Z][a-zA-Z0-9_.@-]{0,63}$", self.admin_username):
+            issues.append(ConfigIssue("adminUsername", self.admin_username, "1-64 letters, digits and _.@-, a letter first"))
+        raise_if(issues)
+        return self
+
+    def check_protected(self) -> list[ConfigIssue]:
+        """Protected (production) stacks keep the UI and scheduling up through a node's loss."""
+        return [
+            ConfigIssue(f"workloads.{to_camel(field)}", getattr(self, field), "2 or more while protectData is true")
+            for field in ("scheduler_replicas", "webserver_replicas")
+            if getattr(self, field) is not None and getattr(self, field) < 2
+        ]
+
+    def with_defaults(self, protect: bool) -> "WorkloadSettings":
+        default = 2 if protect else 1
+        fields = ("scheduler_replicas", "webserver_replicas", "triggerer_replicas")
+        return self.model_copy(update={f: default if getattr(self, f) is None else getattr(self, f) for f in fields})

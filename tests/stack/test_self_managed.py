@@ -125,12 +125,17 @@ def test_prod_database_is_multi_az_backed_up_protected_and_snapshotted(prod, dev
     assert not dev_db.protect and dev_db.inputs["deletionProtection"] is False
 
 
-def test_database_password_never_appears_in_plain_text(self_managed_plan):
+def test_generated_secrets_never_appear_in_plain_text(self_managed_plan):
     plan = self_managed_plan
-    password = plan.one("random:index/randomPassword:RandomPassword").state["result"]
+    password = plan.named(f"airflow-{plan.stack}-password").state["result"]
     assert plan.one(DATABASE).raw_inputs["password"] == password
+    generated = [r.state["result"] for r in plan.of_type("random:index/randomPassword:RandomPassword")]
+    generated += [r.state["base64"] for r in plan.of_type("random:index/randomBytes:RandomBytes")]
+    assert len(generated) == 4  # database, webserver secret key, admin password, fernet key
     printed = json.dumps(plan.as_json())
-    assert password not in printed
+    for value in generated:
+        assert value[:12] not in printed
+    assert plan.outputs["adminPassword"] == SECRET
 
 
 def test_registry_keeps_immutable_scanned_encrypted_images(self_managed_plan):

@@ -1,0 +1,161 @@
+"""Airflow on the EKS cluster: the objects of k8s/ as pulumi-kubernetes resources, with generated secrets.
+
+The objects' shape never depends on Outputs, so the list is built once from placeholders to name the resources,
+and each resource takes its content from the objects built with the real values. Nothing runs before the
+migration Job has finished: the Deployments depend on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Mapping, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from k8s.environment import ADMIN_PASSWORD_KEY, SECRET_ENV
+from k8s.manifests import airflow_objects
+from k8s.spec import AirflowSpec
+
+# kind -> (resource class, the object's top-level fields as the class's arguments)
+_KINDS: dict[str, tuple[Any, dict[str, str]]] = {
+    "Namespace": (k8s.core.v1.Namespace, {}),
+    "ServiceAccount": (k8s.core.v1.ServiceAccount, {"automountServiceAccountToken": "automount_service_account_token"}),
+    "Role": (k8s.rbac.v1.Role, {"rules": "rules"}),
+    "RoleBinding": (k8s.rbac.v1.RoleBinding, {"roleRef": "role_ref", "subjects": "subjects"}),
+    "ConfigMap": (k8s.core.v1.ConfigMap, {"data": "data"}),
+    "Secret": (k8s.core.v1.Secret, {"type": "type", "stringData": "string_data"}),
+    "Job": (k8s.batch.v1.Job, {"spec": "spec"}),
+    "Deployment": (k8s.apps.v1.Deployment, {"spec": "spec"}),
+    "Service": (k8s.core.v1.Service, {"spec": "spec"}),
+    "PodDisruptionBudget": (k8s.policy.v1.PodDisruptionBudget, {"spec": "spec"}),
+    "NetworkPolicy": (k8s.networking.v1.NetworkPolicy, {"spec": "spec"}),
+}
+_PLACEHOLDER = "placeholder"
+
+
+@dataclass
+class AirflowOnKubernetesArgs:
+    # The plain settings (namespace, replicas, resources, ...); the fields below replace its placeholders.
+    spec: AirflowSpec
+    image: pulumi.Input[str]
+    dag_bucket: pulumi.Input[str]
+    log_bucket: pulumi.Input[str]
+    role_arns: Mapping[str, pulumi.Input[str]]
+    sql_alchemy_conn: pulumi.Input[str]
+    provider: k8s.Provider
+
+
+class AirflowOnKubernetes(pulumi.ComponentResource):
+    admin_username: str
+    admin_password: pulumi.Output[str]
+    webserver_hostname: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AirflowOnKubernetesArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("airflowaws:index:AirflowOnKubernetes", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        fernet = random.RandomBytes(f"{name}-fernet-key", length=32, opts=child)
+        secret_key = random.RandomPassword(f"{name}-webserver-secret-key", length=48, special=False, opts=child)
+        admin_password = random.RandomPassword(f"{name}-admin-password", length=24, special=False, opts=child)
+        secret_values = {
+            # Fernet keys are URL-safe base64 of 32 bytes.
+            "fernet-key": fernet.base64.apply(lambda b: b.replace("+", "-").replace("/", "_")),
+            "sql-alchemy-conn": args.sql_alchemy_conn,
+            "webserver-secret-key": secret_key.result,
+            ADMIN_PASSWORD_KEY: admin_password.result,
+        }
+        assert set(secret_values) == {*SECRET_ENV, ADMIN_PASSWORD_KEY}
+
+        accounts = sorted(args.role_arns)
+        resolved = pulumi.Output.all(
+            args.image, args.dag_bucket, args.log_bucket, *[args.role_arns[a] for a in accounts]
+        ).apply(
+            lambda v: replace(
+                args.spec, image=v[0], dag_bucket=v[1], log_bucket=v[2], role_arns=dict(zip(accounts, v[3:]))
+            )
+        )
+        # Only the Secret's data is secret: built apart, so the rest of the objects stays readable in diffs.
+        secret_data = pulumi.Output.secret(pulumi.Output.all(**secret_values))
+        placeholders = {key: _PLACEHOLDER for key in secret_values}
+        objects = resolved.apply(lambda spec: airflow_objects(spec, placeholders))
+        skeleton = airflow_objects(args.spec, placeholders)
+
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        created: dict[str, pulumi.Resource] = {}
+        namespace: Optional[pulumi.Resource] = None
+        migration: Optional[pulumi.Resource] = None
+        for index, shape in enumerate(skeleton):
+            kind, object_name = shape["kind"], shape["metadata"]["name"]
+            cls, fields = _KINDS[kind]
+            part = objects.apply(lambda objs, i=index: objs[i])
+            kwargs = {arg: part.apply(lambda o, f=field: o.get(f)) for field, arg in fields.items()}
+            if kind == "Secret":
+                kwargs["string_data"] = secret_data
+            depends = [namespace] if namespace is not None else []
+            if kind == "Deployment" and migration is not None:
+                depends.append(migration)  # Airflow starts on a migrated database only
+            if kind == "Job":
+                depends = list(created.values())  # accounts, settings and secrets first
+            # The Job's Kubernetes name carries the image digest; its Pulumi name stays, so a new image replaces it.
+            resource_name = f"{name}-job-migrate" if kind == "Job" else f"{name}-{kind.lower()}-{object_name}"
+            resource = cls(
+                resource_name,
+                metadata=part.apply(lambda o: o["metadata"]),
+                **kwargs,
+                opts=pulumi.ResourceOptions.merge(
+                    on_cluster,
+                    pulumi.ResourceOptions(
+                        depends_on=depends,
+                        custom_timeouts=pulumi.CustomTimeouts(create="30m", update="30m") if kind == "Job" else None,
+                        # A new image gets a new Job (its name carries the image digest); the old one goes after.
+                        delete_before_replace=kind == "Job",
+                    ),
+                ),
+            )
+            created[f"{kind}/{object_name}"] = resource
+            if kind == "Namespace":
+                namespace = resource
+            if kind == "Job":
+                migration = resource
+
+        service = created["Service/airflow-webserver"]
+        self.admin_username = args.spec.admin_username
+        self.admin_password = pulumi.Output.secret(admin_password.result)
+        self.webserver_hostname = service.status.apply(  # type: ignore[attr-defined]
+            lambda status: status.load_balancer.ingress[0].hostname
+            if status and status.load_balancer and status.load_balancer.ingress
+            else ""
+        )
+        self.register_outputs({"adminUsername": self.admin_username, "webserverHostname": self.webserver_hostname})
+
+
+def airflow_spec(settings, *, environment: str, secrets_backend: Mapping[str, str]) -> AirflowSpec:
+    """The plain part of the spec from the stack's settings; image, buckets and role ARNs are placeholders here."""
+    from k8s import identities
+    from k8s.spec import PLACEHOLDER_IMAGE, Resources
+
+    workloads = settings.workloads.with_defaults(protect=settings.protect_data)
+    return AirflowSpec(
+        environment=environment,
+        namespace=settings.cluster.namespace,
+        image=PLACEHOLDER_IMAGE,
+        region=settings.region,
+        dag_bucket=_PLACEHOLDER,
+        log_bucket=_PLACEHOLDER,
+        role_arns={account: _PLACEHOLDER for account in identities.AIRFLOW_SERVICE_ACCOUNTS},
+        secrets_backend=dict(secrets_backend),
+        configuration_options={k: str(v) for k, v in settings.airflow.configuration_options.items()},
+        scheduler_replicas=workloads.scheduler_replicas,
+        webserver_replicas=workloads.webserver_replicas,
+        triggerer_replicas=workloads.triggerer_replicas,
+        webserver_exposure=workloads.webserver_exposure,
+        resources={
+            component: Resources(getattr(workloads, component).cpu, getattr(workloads, component).memory)
+            for component in ("scheduler", "webserver", "triggerer", "worker")
+        },
+        worker_pods_creation_batch_size=workloads.worker_pods_creation_batch_size,
+        dag_sync_interval_seconds=workloads.dag_sync_interval_seconds,
+        admin_username=workloads.admin_username,
+    )

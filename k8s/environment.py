@@ -1,0 +1,97 @@
+"""Airflow's settings for every process on the cluster, workers included: a ConfigMap for what is not secret and
+references to one Secret for what is. Scheduler, webserver, triggerer and worker pods all get exactly these."""
+
+from __future__ import annotations
+
+import json
+
+from k8s.spec import DAGS_FOLDER, POD_TEMPLATE_FILE, TASK_LOG_PREFIX, AirflowSpec
+
+CONFIG_MAP = "airflow-config"
+SECRET = "airflow-secrets"
+# Secret key -> the variable Airflow reads it from.
+SECRET_ENV = {
+    "fernet-key": "AIRFLOW__CORE__FERNET_KEY",
+    "sql-alchemy-conn": "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+    "webserver-secret-key": "AIRFLOW__WEBSERVER__SECRET_KEY",
+}
+ADMIN_PASSWORD_KEY = "admin-password"
+SECRET_KEYS = (*SECRET_ENV, ADMIN_PASSWORD_KEY)
+# The connection task logging and the secrets backend use: no keys, so boto3 takes the pod's IRSA credentials.
+AWS_CONN_ID = "aws_default"
+
+
+def option_env(key: str) -> str:
+    """`section.option` as the variable Airflow reads: AIRFLOW__SECTION__OPTION."""
+    section, option = key.split(".", 1)
+    return f"AIRFLOW__{section.upper()}__{option.upper()}"
+
+
+def airflow_settings(spec: AirflowSpec) -> dict[str, str]:
+    """The ConfigMap's data. The user's configuration options come first; the ones this project relies on win."""
+    settings = {option_env(k): str(v) for k, v in sorted(spec.configuration_options.items())}
+    settings.update({option_env(k): v for k, v in spec.secrets_backend.items()})
+    settings.update(
+        {
+            "AIRFLOW__CORE__EXECUTOR": "KubernetesExecutor",
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": DAGS_FOLDER,
+            "AIRFLOW__KUBERNETES_EXECUTOR__NAMESPACE": spec.namespace,
+            "AIRFLOW__KUBERNETES_EXECUTOR__POD_TEMPLATE_FILE": POD_TEMPLATE_FILE,
+            "AIRFLOW__KUBERNETES_EXECUTOR__WORKER_CONTAINER_REPOSITORY": spec.image_repository,
+            "AIRFLOW__KUBERNETES_EXECUTOR__WORKER_CONTAINER_TAG": spec.image_tag,
+            "AIRFLOW__KUBERNETES_EXECUTOR__IN_CLUSTER": "True",
+            "AIRFLOW__KUBERNETES_EXECUTOR__DELETE_WORKER_PODS": "True",
+            # A failed pod stays for `kubectl describe`; its log is in S3 either way.
+            "AIRFLOW__KUBERNETES_EXECUTOR__DELETE_WORKER_PODS_ON_FAILURE": "False",
+            "AIRFLOW__KUBERNETES_EXECUTOR__WORKER_PODS_CREATION_BATCH_SIZE": str(spec.worker_pods_creation_batch_size),
+            "AIRFLOW__KUBERNETES_EXECUTOR__TASK_PUBLISH_MAX_RETRIES": "3",
+            # Worker pods are deleted after their task: their logs live in the task-log bucket.
+            "AIRFLOW__LOGGING__REMOTE_LOGGING": "True",
+            "AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER": f"s3://{spec.log_bucket}/{TASK_LOG_PREFIX}",
+            "AIRFLOW__LOGGING__REMOTE_LOG_CONN_ID": AWS_CONN_ID,
+            "AIRFLOW__LOGGING__DELETE_LOCAL_LOGS": "True",
+            "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws", "extra": {"region_name": spec.region}}),
+            "AIRFLOW__WEBSERVER__EXPOSE_CONFIG": "False",
+            "AIRFLOW__API__AUTH_BACKENDS": "airflow.api.auth.backend.session,airflow.api.auth.backend.basic_auth",
+            "AWS_DEFAULT_REGION": spec.region,
+            "AWS_REGION": spec.region,
+            "AWS_STS_REGIONAL_ENDPOINTS": "regional",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return settings
+
+
+def airflow_env_from() -> list[dict]:
+    return [{"configMapRef": {"name": CONFIG_MAP}}]
+
+
+def airflow_secret_env() -> list[dict]:
+    return [
+        {"name": env, "valueFrom": {"secretKeyRef": {"name": SECRET, "key": key}}} for key, env in SECRET_ENV.items()
+    ]
+
+
+def config_map(spec: AirflowSpec, labels: dict[str, str]) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": CONFIG_MAP, "namespace": spec.namespace, "labels": labels},
+        "data": airflow_settings(spec),
+    }
+
+
+def secret(spec: AirflowSpec, labels: dict[str, str], values: dict[str, str]) -> dict:
+    """The Secret with the fernet key, webserver secret key, metadata connection and admin password. The values are
+    whatever the caller passes: Pulumi secrets in the program, placeholders when rendering."""
+    missing = set(SECRET_KEYS) - set(values)
+    if missing:
+        raise ValueError(f"secret values missing: {sorted(missing)}")
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {"name": SECRET, "namespace": spec.namespace, "labels": labels},
+        "stringData": {key: values[key] for key in SECRET_KEYS},
+    }

@@ -1,0 +1,70 @@
+"""Who may do what inside the namespace: one ServiceAccount per component (IRSA roles annotate them), the
+scheduler's right to run worker pods, and the webserver's right to read a running task's log from its pod."""
+
+from __future__ import annotations
+
+from k8s import identities
+from k8s.containers import labels
+from k8s.spec import AirflowSpec
+
+MIGRATE = "airflow-migrate"  # the migration Job's account: database only, no AWS, no Kubernetes API
+POD_LAUNCHER = "airflow-pod-launcher"
+LOG_READER = "airflow-log-reader"
+# Which accounts talk to the Kubernetes API at all; the others get no token mounted.
+USES_KUBERNETES_API = {identities.SCHEDULER, identities.WEBSERVER}
+
+
+def service_accounts(spec: AirflowSpec) -> list[dict]:
+    accounts = []
+    for name in (*identities.AIRFLOW_SERVICE_ACCOUNTS, MIGRATE):
+        metadata: dict = {"name": name, "namespace": spec.namespace, "labels": labels(spec, name.removeprefix("airflow-"))}
+        if name in spec.role_arns:
+            metadata["annotations"] = {"eks.amazonaws.com/role-arn": spec.role_arns[name]}
+        accounts.append(
+            {
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": metadata,
+                "automountServiceAccountToken": name in USES_KUBERNETES_API,
+            }
+        )
+    return accounts
+
+
+def _role(spec: AirflowSpec, name: str, rules: list[dict]) -> dict:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": name, "namespace": spec.namespace, "labels": labels(spec, "rbac")},
+        "rules": rules,
+    }
+
+
+def _binding(spec: AirflowSpec, role: str, service_account: str) -> dict:
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": role, "namespace": spec.namespace, "labels": labels(spec, "rbac")},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
+        # The ServiceAccount the pods run as; a User subject would bind nobody.
+        "subjects": [{"kind": "ServiceAccount", "name": service_account, "namespace": spec.namespace}],
+    }
+
+
+def roles(spec: AirflowSpec) -> list[dict]:
+    launcher = [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "list", "get", "patch", "watch", "delete"]},
+        {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+        {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create", "get"]},
+        {"apiGroups": [""], "resources": ["events"], "verbs": ["list"]},
+    ]
+    reader = [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "get", "watch"]},
+        {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get", "list"]},
+    ]
+    return [
+        _role(spec, POD_LAUNCHER, launcher),
+        _binding(spec, POD_LAUNCHER, identities.SCHEDULER),
+        _role(spec, LOG_READER, reader),
+        _binding(spec, LOG_READER, identities.WEBSERVER),
+    ]

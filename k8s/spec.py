@@ -1,0 +1,74 @@
+"""What the Kubernetes objects are built from: plain values, known once AWS resources exist (image, buckets, role
+ARNs) or from the stack's settings. The wiring resolves Pulumi Outputs into this; tests and the twin fill it in
+directly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Mapping
+
+AIRFLOW_HOME = "/opt/airflow"
+DAGS_FOLDER = f"{AIRFLOW_HOME}/dags"
+POD_TEMPLATE_DIR = f"{AIRFLOW_HOME}/pod-template"
+POD_TEMPLATE_FILE = f"{POD_TEMPLATE_DIR}/pod_template.yaml"
+DAG_SYNC_SCRIPT = "/opt/image/dag_sync.py"
+WEBSERVER_PORT = 8080
+DAG_PREFIX = "dags"
+TASK_LOG_PREFIX = "task-logs"
+
+
+# Stand-ins for values that exist only once AWS resources do; the objects' shape does not depend on them.
+PLACEHOLDER_IMAGE = "registry.invalid/airflow:placeholder@sha256:" + "0" * 64
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu: str
+    memory: str
+
+
+@dataclass(frozen=True)
+class AirflowSpec:
+    environment: str
+    namespace: str
+    image: str  # repository:tag@sha256:digest
+    region: str
+    dag_bucket: str
+    log_bucket: str
+    # Service account name -> IAM role ARN (IRSA).
+    role_arns: Mapping[str, str]
+    # secrets.backend and secrets.backend_kwargs, as airflow_options.secrets_backend_options gives them.
+    secrets_backend: Mapping[str, str]
+    configuration_options: Mapping[str, str] = field(default_factory=dict)
+    scheduler_replicas: int = 1
+    webserver_replicas: int = 1
+    triggerer_replicas: int = 1
+    webserver_exposure: Literal["internal", "internet-facing"] = "internal"
+    resources: Mapping[str, Resources] = field(
+        default_factory=lambda: {
+            "scheduler": Resources("1", "2Gi"),
+            "webserver": Resources("500m", "2Gi"),
+            "triggerer": Resources("250m", "1Gi"),
+            "worker": Resources("500m", "1Gi"),
+        }
+    )
+    worker_pods_creation_batch_size: int = 8
+    dag_sync_interval_seconds: int = 30
+    admin_username: str = "admin"
+
+    @property
+    def image_repository(self) -> str:
+        name = self.image.split("@", 1)[0]
+        return name.rsplit(":", 1)[0]
+
+    @property
+    def image_tag(self) -> str:
+        """The tag as the KubernetesExecutor joins it to the repository: tag and digest."""
+        return self.image[len(self.image_repository) + 1 :]
+
+    @property
+    def migration_id(self) -> str:
+        """Changes with the image, so that every new image runs the migrations once."""
+        tag = self.image_tag
+        digest = tag.split("sha256:", 1)[1] if "sha256:" in tag else tag.replace(".", "-")
+        return digest[:10].lower()

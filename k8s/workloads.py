@@ -1,0 +1,235 @@
+"""The running parts: the migration Job (migrations, then the admin user), and Deployments for the scheduler, the
+webserver (behind a load balancer) and the triggerer, each with the probes Airflow's chart uses, a DAG sync
+sidecar, and a PodDisruptionBudget; a NetworkPolicy that admits traffic to the webserver only."""
+
+from __future__ import annotations
+
+from k8s import rbac
+from k8s.containers import (
+    CHECKOV_SKIPS,
+    SA_TOKEN_SKIP,
+    VOLUMES,
+    checkov_annotations,
+    airflow_container,
+    dag_sync_container,
+    labels,
+    pod_security_context,
+    wait_for_migrations_container,
+)
+from k8s.environment import ADMIN_PASSWORD_KEY, SECRET
+from k8s.pod_template import CONFIG_MAP as POD_TEMPLATE_CONFIG_MAP
+from k8s.spec import POD_TEMPLATE_DIR, WEBSERVER_PORT, AirflowSpec
+
+WEBSERVER_SERVICE = "airflow-webserver"
+
+
+def _job_check(job_type: str) -> dict:
+    # `airflow jobs check` exits non-zero when this pod's job has stopped heartbeating.
+    return {"exec": {"command": ["airflow", "jobs", "check", "--job-type", job_type, "--local"]}}
+
+
+def _job_probes(job_type: str) -> dict:
+    return {
+        "startupProbe": {**_job_check(job_type), "periodSeconds": 10, "timeoutSeconds": 20, "failureThreshold": 30},
+        "livenessProbe": {**_job_check(job_type), "periodSeconds": 60, "timeoutSeconds": 20, "failureThreshold": 5},
+        # No traffic goes to these pods; ready means the job heartbeats, which `kubectl rollout status` then shows.
+        "readinessProbe": {**_job_check(job_type), "periodSeconds": 60, "timeoutSeconds": 20, "failureThreshold": 3},
+    }
+
+
+def _http_probes() -> dict:
+    check = {"httpGet": {"path": "/health", "port": WEBSERVER_PORT, "scheme": "HTTP"}}
+    return {
+        "startupProbe": {**check, "periodSeconds": 10, "timeoutSeconds": 20, "failureThreshold": 30},
+        "livenessProbe": {**check, "periodSeconds": 10, "timeoutSeconds": 20, "failureThreshold": 5},
+        "readinessProbe": {**check, "periodSeconds": 10, "timeoutSeconds": 20, "failureThreshold": 3},
+    }
+
+
+def _deployment(spec: AirflowSpec, component: str, replicas: int, main: dict, *, extra_volumes: list[dict] | None = None) -> dict:
+    service_account = f"airflow-{component}"
+    selector = labels(spec, component)
+    uses_api = service_account in rbac.USES_KUBERNETES_API
+    skips = {**CHECKOV_SKIPS, **(SA_TOKEN_SKIP if uses_api else {})}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": f"airflow-{component}",
+            "namespace": spec.namespace,
+            "labels": selector,
+            "annotations": checkov_annotations(skips),
+        },
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": selector},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+            "template": {
+                "metadata": {"labels": selector},
+                "spec": {
+                    "serviceAccountName": service_account,
+                    "automountServiceAccountToken": uses_api,
+                    "securityContext": pod_security_context(),
+                    "terminationGracePeriodSeconds": 60,
+                    # DAGs are in place and the schema is current before Airflow starts.
+                    "initContainers": [dag_sync_container(spec, once=True), wait_for_migrations_container(spec)],
+                    "containers": [main, dag_sync_container(spec, once=False)],
+                    "volumes": VOLUMES + (extra_volumes or []),
+                    # Replicas on different nodes and zones, so that one lost node never takes them all.
+                    "topologySpreadConstraints": [
+                        {
+                            "maxSkew": 1,
+                            "topologyKey": key,
+                            "whenUnsatisfiable": "ScheduleAnyway",
+                            "labelSelector": {"matchLabels": selector},
+                        }
+                        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+                    ],
+                },
+            },
+        },
+    }
+
+
+def scheduler(spec: AirflowSpec) -> dict:
+    main = airflow_container(
+        spec,
+        "scheduler",
+        ["scheduler"],
+        spec.resources["scheduler"],
+        extra_mounts=[{"name": "pod-template", "mountPath": POD_TEMPLATE_DIR, "readOnly": True}],
+        **_job_probes("SchedulerJob"),
+    )
+    volumes = [{"name": "pod-template", "configMap": {"name": POD_TEMPLATE_CONFIG_MAP}}]
+    return _deployment(spec, "scheduler", spec.scheduler_replicas, main, extra_volumes=volumes)
+
+
+def webserver(spec: AirflowSpec) -> dict:
+    main = airflow_container(
+        spec,
+        "webserver",
+        ["webserver"],
+        spec.resources["webserver"],
+        ports=[{"name": "http", "containerPort": WEBSERVER_PORT, "protocol": "TCP"}],
+        **_http_probes(),
+    )
+    return _deployment(spec, "webserver", spec.webserver_replicas, main)
+
+
+def triggerer(spec: AirflowSpec) -> dict:
+    main = airflow_container(spec, "triggerer", ["triggerer"], spec.resources["triggerer"], **_job_probes("TriggererJob"))
+    return _deployment(spec, "triggerer", spec.triggerer_replicas, main)
+
+
+def migration_job(spec: AirflowSpec) -> dict:
+    """`airflow db migrate` (idempotent), then the admin user if it does not exist. Named after the image, so a new
+    image migrates once before the Deployments roll."""
+    create_user = airflow_container(
+        spec,
+        "create-admin-user",
+        ["create-user"],
+        spec.resources["webserver"],  # it builds the webserver's app to store the user
+        extra_env=[
+            {"name": "AIRFLOW_ADMIN_USERNAME", "value": spec.admin_username},
+            {"name": "AIRFLOW_ADMIN_PASSWORD", "valueFrom": {"secretKeyRef": {"name": SECRET, "key": ADMIN_PASSWORD_KEY}}},
+        ],
+    )
+    migrate = airflow_container(spec, "migrate", ["migrate"], spec.resources["scheduler"])
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": f"airflow-migrate-{spec.migration_id}",
+            "namespace": spec.namespace,
+            "labels": labels(spec, "migrate"),
+            "annotations": checkov_annotations(CHECKOV_SKIPS),
+        },
+        "spec": {
+            "backoffLimit": 3,
+            "activeDeadlineSeconds": 1800,
+            "template": {
+                "metadata": {"labels": labels(spec, "migrate")},
+                "spec": {
+                    "serviceAccountName": rbac.MIGRATE,
+                    "automountServiceAccountToken": False,
+                    "restartPolicy": "OnFailure",
+                    "securityContext": pod_security_context(),
+                    "initContainers": [migrate],
+                    "containers": [create_user],
+                    "volumes": VOLUMES,
+                },
+            },
+        },
+    }
+
+
+def webserver_service(spec: AirflowSpec) -> dict:
+    annotations = {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
+    if spec.webserver_exposure == "internal":
+        annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] = "true"
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": WEBSERVER_SERVICE,
+            "namespace": spec.namespace,
+            "labels": labels(spec, "webserver"),
+            "annotations": annotations,
+        },
+        "spec": {
+            "type": "LoadBalancer",
+            "selector": labels(spec, "webserver"),
+            "ports": [{"name": "http", "port": 80, "targetPort": WEBSERVER_PORT, "protocol": "TCP"}],
+        },
+    }
+
+
+def disruption_budgets(spec: AirflowSpec) -> list[dict]:
+    return [
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": {"name": f"airflow-{component}", "namespace": spec.namespace, "labels": labels(spec, component)},
+            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels(spec, component)}},
+        }
+        for component in ("scheduler", "webserver", "triggerer")
+    ]
+
+
+def network_policies(spec: AirflowSpec) -> list[dict]:
+    """Nothing may connect to Airflow's pods but to the webserver's port; their own traffic out is unrestricted
+    (database, S3, Secrets Manager, the Kubernetes API)."""
+    base = {"app.kubernetes.io/name": "airflow", "app.kubernetes.io/instance": spec.environment}
+    return [
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "airflow-deny-ingress", "namespace": spec.namespace, "labels": labels(spec, "network")},
+            "spec": {"podSelector": {"matchLabels": base}, "policyTypes": ["Ingress"], "ingress": []},
+        },
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "airflow-webserver-ingress", "namespace": spec.namespace, "labels": labels(spec, "network")},
+            "spec": {
+                "podSelector": {"matchLabels": labels(spec, "webserver")},
+                "policyTypes": ["Ingress"],
+                "ingress": [{"ports": [{"port": WEBSERVER_PORT, "protocol": "TCP"}]}],
+            },
+        },
+    ]
+
+
+def namespace(spec: AirflowSpec) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": spec.namespace,
+            "labels": {
+                **labels(spec, "namespace"),
+                # Pod Security Admission: the restricted profile, which every pod here meets.
+                "pod-security.kubernetes.io/enforce": "restricted",
+            },
+        },
+    }

@@ -1,0 +1,91 @@
+"""The Kubernetes side of the self-managed stacks, as the program registers it: every object valid for the cluster's
+version, wired to the AWS side (image, buckets, IRSA roles, database), secrets kept secret, in the right order."""
+
+from __future__ import annotations
+
+import json
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from k8s import identities
+from offline.engine import SECRET
+from offline.render import kubernetes_objects
+
+CLUSTER = "eks:index:Cluster"
+
+
+def _objects(plan) -> dict[str, dict]:
+    return {f"{obj['kind']}/{obj['metadata']['name']}": {"object": obj, "resource": r} for obj, r in kubernetes_objects(plan)}
+
+
+def test_every_object_is_valid_for_the_clusters_version(self_managed_plan):
+    version = self_managed_plan.one(CLUSTER).inputs["version"] + ".0"
+    objects = _objects(self_managed_plan)
+    assert len(objects) >= 20
+    for key, entry in objects.items():
+        obj = entry["object"]
+        if obj["kind"] != "Secret":
+            assert SECRET not in json.dumps(obj), f"{key} carries a secret: its whole content would be hidden in diffs"
+        kubernetes_validate.validate(obj, version, strict=True)
+
+
+def test_the_pod_template_is_valid_and_runs_the_image_as_the_worker(self_managed_plan):
+    plan = self_managed_plan
+    objects = _objects(plan)
+    template = yaml.safe_load(objects["ConfigMap/airflow-pod-template"]["object"]["data"]["pod_template.yaml"])
+    kubernetes_validate.validate(template, plan.one(CLUSTER).inputs["version"] + ".0", strict=True)
+    assert template["spec"]["containers"][0]["name"] == "base"
+    assert template["spec"]["containers"][0]["image"] == plan.outputs["image"]
+    assert template["spec"]["serviceAccountName"] == identities.WORKER
+
+
+def test_service_accounts_carry_their_irsa_roles(self_managed_plan):
+    objects = _objects(self_managed_plan)
+    roles = self_managed_plan.outputs["serviceAccountRoles"]
+    for account in identities.AIRFLOW_SERVICE_ACCOUNTS:
+        annotations = objects[f"ServiceAccount/{account}"]["object"]["metadata"]["annotations"]
+        assert annotations["eks.amazonaws.com/role-arn"] == roles[account]
+
+
+def test_settings_point_at_this_stacks_buckets_image_and_database(self_managed_plan):
+    plan = self_managed_plan
+    objects = _objects(plan)
+    data = objects["ConfigMap/airflow-config"]["object"]["data"]
+    assert data["AIRFLOW__LOGGING__REMOTE_BASE_LOG_FOLDER"] == f"s3://{plan.outputs['taskLogBucket']}/task-logs"
+    assert data["AIRFLOW__KUBERNETES_EXECUTOR__NAMESPACE"] == "airflow"
+    image = plan.outputs["image"]
+    assert f"{data['AIRFLOW__KUBERNETES_EXECUTOR__WORKER_CONTAINER_REPOSITORY']}:{data['AIRFLOW__KUBERNETES_EXECUTOR__WORKER_CONTAINER_TAG']}" == image
+    scheduler = objects["Deployment/airflow-scheduler"]["object"]["spec"]["template"]["spec"]
+    sync = next(c for c in scheduler["containers"] if c["name"] == "dag-sync")
+    assert sync["args"][sync["args"].index("--bucket") + 1] == plan.outputs["dagBucket"]
+    secret = objects["Secret/airflow-secrets"]
+    assert set(secret["object"]["stringData"].values()) == {SECRET}
+    conn = secret["resource"].raw_inputs["stringData"]["sql-alchemy-conn"]
+    assert plan.outputs["databaseEndpoint"] in conn and conn.endswith("?sslmode=require")
+
+
+def test_nothing_runs_before_the_migrations(self_managed_plan):
+    objects = _objects(self_managed_plan)
+    job = next(v["resource"] for k, v in objects.items() if k.startswith("Job/"))
+    secret = objects["Secret/airflow-secrets"]["resource"]
+    assert secret.urn in job.dependencies
+    for component in ("scheduler", "webserver", "triggerer"):
+        assert job.urn in objects[f"Deployment/airflow-{component}"]["resource"].dependencies
+
+
+def test_prod_runs_two_schedulers_and_webservers_behind_an_internal_load_balancer(prod, dev_self_managed):
+    objects = _objects(prod)
+    for component in ("scheduler", "webserver"):
+        assert objects[f"Deployment/airflow-{component}"]["object"]["spec"]["replicas"] >= 2
+    annotations = objects["Service/airflow-webserver"]["object"]["metadata"]["annotations"]
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] == "true"
+    dev_annotations = _objects(dev_self_managed)["Service/airflow-webserver"]["object"]["metadata"]["annotations"]
+    assert "service.beta.kubernetes.io/aws-load-balancer-internal" not in dev_annotations
+
+
+@pytest.mark.parametrize("tier,tag", [("private", "kubernetes.io/role/internal-elb"), ("public", "kubernetes.io/role/elb")])
+def test_subnets_tell_kubernetes_where_load_balancers_go(prod, tier, tag):
+    subnets = [s for s in prod.of_type("aws:ec2/subnet:Subnet") if s.inputs["tags"]["tier"] == tier]
+    assert subnets and all(s.inputs["tags"][tag] == "1" for s in subnets)
