@@ -4,6 +4,7 @@ SHELL := /bin/bash
 STACK ?= dev
 FORMAT ?= text
 PROJECT ?= .
+PORT ?= 8080
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 AIRFLOW_PYTHON_VERSION := 3.11
@@ -11,11 +12,12 @@ AIRFLOW_PYTHON_VERSION := 3.11
 IMAGE_PYTHON_VERSION := 3.12
 AIRFLOW_VERSION ?= 2.9.2
 
-.PHONY: help plan manifests test test-fast airflow-lock image-constraints clean
+.PHONY: help plan manifests local test test-fast airflow-lock image-constraints clean
 
 help:
 	@echo "make plan STACK=dev [FORMAT=json]   what 'pulumi up' would create, offline (Pulumi's mock engine)"
 	@echo "make manifests STACK=prod          a self-managed stack's Kubernetes objects as YAML (secrets masked)"
+	@echo "make local [PORT=8080]             the self-managed Airflow on this machine (no Docker): UI on localhost"
 	@echo "make test                          every test: unit, stack, contract and runtime (real Airflow)"
 	@echo "make test-fast                     all but the runtime tests"
 	@echo "make airflow-lock                  re-resolve tests/runtime/airflow-requirements.lock"
@@ -35,6 +37,11 @@ help:
 	$(UV) pip install --quiet --python .venv-checkov/bin/python -r tests/contract/checkov-requirements.lock
 	@touch $@
 
+# The image's Python layer (Python 3.12, docker/requirements.txt under docker/constraints.txt), for `make local`.
+.venv-image/.installed: docker/requirements.txt docker/constraints.txt .venv/.installed | $(UV)
+	UV=$(UV) .venv/bin/python -m local.image_env .venv-image >/dev/null
+	@touch $@
+
 .venv-airflow/.installed: tests/runtime/airflow-requirements.lock | $(UV)
 	$(UV) venv --quiet --allow-existing --python $(AIRFLOW_PYTHON_VERSION) .venv-airflow
 	$(UV) pip install --quiet --python .venv-airflow/bin/python -r tests/runtime/airflow-requirements.lock
@@ -42,6 +49,10 @@ help:
 
 plan: .venv/.installed
 	@.venv/bin/python -m offline --stack $(STACK) --format $(FORMAT) --project $(PROJECT)
+
+# The self-managed deployment on this machine: PostgreSQL, moto, then Airflow from the rendered manifests.
+local: .venv/.installed .venv-image/.installed
+	.venv/bin/python -m local.twin --bin .venv-image/bin --port $(PORT) --stack $(STACK)
 
 manifests: .venv/.installed
 	@.venv/bin/python -m offline --stack $(STACK) --format kubernetes --project $(PROJECT)

@@ -6,13 +6,14 @@ import pulumi
 import pulumi_aws as aws
 
 import stackconfig
+from k8s.spec import spec_from_settings
 from components.airflow_options import configuration_options, secrets_backend_options
 from components.airflow_secrets import AirflowSecrets, AirflowSecretsArgs
 from components.dag_bucket import DagBucket, DagBucketArgs
 from components.dag_delivery import DagDelivery, DagDeliveryArgs
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
 from components.airflow_identities import AirflowIdentities, AirflowIdentitiesArgs
-from components.airflow_on_kubernetes import AirflowOnKubernetes, AirflowOnKubernetesArgs, airflow_spec
+from components.airflow_on_kubernetes import AirflowOnKubernetes, AirflowOnKubernetesArgs
 from components.image_registry import ImageRegistry, ImageRegistryArgs
 from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
 from components.managed_airflow import ManagedAirflow, ManagedAirflowArgs
@@ -159,7 +160,7 @@ else:
     airflow = AirflowOnKubernetes(
         name,
         AirflowOnKubernetesArgs(
-            spec=airflow_spec(settings, environment=name, secrets_backend=secrets_backend),
+            spec=spec_from_settings(settings, environment=name, secrets_backend=secrets_backend),
             image=registry.image_ref,
             dag_bucket=bucket.name,
             log_bucket=task_logs.name,

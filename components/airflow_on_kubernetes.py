@@ -16,7 +16,7 @@ import pulumi_random as random
 
 from k8s.environment import ADMIN_PASSWORD_KEY, SECRET_ENV
 from k8s.manifests import airflow_objects
-from k8s.spec import AirflowSpec
+from k8s.spec import PLACEHOLDER as _PLACEHOLDER, AirflowSpec
 
 # kind -> (resource class, the object's top-level fields as the class's arguments)
 _KINDS: dict[str, tuple[Any, dict[str, str]]] = {
@@ -32,7 +32,6 @@ _KINDS: dict[str, tuple[Any, dict[str, str]]] = {
     "PodDisruptionBudget": (k8s.policy.v1.PodDisruptionBudget, {"spec": "spec"}),
     "NetworkPolicy": (k8s.networking.v1.NetworkPolicy, {"spec": "spec"}),
 }
-_PLACEHOLDER = "placeholder"
 
 
 @dataclass
@@ -130,32 +129,3 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
         )
         self.register_outputs({"adminUsername": self.admin_username, "webserverHostname": self.webserver_hostname})
 
-
-def airflow_spec(settings, *, environment: str, secrets_backend: Mapping[str, str]) -> AirflowSpec:
-    """The plain part of the spec from the stack's settings; image, buckets and role ARNs are placeholders here."""
-    from k8s import identities
-    from k8s.spec import PLACEHOLDER_IMAGE, Resources
-
-    workloads = settings.workloads.with_defaults(protect=settings.protect_data)
-    return AirflowSpec(
-        environment=environment,
-        namespace=settings.cluster.namespace,
-        image=PLACEHOLDER_IMAGE,
-        region=settings.region,
-        dag_bucket=_PLACEHOLDER,
-        log_bucket=_PLACEHOLDER,
-        role_arns={account: _PLACEHOLDER for account in identities.AIRFLOW_SERVICE_ACCOUNTS},
-        secrets_backend=dict(secrets_backend),
-        configuration_options={k: str(v) for k, v in settings.airflow.configuration_options.items()},
-        scheduler_replicas=workloads.scheduler_replicas,
-        webserver_replicas=workloads.webserver_replicas,
-        triggerer_replicas=workloads.triggerer_replicas,
-        webserver_exposure=workloads.webserver_exposure,
-        resources={
-            component: Resources(getattr(workloads, component).cpu, getattr(workloads, component).memory)
-            for component in ("scheduler", "webserver", "triggerer", "worker")
-        },
-        worker_pods_creation_batch_size=workloads.worker_pods_creation_batch_size,
-        dag_sync_interval_seconds=workloads.dag_sync_interval_seconds,
-        admin_username=workloads.admin_username,
-    )

@@ -19,6 +19,7 @@ TASK_LOG_PREFIX = "task-logs"
 
 # Stand-ins for values that exist only once AWS resources do; the objects' shape does not depend on them.
 PLACEHOLDER_IMAGE = "registry.invalid/airflow:placeholder@sha256:" + "0" * 64
+PLACEHOLDER = "placeholder"
 
 
 @dataclass(frozen=True)
@@ -72,3 +73,32 @@ class AirflowSpec:
         tag = self.image_tag
         digest = tag.split("sha256:", 1)[1] if "sha256:" in tag else tag.replace(".", "-")
         return digest[:10].lower()
+
+
+def spec_from_settings(settings, *, environment: str, secrets_backend: Mapping[str, str]) -> AirflowSpec:
+    """The plain part of the spec from the stack's settings; image, buckets and role ARNs are placeholders here."""
+    from k8s import identities
+
+    workloads = settings.workloads.with_defaults(protect=settings.protect_data)
+    return AirflowSpec(
+        environment=environment,
+        namespace=settings.cluster.namespace,
+        image=PLACEHOLDER_IMAGE,
+        region=settings.region,
+        dag_bucket=PLACEHOLDER,
+        log_bucket=PLACEHOLDER,
+        role_arns={account: PLACEHOLDER for account in identities.AIRFLOW_SERVICE_ACCOUNTS},
+        secrets_backend=dict(secrets_backend),
+        configuration_options={k: str(v) for k, v in settings.airflow.configuration_options.items()},
+        scheduler_replicas=workloads.scheduler_replicas,
+        webserver_replicas=workloads.webserver_replicas,
+        triggerer_replicas=workloads.triggerer_replicas,
+        webserver_exposure=workloads.webserver_exposure,
+        resources={
+            component: Resources(getattr(workloads, component).cpu, getattr(workloads, component).memory)
+            for component in ("scheduler", "webserver", "triggerer", "worker")
+        },
+        worker_pods_creation_batch_size=workloads.worker_pods_creation_batch_size,
+        dag_sync_interval_seconds=workloads.dag_sync_interval_seconds,
+        admin_username=workloads.admin_username,
+    )

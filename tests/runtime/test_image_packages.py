@@ -4,61 +4,22 @@ image's entrypoint run on that Airflow."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from stackconfig.self_managed import image_airflow_version
+from local.image_env import uv as _uv
 
 pytestmark = pytest.mark.runtime
 
 PROJECT = Path(__file__).resolve().parents[2]
 DOCKER = PROJECT / "docker"
-IMAGE_PYTHON = "3.12"
 
 
-def _uv() -> str:
-    found = os.environ.get("UV") or shutil.which("uv") or str(PROJECT / ".tools" / "bin" / "uv")
-    if not Path(found).exists() and not shutil.which(found):
-        pytest.fail("uv is needed to build the image's environment: `make test` installs it")
-    return found
-
-
-def _image_python() -> str:
-    """A local Python 3.12: IMAGE_PYTHON, pyenv's, or python3.12 on PATH (uv must not try to download one)."""
-    candidates = [os.environ.get("IMAGE_PYTHON", "")]
-    candidates += sorted(str(p) for p in Path.home().glob(f".pyenv/versions/{IMAGE_PYTHON}.*/bin/python{IMAGE_PYTHON}"))
-    candidates.append(shutil.which(f"python{IMAGE_PYTHON}") or "")
-    for candidate in filter(None, candidates):
-        probe = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True)
-        if probe.returncode == 0 and probe.stdout.strip() == f"(3, {IMAGE_PYTHON.split('.')[1]})":
-            return candidate
-    pytest.fail(f"no Python {IMAGE_PYTHON} found (set IMAGE_PYTHON to one): the image runs Python {IMAGE_PYTHON}")
-
-
-@pytest.fixture(scope="module")
-def image_env(tmp_path_factory) -> Path:
-    venv = tmp_path_factory.mktemp("image") / "venv"
-    uv = _uv()
-    created = subprocess.run(
-        [uv, "venv", "--quiet", "--python", _image_python(), str(venv)],
-        capture_output=True, text=True, env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
-    )
-    assert created.returncode == 0, f"no Python {IMAGE_PYTHON} for the image's environment: {created.stderr}"
-    version = image_airflow_version(PROJECT)
-    install = subprocess.run(
-        [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
-         f"apache-airflow=={version}", "-r", str(DOCKER / "requirements.txt"), "-c", str(DOCKER / "constraints.txt")],
-        capture_output=True, text=True, timeout=900,
-    )
-    assert install.returncode == 0, install.stderr[-3000:]
-    return venv
-
-
-def test_the_providers_import_on_the_images_python(image_env):
+def test_the_providers_import_on_the_images_python(image_env_path):
+    image_env = image_env_path
     code = (
         "import sys, airflow\n"
         "import airflow.providers.amazon.aws.secrets.secrets_manager\n"
@@ -72,7 +33,8 @@ def test_the_providers_import_on_the_images_python(image_env):
     assert result.stdout.strip() == f"(3, 12) {image_airflow_version(PROJECT)}"
 
 
-def test_pip_finds_no_broken_requirements(image_env):
+def test_pip_finds_no_broken_requirements(image_env_path):
+    image_env = image_env_path
     result = subprocess.run(
         [_uv(), "pip", "check", "--python", str(image_env / "bin" / "python")], capture_output=True, text=True, timeout=120
     )
@@ -93,7 +55,8 @@ def _entrypoint(image_env: Path, home: Path, *args: str, **extra: str) -> subpro
     return subprocess.run(["bash", str(DOCKER / "entrypoint.sh"), *args], env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_entrypoint_migrates_then_creates_the_admin_user_once(image_env, tmp_path):
+def test_entrypoint_migrates_then_creates_the_admin_user_once(image_env_path, tmp_path):
+    image_env = image_env_path
     migrated = _entrypoint(image_env, tmp_path, "migrate")
     assert migrated.returncode == 0, migrated.stderr[-3000:]
     created = _entrypoint(image_env, tmp_path, "create-user", AIRFLOW_ADMIN_PASSWORD="s3cret-for-tests")
@@ -119,7 +82,8 @@ def test_entrypoint_migrates_then_creates_the_admin_user_once(image_env, tmp_pat
     assert login.stdout.strip().splitlines()[-1] == "True False", login.stderr[-3000:]
 
 
-def test_entrypoint_refuses_an_admin_without_a_password_and_unknown_roles(image_env, tmp_path):
+def test_entrypoint_refuses_an_admin_without_a_password_and_unknown_roles(image_env_path, tmp_path):
+    image_env = image_env_path
     assert _entrypoint(image_env, tmp_path, "migrate").returncode == 0
     no_password = _entrypoint(image_env, tmp_path, "create-user")
     assert no_password.returncode == 1 and "AIRFLOW_ADMIN_PASSWORD is empty" in no_password.stderr
@@ -127,7 +91,8 @@ def test_entrypoint_refuses_an_admin_without_a_password_and_unknown_roles(image_
     assert unknown.returncode == 2 and "unknown role 'workerz'" in unknown.stderr
 
 
-def test_entrypoint_gives_up_clearly_when_the_database_never_answers(image_env, tmp_path):
+def test_entrypoint_gives_up_clearly_when_the_database_never_answers(image_env_path, tmp_path):
+    image_env = image_env_path
     result = _entrypoint(
         image_env, tmp_path, "scheduler",
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="postgresql+psycopg2://airflow:x@127.0.0.1:9/airflow",
@@ -137,7 +102,8 @@ def test_entrypoint_gives_up_clearly_when_the_database_never_answers(image_env, 
     assert "did not answer within 4s" in result.stderr
 
 
-def test_entrypoint_runs_a_scheduler_loop_on_the_images_packages(image_env, tmp_path):
+def test_entrypoint_runs_a_scheduler_loop_on_the_images_packages(image_env_path, tmp_path):
+    image_env = image_env_path
     assert _entrypoint(image_env, tmp_path, "migrate").returncode == 0
     dags = tmp_path / "dags"
     dags.mkdir()

@@ -96,6 +96,14 @@ CASES = [
     ("prod", {"taskLogs": {"retentionDays": 0}}, {}, (), "taskLogs.retentionDays"),
     ("prod", {"taskLogs": {"days": 30}}, {}, (), "taskLogs.days"),
     ("dev", {"flavour": "self-managed", "cluster": {"minNodes": 0}}, {}, (), "cluster.minNodes"),
+    ("prod", {"workloads": {"schedulerReplicas": 1}}, {}, (), "workloads.schedulerReplicas"),
+    ("prod", {"workloads": {"webserverReplicas": 1}}, {}, (), "workloads.webserverReplicas"),
+    ("prod", {"workloads": {"triggererReplicas": 0}}, {}, (), "workloads.triggererReplicas"),
+    ("prod", {"workloads": {"webserverExposure": "public"}}, {}, (), "workloads.webserverExposure"),
+    ("prod", {"workloads": {"worker": {"cpu": "lots", "memory": "1Gi"}}}, {}, (), "workloads.worker.cpu"),
+    ("prod", {"workloads": {"scheduler": {"cpu": "1", "memory": "2GB"}}}, {}, (), "workloads.scheduler.memory"),
+    ("prod", {"workloads": {"workerPodsCreationBatchSize": 0}}, {}, (), "workloads.workerPodsCreationBatchSize"),
+    ("prod", {"workloads": {"adminUsername": "9 lives"}}, {}, (), "workloads.adminUsername"),
     ("dev", {"flavour": "self-managed", "network": {"natGateways": "none"}}, {}, (), "network.natGateways"),
 ]
 

@@ -1,0 +1,74 @@
+"""A container's environment as Kubernetes would give it (ConfigMap `envFrom`, Secret `secretKeyRef`, literal
+values), then the twin's swaps: what points at the cluster or AWS points at this machine instead."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+from k8s.spec import AIRFLOW_HOME, DAGS_FOLDER, POD_TEMPLATE_FILE
+
+
+def container_env(container: Mapping, config_maps: Mapping[str, Mapping[str, str]], secrets: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for source in container.get("envFrom") or []:
+        ref = source.get("configMapRef") or source.get("config_map_ref")
+        env.update(config_maps[ref["name"]])
+    for item in container.get("env") or []:
+        if item.get("value") is not None:
+            env[item["name"]] = item["value"]
+            continue
+        source = item.get("valueFrom") or item.get("value_from") or {}
+        ref = source.get("secretKeyRef") or source.get("secret_key_ref")
+        env[item["name"]] = secrets[ref["name"]][ref["key"]]
+    return env
+
+
+def swapped(env: Mapping[str, str], *, home: Path, dags: Path, pod_template: Path, aws_endpoint: str, executor: str) -> dict[str, str]:
+    """What differs on this machine: paths, the AWS endpoint (moto for S3 and Secrets Manager; dummy keys stand in
+    for IRSA) and the executor (worker pods become local processes run from the same pod spec)."""
+    out = {key: value.replace(DAGS_FOLDER, str(dags)).replace(POD_TEMPLATE_FILE, str(pod_template)) for key, value in env.items()}
+    out.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__EXECUTOR": executor,
+            "AWS_ENDPOINT_URL": aws_endpoint,
+            "AWS_ACCESS_KEY_ID": "twin",
+            "AWS_SECRET_ACCESS_KEY": "twin",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
+            "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": "10",
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
+    )
+    return out
+
+
+def local_path(path: str, home: Path) -> str:
+    """An in-image path under AIRFLOW_HOME, mapped under the twin's home."""
+    return str(home / Path(path).relative_to(AIRFLOW_HOME)) if path.startswith(AIRFLOW_HOME) else path
+
+
+def pod_processes(state: dict, pod: dict, home: Path, *, containers: str = "first") -> list[tuple[list[str], dict[str, str]]]:
+    """(argv, env) for the pod's init containers and then its containers (the first only, or all), as the kubelet
+    would run them; the pod's writable volumes (AIRFLOW_HOME, the DAG folder) live under `home`."""
+    runs = []
+    dags = home / "dags"
+    dags.mkdir(parents=True, exist_ok=True)
+    chosen = pod["spec"]["containers"][:1] if containers == "first" else pod["spec"]["containers"]
+    for container in (pod["spec"].get("initContainers") or []) + chosen:
+        env = swapped(
+            container_env(container, state["config_maps"], state["secrets"]),
+            home=home, dags=dags, pod_template=Path(state["pod_template"]),
+            aws_endpoint=state["aws_endpoint"], executor=state["executor"],
+        )
+        env.update({"PATH": f"{state['bin']}:/usr/bin:/bin", "HOME": str(home), "PYTHONPATH": state["project"],
+                    "TWIN_STATE": state["state_file"]})
+        args = [a.replace(DAGS_FOLDER, str(dags)) for a in container.get("args") or []]
+        if container.get("command"):
+            command = [f"{state['bin']}/python" if c == "python" else c.replace("/opt/image/", state["image_dir"] + "/")
+                       for c in container["command"]]
+        else:
+            command = ["bash", state["entrypoint"]]
+        runs.append((command + args, env))
+    return runs

@@ -1,0 +1,253 @@
+"""The twin: the rendered Kubernetes objects run as local processes.
+
+PostgreSQL stands in for RDS, moto for S3 and Secrets Manager; the migration Job, then the scheduler, webserver and
+triggerer Deployments run with exactly the environments their manifests give them (ConfigMap, Secret, literal
+values), through the image's entrypoint and Python layer; worker pods come from Airflow's PodGenerator
+(local/twin_executor.py). Only what points at the cluster or AWS is swapped (local/environment.py).
+
+    python -m local.twin --bin <image venv>/bin [--port 8080]    # `make local`
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+
+import yaml
+
+from components.airflow_options import secrets_backend_options
+from k8s import environment, pod_template
+from k8s.manifests import airflow_objects
+from k8s.spec import DAG_PREFIX, spec_from_settings
+from local.environment import pod_processes
+from offline.stack_files import read_stack_config
+from stackconfig.load import parse
+
+PROJECT = Path(__file__).resolve().parent.parent
+EXECUTOR = "local.twin_executor.TwinPodExecutor"
+TWIN_IMAGE = "twin.local/airflow:twin@sha256:" + "1" * 64
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(check, timeout: float, what: str) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if check():
+                return
+        except Exception:  # noqa: BLE001 - not up yet
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{what} did not come up within {timeout:.0f}s")
+
+
+class LocalPostgres:
+    """A throwaway PostgreSQL cluster from the server Debian installs (trust auth, localhost only)."""
+
+    def __init__(self, root: Path):
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+        if not found:
+            raise RuntimeError("no PostgreSQL server found (apt-get install postgresql): the twin's metadata database")
+        self.bin = found[-1].parent
+        # Its own folder: the server's user must reach it, and test folders are private to their owner.
+        self.data = Path(tempfile.mkdtemp(prefix="twin-pg-")) / "data"
+        self.port = free_port()
+        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def _run(self, *argv: str) -> None:
+        result = subprocess.run([*self.as_postgres, *argv], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"{Path(argv[0]).name} failed: {result.stderr.strip()[-1500:]}")
+
+    def start(self) -> str:
+        self.data.mkdir()
+        if self.as_postgres:
+            self.data.parent.chmod(0o755)
+            shutil.chown(self.data, "postgres", "postgres")
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1"
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-w", "start", "-l", str(self.data / "log"))
+        self._run(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "airflow")
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/airflow"
+
+    def stop(self) -> None:
+        if self.data.exists():
+            subprocess.run([*self.as_postgres, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop"],
+                           capture_output=True)
+            shutil.rmtree(self.data.parent, ignore_errors=True)
+
+
+class Twin:
+    def __init__(self, work: Path, bin_dir: Path, *, web_port: int = 8080, stack: str = "dev",
+                 variables: dict[str, str] | None = None):
+        self.work = work
+        self.bin = bin_dir
+        self.web_port = web_port
+        self.stack = stack
+        self.variables = variables if variables is not None else {"greeting": "hello from the twin"}
+        self.processes: dict[str, subprocess.Popen] = {}
+        # What each process was started with (Airflow's setproctitle overwrites /proc/<pid>/environ).
+        self.launched: dict[str, tuple[list[str], dict[str, str]]] = {}
+        self.postgres = LocalPostgres(work)
+        self.moto_port = free_port()
+
+    # ------------------------------------------------------------------ setup
+    def _spec(self):
+        config = read_stack_config(PROJECT, self.stack)
+        prefix = f"{config.project}:"
+        raw = {k[len(prefix):]: v for k, v in config.values.items() if k.startswith(prefix)}
+        raw["flavour"] = "self-managed"
+        settings = parse(raw, stack=self.stack, project=config.project, region=config.values.get("aws:region"),
+                         secret_keys=[k[len(prefix):] for k in config.secret_keys], project_dir=PROJECT)
+        name = settings.name
+        self.backend = secrets_backend_options(**settings.secrets_backend)
+        self.prefixes = settings.secret_prefixes
+        spec = spec_from_settings(settings, environment=name, secrets_backend=self.backend)
+        return replace(
+            spec, image=TWIN_IMAGE, dag_bucket=f"{name}-dags", log_bucket=f"{name}-task-logs",
+            role_arns={sa: f"arn:aws:iam::000000000000:role/twin-{sa}" for sa in spec.role_arns},
+            scheduler_replicas=1, webserver_replicas=1, triggerer_replicas=1,
+        )
+
+    def _seed_aws(self) -> None:
+        """What DagDelivery and AirflowSecrets do in AWS: the DAG files under dags/, the seeded Variables."""
+        import boto3
+
+        kwargs = {"endpoint_url": self.aws_endpoint, "region_name": self.spec.region,
+                  "aws_access_key_id": "twin", "aws_secret_access_key": "twin"}
+        s3 = boto3.client("s3", **kwargs)
+        for bucket in (self.spec.dag_bucket, self.spec.log_bucket):
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.spec.region})
+        for path in sorted((PROJECT / "dags").rglob("*.py")):
+            s3.upload_file(str(path), self.spec.dag_bucket, f"{DAG_PREFIX}/{path.relative_to(PROJECT / 'dags').as_posix()}")
+        manager = boto3.client("secretsmanager", **kwargs)
+        for key, value in self.variables.items():
+            manager.create_secret(Name=f"{self.prefixes.variables}/{key}", SecretString=value)
+
+    def _render(self, database_url: str) -> None:
+        self.spec = self._spec()
+        self.secret_values = {
+            "fernet-key": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            # RDS's URL requires TLS; the local server has none.
+            "sql-alchemy-conn": database_url,
+            "webserver-secret-key": secrets.token_urlsafe(32),
+            environment.ADMIN_PASSWORD_KEY: secrets.token_urlsafe(16),
+        }
+        self.objects = airflow_objects(self.spec, self.secret_values)
+        (self.work / "manifests.yaml").write_text(yaml.safe_dump_all(self.objects, sort_keys=False))
+        config_maps = {o["metadata"]["name"]: o["data"] for o in self.objects if o["kind"] == "ConfigMap"}
+        template = self.work / "pod_template.yaml"
+        template.write_text(config_maps[pod_template.CONFIG_MAP][pod_template.KEY])
+        state_file = self.work / "twin.json"
+        self.state = {
+            "work": str(self.work), "bin": str(self.bin), "project": str(PROJECT),
+            "entrypoint": str(PROJECT / "docker" / "entrypoint.sh"), "image_dir": str(PROJECT / "docker"),
+            "pod_template": str(template), "image": self.spec.image, "namespace": self.spec.namespace,
+            "config_maps": config_maps,
+            "secrets": {o["metadata"]["name"]: o["stringData"] for o in self.objects if o["kind"] == "Secret"},
+            "aws_endpoint": self.aws_endpoint, "executor": EXECUTOR, "state_file": str(state_file),
+        }
+        state_file.write_text(json.dumps(self.state))
+        state_file.chmod(0o600)
+
+    def _pod(self, kind: str, name: str) -> dict:
+        obj = next(o for o in self.objects if o["kind"] == kind and o["metadata"]["name"].startswith(name))
+        return {"spec": obj["spec"]["template"]["spec"]}
+
+    def _start(self, label: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+        log = open(self.work / f"{label}.log", "ab")
+        process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes[label] = process
+        self.launched[label] = (argv, env)
+        return process
+
+    def _run_init(self, label: str, steps) -> None:
+        for i, (argv, env) in enumerate(steps):
+            done = self._start(f"{label}-init-{i}", argv, env).wait(timeout=900)
+            if done != 0:
+                raise RuntimeError(f"{label}: init step {argv[-3:]} failed; see {self.work}/{label}-init-{i}.log")
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> "Twin":
+        self.work.mkdir(parents=True, exist_ok=True)
+        database_url = self.postgres.start()
+        self.aws_endpoint = f"http://127.0.0.1:{self.moto_port}"
+        self._start("moto", [sys.executable, "-m", "moto.server", "-p", str(self.moto_port)], dict(os.environ))
+        _wait(lambda: urllib.request.urlopen(f"{self.aws_endpoint}/moto-api/").status == 200, 60, "moto")
+        self._render(database_url)
+        self._seed_aws()
+        # The migration Job: `migrate` (init container), then `create-user`.
+        self._run_init("migrate", pod_processes(self.state, self._pod("Job", "airflow-migrate"), self.work / "migrate"))
+        for component in ("scheduler", "triggerer", "webserver"):
+            steps = pod_processes(self.state, self._pod("Deployment", f"airflow-{component}"), self.work / component, containers="all")
+            pod = self._pod("Deployment", f"airflow-{component}")["spec"]
+            inits = len(pod["initContainers"])
+            self._run_init(component, steps[:inits])
+            for container, (argv, env) in zip(pod["containers"], steps[inits:]):
+                if component == "webserver":
+                    env["AIRFLOW__WEBSERVER__WEB_SERVER_PORT"] = str(self.web_port)
+                self._start(f"{component}-{container['name']}", argv, env)
+        _wait(lambda: urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/health").status == 200, 180, "webserver")
+        return self
+
+    @property
+    def admin(self) -> tuple[str, str]:
+        return self.spec.admin_username, self.secret_values[environment.ADMIN_PASSWORD_KEY]
+
+    def stop(self) -> None:
+        for process in reversed(list(self.processes.values())):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        self.postgres.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make local", description=__doc__.splitlines()[0])
+    parser.add_argument("--bin", type=Path, required=True, help="the image's virtual environment's bin folder")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--work", type=Path, default=PROJECT / ".build" / "twin")
+    parser.add_argument("--stack", default="dev", help="whose settings to run (as self-managed)")
+    args = parser.parse_args(argv)
+    if args.work.exists():
+        shutil.rmtree(args.work)
+    twin = Twin(args.work, args.bin.resolve(), web_port=args.port, stack=args.stack)
+    try:
+        twin.start()
+        user, password = twin.admin
+        print(f"Airflow is up: http://localhost:{args.port}  user {user}  password {password}")
+        print(f"Logs and rendered manifests: {args.work}. Ctrl-C stops everything.")
+        while all(p.poll() is None for label, p in twin.processes.items() if "-init-" not in label):
+            time.sleep(1)
+        print("a process stopped; see the logs in", args.work, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        twin.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

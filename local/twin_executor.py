@@ -1,0 +1,91 @@
+"""The twin's executor: each task becomes the worker pod the KubernetesExecutor would create (Airflow's own
+PodGenerator, from the rendered pod template), and that pod's init container and `base` container run as local
+processes with the pod's command and environment. Loaded by the twin's scheduler as
+`local.twin_executor.TwinPodExecutor`; its settings come from the file named by TWIN_STATE."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from airflow.executors.base_executor import BaseExecutor
+from airflow.providers.cncf.kubernetes.pod_generator import PodGenerator
+from kubernetes.client import ApiClient
+
+from local.environment import pod_processes
+
+
+def worker_pod(state: dict, key, command: list[str]) -> dict:
+    """The pod the KubernetesExecutor would send to the cluster for this task, as a manifest."""
+    template = PodGenerator.deserialize_model_file(state["pod_template"])
+    pod = PodGenerator.construct_pod(
+        dag_id=key.dag_id,
+        task_id=key.task_id,
+        pod_id=f"{key.dag_id}-{key.task_id}".replace("_", "-").lower()[:60],
+        try_number=key.try_number,
+        kube_image=state["image"],
+        date=None,
+        args=list(command),
+        pod_override_object=None,
+        base_worker_pod=template,
+        namespace=state["namespace"],
+        scheduler_job_id="twin",
+        run_id=key.run_id,
+        map_index=key.map_index,
+    )
+    return ApiClient().sanitize_for_serialization(pod)
+
+
+class TwinPodExecutor(BaseExecutor):
+    def start(self) -> None:
+        self.state = json.loads(Path(os.environ["TWIN_STATE"]).read_text())
+        self.launched: dict = {}
+        self.pods: dict = {}
+
+    def execute_async(self, key, command, queue=None, executor_config=None) -> None:
+        pod = worker_pod(self.state, key, command)
+        self.pods[key] = pod
+        log_dir = Path(self.state["work"]) / "pods"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        # Kept for inspection: what the cluster would have been asked to run.
+        (log_dir / f"{pod['metadata']['name']}-{key.try_number}.json").write_text(json.dumps(pod, indent=1))
+        home = Path(self.state["work"]) / "pods" / f"{pod['metadata']['name']}-{key.try_number}"
+        steps = pod_processes(self.state, pod, home)
+        self.launched[key] = (steps, None, 0)
+        self._advance(key)
+
+    def _advance(self, key) -> None:
+        steps, process, index = self.launched[key]
+        if process is not None:
+            code = process.poll()
+            if code is None:
+                return
+            if code != 0:
+                del self.launched[key]
+                self.fail(key)
+                return
+            index += 1
+        if index >= len(steps):
+            del self.launched[key]
+            self.success(key)
+            return
+        argv, env = steps[index]
+        log = open(Path(self.state["work"]) / "pods" / f"{key.dag_id}.{key.task_id}.{key.try_number}.log", "ab")
+        self.launched[key] = (steps, subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT), index)
+
+    def sync(self) -> None:
+        for key in list(self.launched):
+            self._advance(key)
+
+    def end(self) -> None:
+        while self.launched:
+            self.sync()
+            time.sleep(0.5)
+
+    def terminate(self) -> None:
+        for _, process, _ in self.launched.values():
+            if process is not None:
+                process.terminate()

@@ -1,0 +1,22 @@
+"""A fresh copy of the image's Python layer, built once per test session and shared by the runtime tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from local import image_env
+
+
+@pytest.fixture(scope="session")
+def image_env_bin(tmp_path_factory) -> Path:
+    try:
+        return image_env.build(tmp_path_factory.mktemp("image") / "venv")
+    except image_env.ImageEnvError as err:
+        pytest.fail(str(err))
+
+
+@pytest.fixture(scope="session")
+def image_env_path(image_env_bin) -> Path:
+    return image_env_bin.parent

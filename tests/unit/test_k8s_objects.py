@@ -1,0 +1,137 @@
+"""The Kubernetes builders on their own: valid for every offered Kubernetes version, and the invariants Airflow
+on Kubernetes needs (the worker has what the scheduler has, the launcher role is bound to the scheduler's account,
+the template's first container is `base`, pods run as non-root with nothing extra)."""
+
+from __future__ import annotations
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from k8s import environment, identities, rbac
+from k8s.manifests import airflow_objects, to_yaml
+from k8s.pod_template import worker_pod_template
+from k8s.spec import AirflowSpec
+from stackconfig import limits
+
+IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/airflow-prod-repo:2.9.2-0123456789ab@sha256:" + "b" * 64
+SPEC = AirflowSpec(
+    environment="airflow-prod",
+    namespace="airflow",
+    image=IMAGE,
+    region="eu-west-1",
+    dag_bucket="airflow-prod-bucket-1",
+    log_bucket="airflow-prod-task-logs-bucket-1",
+    role_arns={sa: f"arn:aws:iam::123456789012:role/{sa}" for sa in identities.AIRFLOW_SERVICE_ACCOUNTS},
+    secrets_backend={"secrets.backend": "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend",
+                     "secrets.backend_kwargs": '{"variables_prefix":"airflow-prod/variables"}'},
+    configuration_options={"core.default_task_retries": "2", "logging.remote_logging": "False"},
+    scheduler_replicas=2,
+    webserver_replicas=2,
+)
+
+
+def _by_kind(kind: str) -> dict[str, dict]:
+    return {o["metadata"]["name"]: o for o in airflow_objects(SPEC) if o["kind"] == kind}
+
+
+@pytest.mark.parametrize("version", limits.EKS_VERSIONS)
+def test_every_object_and_the_pod_template_validate_strictly(version):
+    for obj in yaml.safe_load_all(to_yaml(airflow_objects(SPEC))):
+        kubernetes_validate.validate(obj, f"{version}.0", strict=True)
+    kubernetes_validate.validate(worker_pod_template(SPEC), f"{version}.0", strict=True)
+
+
+def test_strict_validation_catches_an_unknown_field():
+    pod = worker_pod_template(SPEC)
+    pod["spec"]["containers"][0]["imagePullPolice"] = "Always"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(pod, "1.34.0", strict=True)
+
+
+def test_worker_pods_get_exactly_the_schedulers_settings_and_secrets():
+    scheduler = _by_kind("Deployment")["airflow-scheduler"]["spec"]["template"]["spec"]["containers"][0]
+    base = worker_pod_template(SPEC)["spec"]["containers"][0]
+    assert base["name"] == "base"
+    assert base["envFrom"] == scheduler["envFrom"] == [{"configMapRef": {"name": environment.CONFIG_MAP}}]
+    assert base["env"] == scheduler["env"]
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in base["env"]}
+    assert refs == {env: {"name": environment.SECRET, "key": key} for key, env in environment.SECRET_ENV.items()}
+    assert base["image"] == scheduler["image"] == IMAGE
+
+
+def test_worker_template_uses_its_own_account_and_syncs_dags_first():
+    spec = worker_pod_template(SPEC)["spec"]
+    assert spec["serviceAccountName"] == identities.WORKER and spec["restartPolicy"] == "Never"
+    assert [c["name"] for c in spec["initContainers"]] == ["dag-sync-init"]
+    assert "args" not in spec["containers"][0]  # the executor supplies the task command
+
+
+def test_project_settings_win_over_configuration_options():
+    data = _by_kind("ConfigMap")[environment.CONFIG_MAP]["data"]
+    assert data["AIRFLOW__CORE__DEFAULT_TASK_RETRIES"] == "2"
+    assert data["AIRFLOW__LOGGING__REMOTE_LOGGING"] == "True"
+    assert data["AIRFLOW__CORE__EXECUTOR"] == "KubernetesExecutor"
+    assert int(data["AIRFLOW__KUBERNETES_EXECUTOR__WORKER_PODS_CREATION_BATCH_SIZE"]) > 1
+    assert f"{data['AIRFLOW__KUBERNETES_EXECUTOR__WORKER_CONTAINER_REPOSITORY']}:{data['AIRFLOW__KUBERNETES_EXECUTOR__WORKER_CONTAINER_TAG']}" == IMAGE
+    assert data["AIRFLOW__SECRETS__BACKEND"].endswith("SecretsManagerBackend")
+    assert "aws_access_key_id" not in data["AIRFLOW_CONN_AWS_DEFAULT"]
+
+
+def test_the_pod_launcher_role_is_bound_to_the_schedulers_account():
+    roles, bindings = _by_kind("Role"), _by_kind("RoleBinding")
+    launcher = {r["resources"][0]: set(r["verbs"]) for r in roles[rbac.POD_LAUNCHER]["rules"]}
+    assert launcher["pods"] >= {"create", "list", "get", "patch", "watch", "delete"}
+    assert launcher["pods/log"] >= {"get"} and launcher["pods/exec"] >= {"create", "get"} and launcher["events"] >= {"list"}
+    assert bindings[rbac.POD_LAUNCHER]["subjects"] == [{"kind": "ServiceAccount", "name": identities.SCHEDULER, "namespace": "airflow"}]
+    assert bindings[rbac.LOG_READER]["subjects"][0]["name"] == identities.WEBSERVER
+
+
+def _pod_specs():
+    for obj in airflow_objects(SPEC):
+        if obj["kind"] in ("Deployment", "Job"):
+            yield obj["metadata"]["name"], obj["spec"]["template"]["spec"]
+    yield "worker", worker_pod_template(SPEC)["spec"]
+
+
+def test_every_pod_runs_as_non_root_with_nothing_extra():
+    for name, pod in _pod_specs():
+        assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == 50000
+        for container in pod.get("initContainers", []) + pod["containers"]:
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False, (name, container["name"])
+            assert context["capabilities"] == {"drop": ["ALL"]} and context["readOnlyRootFilesystem"] is True
+            assert container["resources"]["requests"]["memory"] == container["resources"]["limits"]["memory"]
+
+
+def test_only_the_scheduler_and_webserver_mount_an_api_token():
+    mounting = {name for name, pod in _pod_specs() if pod["automountServiceAccountToken"]}
+    assert mounting == {"airflow-scheduler", "airflow-webserver"}
+
+
+def test_components_wait_for_migrations_and_probe_like_the_chart():
+    deployments = _by_kind("Deployment")
+    for name, probe in (("airflow-scheduler", "SchedulerJob"), ("airflow-triggerer", "TriggererJob")):
+        pod = deployments[name]["spec"]["template"]["spec"]
+        assert [c["name"] for c in pod["initContainers"]] == ["dag-sync-init", "wait-for-migrations"]
+        liveness = pod["containers"][0]["livenessProbe"]
+        assert liveness["exec"]["command"][-3:] == ["--job-type", probe, "--local"]
+        assert (liveness["periodSeconds"], liveness["timeoutSeconds"]) == (60, 20)
+        assert deployments[name]["spec"]["replicas"] >= 1
+    web = deployments["airflow-webserver"]["spec"]["template"]["spec"]["containers"][0]
+    assert web["readinessProbe"]["httpGet"] == {"path": "/health", "port": 8080, "scheme": "HTTP"}
+    assert deployments["airflow-scheduler"]["spec"]["replicas"] == 2
+
+
+def test_a_new_image_gets_a_new_migration_job():
+    first = next(o for o in airflow_objects(SPEC) if o["kind"] == "Job")["metadata"]["name"]
+    other = AirflowSpec(**{**SPEC.__dict__, "image": IMAGE.replace("b" * 64, "c" * 64)})
+    second = next(o for o in airflow_objects(other) if o["kind"] == "Job")["metadata"]["name"]
+    assert first != second and first.startswith("airflow-migrate-")
+    job = next(o for o in airflow_objects(SPEC) if o["kind"] == "Job")["spec"]["template"]["spec"]
+    assert job["initContainers"][0]["args"] == ["migrate"] and job["containers"][0]["args"] == ["create-user"]
+
+
+def test_a_secret_without_every_value_is_refused():
+    with pytest.raises(ValueError, match="admin-password"):
+        airflow_objects(SPEC, {"fernet-key": "x", "sql-alchemy-conn": "x", "webserver-secret-key": "x"})
