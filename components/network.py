@@ -92,7 +92,7 @@ class Network(pulumi.ComponentResource):
                 availability_zone=zone,
                 map_public_ip_on_launch=False,
                 # The role tag lets Kubernetes place internal load balancers (the webserver's) here.
-                tags={"Name": f"{name}-private-{zone}", "tier": "private", "kubernetes.io/role/internal-elb": "1"},
+                tags={"Name": f"{name}-private-{zone}", "tier": "private", "kubernetes.io/role/internal-elb": "1", **_cluster_tag(name)},
                 opts=child,
             )
             for i, (zone, cidr) in enumerate(zip(zones, private_cidrs))
@@ -156,7 +156,7 @@ class Network(pulumi.ComponentResource):
                 cidr_block=cidr,
                 availability_zone=zone,
                 map_public_ip_on_launch=False,  # only NAT gateways live here, with their own Elastic IPs
-                tags={"Name": f"{name}-public-{zone}", "tier": "public", "kubernetes.io/role/elb": "1"},
+                tags={"Name": f"{name}-public-{zone}", "tier": "public", "kubernetes.io/role/elb": "1", **_cluster_tag(name)},
                 opts=child,
             )
             aws.ec2.RouteTableAssociation(f"{name}-public-{i + 1}-routes", subnet_id=subnet.id, route_table_id=table.id, opts=child)
@@ -199,3 +199,9 @@ class Network(pulumi.ComponentResource):
                 tags={"Name": f"{name}-{service}"},
                 opts=child,
             )
+
+
+def _cluster_tag(name: str) -> dict[str, str]:
+    # The self-managed flavour's EKS cluster carries the environment's name; Kubernetes' load balancer controller
+    # finds the subnets it may use by this tag and the role tags.
+    return {f"kubernetes.io/cluster/{name}": "shared"}

@@ -32,7 +32,8 @@ class ComponentAccess:
 AIRFLOW_ACCESS: dict[str, ComponentAccess] = {
     identities.SCHEDULER: ComponentAccess(dags=True, secrets=True, logs="none"),
     identities.TRIGGERER: ComponentAccess(dags=True, secrets=True, logs="write"),
-    identities.WEBSERVER: ComponentAccess(dags=False, secrets=False, logs="read"),
+    # Its DAG sync sidecar mirrors the bucket too (the UI shows DAG code); it reads logs, never writes them.
+    identities.WEBSERVER: ComponentAccess(dags=True, secrets=False, logs="read"),
     # S3TaskHandler reads the existing object to append to it, hence read and write.
     identities.WORKER: ComponentAccess(dags=True, secrets=True, logs="write"),
 }

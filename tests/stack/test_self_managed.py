@@ -253,7 +253,8 @@ def test_the_stacks_key_survives_a_flavour_switch_and_the_irsa_roles_may_use_it(
         "s3.eu-west-1.amazonaws.com", "secretsmanager.eu-west-1.amazonaws.com"
     ]
     webserver = json.loads(prod.named("airflow-prod-webserver-policy").inputs["policy"])
-    assert "kms:Decrypt" not in json.dumps(webserver)
+    web_decrypt = next(s for s in webserver["Statement"] if s["Sid"] == "DecryptWithStackKey")
+    assert web_decrypt["Condition"]["StringLike"]["kms:ViaService"] == ["s3.eu-west-1.amazonaws.com"]
 
 
 def test_aws_log_groups_exist_with_retention_before_the_cluster_and_database(self_managed_plan):
