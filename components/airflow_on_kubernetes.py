@@ -108,7 +108,7 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
                     pulumi.ResourceOptions(
                         depends_on=depends,
                         custom_timeouts=pulumi.CustomTimeouts(create="30m", update="30m") if kind == "Job" else None,
-                        # A new image gets a new Job (its name carries the image digest); the old one goes after.
+                        # A new image gets a new Job (its name carries the image digest); the old one goes first.
                         delete_before_replace=kind == "Job",
                     ),
                 ),

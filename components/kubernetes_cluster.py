@@ -74,6 +74,8 @@ class KubernetesCluster(pulumi.ComponentResource):
             # Nodes of a managed node group use the security group EKS creates; so do the database's rules.
             skip_default_security_groups=True,
             authentication_mode=eks.AuthenticationMode.API,
+            # The VPC CNI enforces the NetworkPolicies of the Airflow namespace.
+            vpc_cni_options=eks.VpcCniOptionsArgs(enable_network_policy=True),
             create_oidc_provider=True,
             endpoint_private_access=True,
             endpoint_public_access=settings.endpoint_public_access,
@@ -159,6 +161,10 @@ class KubernetesCluster(pulumi.ComponentResource):
             f"{name}-k8s",
             kubeconfig=pulumi.Output.secret(cluster.kubeconfig_json),
             enable_server_side_apply=True,
+            # Airflow's ConfigMap and Secret are updated in place (the pods roll on their checksum), never deleted
+            # and recreated under running pods.
+            enable_config_map_mutable=True,
+            enable_secret_mutable=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
 

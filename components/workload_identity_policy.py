@@ -30,10 +30,11 @@ class ComponentAccess:
 
 # Per service account of the Airflow deployment.
 AIRFLOW_ACCESS: dict[str, ComponentAccess] = {
-    identities.SCHEDULER: ComponentAccess(dags=True, secrets=True, logs="none"),
+    # The scheduler writes into task logs too (why a pod failed before its task could log anything).
+    identities.SCHEDULER: ComponentAccess(dags=True, secrets=True, logs="write"),
     identities.TRIGGERER: ComponentAccess(dags=True, secrets=True, logs="write"),
     # Its DAG sync sidecar mirrors the bucket too (the UI shows DAG code); it reads logs, never writes them.
-    identities.WEBSERVER: ComponentAccess(dags=True, secrets=False, logs="read"),
+    identities.WEBSERVER: ComponentAccess(dags=True, secrets=True, logs="read"),
     # S3TaskHandler reads the existing object to append to it, hence read and write.
     identities.WORKER: ComponentAccess(dags=True, secrets=True, logs="write"),
 }

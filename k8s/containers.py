@@ -11,17 +11,21 @@ from k8s.spec import AIRFLOW_HOME, DAG_PREFIX, DAG_SYNC_SCRIPT, DAGS_FOLDER, Air
 AIRFLOW_UID = 50000
 
 # AIRFLOW_HOME (airflow.cfg, webserver_config.py, local logs), the DAG folder and /tmp are the only writable places.
+# Size limits keep local scheduler and DAG-processor logs from filling the node's disk (the pod is evicted and
+# restarted instead); task logs go to S3 and are deleted locally.
 VOLUMES = [
-    {"name": "airflow-home", "emptyDir": {}},
-    {"name": "dags", "emptyDir": {}},
-    {"name": "tmp", "emptyDir": {}},
+    {"name": "airflow-home", "emptyDir": {"sizeLimit": "4Gi"}},
+    {"name": "dags", "emptyDir": {"sizeLimit": "1Gi"}},
+    {"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}},
 ]
+# The Cluster Autoscaler may drain a node although Airflow's pods use emptyDir volumes (scratch only).
+POD_ANNOTATIONS = {"cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes": ",".join(v["name"] for v in VOLUMES)}
 MOUNTS = [
     {"name": "airflow-home", "mountPath": AIRFLOW_HOME},
     {"name": "dags", "mountPath": DAGS_FOLDER},
     {"name": "tmp", "mountPath": "/tmp"},
 ]
-DAG_SYNC_RESOURCES = Resources("50m", "128Mi")
+DAG_SYNC_RESOURCES = Resources("50m", "256Mi")
 DAG_SYNC_STATE = ".dag-sync-state.json"  # written by docker/dag_sync.py after each pass
 
 
@@ -113,9 +117,14 @@ def _sync_is_fresh(interval: int) -> dict:
 def dag_sync_container(spec: AirflowSpec, *, once: bool) -> dict:
     """Mirrors s3://<dag bucket>/dags/ into the DAG folder: once (before Airflow starts) or continuously."""
     interval = 0 if once else spec.dag_sync_interval_seconds
+    # Stale DAGs restart the sidecar; they never take the pod out of service (the UI keeps serving).
     probes = {} if once else {
         "livenessProbe": {**_sync_is_fresh(interval), "failureThreshold": 3},
-        "readinessProbe": {**_sync_is_fresh(interval), "failureThreshold": 1},
+        "readinessProbe": {
+            "exec": {"command": ["python", "-c", f"import os,sys;sys.exit(0 if os.path.isdir('{DAGS_FOLDER}') else 1)"]},
+            "periodSeconds": 30,
+            "timeoutSeconds": 10,
+        },
     }
     return {
         "name": "dag-sync-init" if once else "dag-sync",
@@ -132,10 +141,11 @@ def dag_sync_container(spec: AirflowSpec, *, once: bool) -> dict:
     }
 
 
-def wait_for_migrations_container(spec: AirflowSpec) -> dict:
+def wait_for_migrations_container(spec: AirflowSpec, quota: Resources) -> dict:
+    # It loads all of Airflow (remote logging, the secrets backend): it gets its component's memory.
     return airflow_container(
         spec,
         "wait-for-migrations",
         ["airflow", "db", "check-migrations", "--migration-wait-timeout=600"],
-        DAG_SYNC_RESOURCES,
+        quota,
     )

@@ -42,8 +42,8 @@ def airflow_settings(spec: AirflowSpec) -> dict[str, str]:
             "AIRFLOW__KUBERNETES_EXECUTOR__WORKER_CONTAINER_TAG": spec.image_tag,
             "AIRFLOW__KUBERNETES_EXECUTOR__IN_CLUSTER": "True",
             "AIRFLOW__KUBERNETES_EXECUTOR__DELETE_WORKER_PODS": "True",
-            # A failed pod stays for `kubectl describe`; its log is in S3 either way.
-            "AIRFLOW__KUBERNETES_EXECUTOR__DELETE_WORKER_PODS_ON_FAILURE": "False",
+            # Failed pods go too (nothing else would clean them up); their task logs are in S3.
+            "AIRFLOW__KUBERNETES_EXECUTOR__DELETE_WORKER_PODS_ON_FAILURE": "True",
             "AIRFLOW__KUBERNETES_EXECUTOR__WORKER_PODS_CREATION_BATCH_SIZE": str(spec.worker_pods_creation_batch_size),
             "AIRFLOW__KUBERNETES_EXECUTOR__TASK_PUBLISH_MAX_RETRIES": "3",
             # Worker pods are deleted after their task: their logs live in the task-log bucket.
@@ -53,7 +53,10 @@ def airflow_settings(spec: AirflowSpec) -> dict[str, str]:
             "AIRFLOW__LOGGING__DELETE_LOCAL_LOGS": "True",
             "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws", "extra": {"region_name": spec.region}}),
             "AIRFLOW__WEBSERVER__EXPOSE_CONFIG": "False",
-            "AIRFLOW__API__AUTH_BACKENDS": "airflow.api.auth.backend.session,airflow.api.auth.backend.basic_auth",
+            "AIRFLOW__API__AUTH_BACKENDS": (
+                "airflow.providers.fab.auth_manager.api.auth.backend.session,"
+                "airflow.providers.fab.auth_manager.api.auth.backend.basic_auth"
+            ),
             "AWS_DEFAULT_REGION": spec.region,
             "AWS_REGION": spec.region,
             "AWS_STS_REGIONAL_ENDPOINTS": "regional",

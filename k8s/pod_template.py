@@ -7,6 +7,9 @@ import yaml
 
 from k8s import identities
 from k8s.containers import (
+    CHECKOV_SKIPS,
+    POD_ANNOTATIONS,
+    checkov_annotations,
     VOLUMES,
     airflow_container,
     dag_sync_container,
@@ -16,6 +19,10 @@ from k8s.containers import (
 from k8s.spec import POD_TEMPLATE_FILE, AirflowSpec
 
 CONFIG_MAP = "airflow-pod-template"
+_RUNS_TO_COMPLETION = (
+    "a task pod runs once to completion: a probe would kill long tasks, and Airflow's own heartbeat finds a stuck one"
+)
+WORKER_CHECKOV_SKIPS = {**CHECKOV_SKIPS, "CKV_K8S_8": _RUNS_TO_COMPLETION, "CKV_K8S_9": _RUNS_TO_COMPLETION}
 KEY = POD_TEMPLATE_FILE.rsplit("/", 1)[1]
 
 
@@ -23,7 +30,12 @@ def worker_pod_template(spec: AirflowSpec) -> dict:
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"name": "airflow-worker", "namespace": spec.namespace, "labels": labels(spec, "worker")},
+        "metadata": {
+            "name": "airflow-worker",
+            "namespace": spec.namespace,
+            "labels": labels(spec, "worker"),
+            "annotations": {**POD_ANNOTATIONS, **checkov_annotations(WORKER_CHECKOV_SKIPS)},
+        },
         "spec": {
             "serviceAccountName": identities.WORKER,
             "automountServiceAccountToken": False,

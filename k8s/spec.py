@@ -5,7 +5,7 @@ directly."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Mapping
+from typing import Literal, Mapping, Optional
 
 AIRFLOW_HOME = "/opt/airflow"
 DAGS_FOLDER = f"{AIRFLOW_HOME}/dags"
@@ -45,6 +45,8 @@ class AirflowSpec:
     webserver_replicas: int = 1
     triggerer_replicas: int = 1
     webserver_exposure: Literal["internal", "internet-facing"] = "internal"
+    webserver_allowed_cidrs: tuple[str, ...] = ()
+    webserver_certificate_arn: Optional[str] = None
     resources: Mapping[str, Resources] = field(
         default_factory=lambda: {
             "scheduler": Resources("1", "2Gi"),
@@ -94,6 +96,8 @@ def spec_from_settings(settings, *, environment: str, secrets_backend: Mapping[s
         webserver_replicas=workloads.webserver_replicas,
         triggerer_replicas=workloads.triggerer_replicas,
         webserver_exposure=workloads.webserver_exposure,
+        webserver_allowed_cidrs=tuple(workloads.webserver_allowed_cidrs),
+        webserver_certificate_arn=workloads.webserver_certificate_arn,
         resources={
             component: Resources(getattr(workloads, component).cpu, getattr(workloads, component).memory)
             for component in ("scheduler", "webserver", "triggerer", "worker")

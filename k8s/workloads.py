@@ -4,9 +4,13 @@ sidecar, and a PodDisruptionBudget; a NetworkPolicy that admits traffic to the w
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from k8s import rbac
 from k8s.containers import (
     CHECKOV_SKIPS,
+    POD_ANNOTATIONS,
     SA_TOKEN_SKIP,
     VOLUMES,
     checkov_annotations,
@@ -16,11 +20,12 @@ from k8s.containers import (
     pod_security_context,
     wait_for_migrations_container,
 )
-from k8s.environment import ADMIN_PASSWORD_KEY, SECRET
-from k8s.pod_template import CONFIG_MAP as POD_TEMPLATE_CONFIG_MAP
+from k8s.environment import ADMIN_PASSWORD_KEY, SECRET, airflow_settings
+from k8s.pod_template import CONFIG_MAP as POD_TEMPLATE_CONFIG_MAP, worker_pod_template
 from k8s.spec import POD_TEMPLATE_DIR, WEBSERVER_PORT, AirflowSpec
 
 WEBSERVER_SERVICE = "airflow-webserver"
+TRIGGERER_LOG_PORT = 8794  # [logging] trigger_log_server_port
 
 
 def _job_check(job_type: str) -> dict:
@@ -46,6 +51,12 @@ def _http_probes() -> dict:
     }
 
 
+def config_checksum(spec: AirflowSpec) -> str:
+    """Changes whenever the settings or the pod template do, so that the pods roll and read them again."""
+    content = json.dumps([airflow_settings(spec), worker_pod_template(spec)], sort_keys=True)
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
 def _deployment(spec: AirflowSpec, component: str, replicas: int, main: dict, *, extra_volumes: list[dict] | None = None) -> dict:
     service_account = f"airflow-{component}"
     selector = labels(spec, component)
@@ -65,14 +76,20 @@ def _deployment(spec: AirflowSpec, component: str, replicas: int, main: dict, *,
             "selector": {"matchLabels": selector},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": {
-                "metadata": {"labels": selector},
+                "metadata": {
+                    "labels": selector,
+                    "annotations": {**POD_ANNOTATIONS, "checksum/config": config_checksum(spec)},
+                },
                 "spec": {
                     "serviceAccountName": service_account,
                     "automountServiceAccountToken": uses_api,
                     "securityContext": pod_security_context(),
                     "terminationGracePeriodSeconds": 60,
                     # DAGs are in place and the schema is current before Airflow starts.
-                    "initContainers": [dag_sync_container(spec, once=True), wait_for_migrations_container(spec)],
+                    "initContainers": [
+                        dag_sync_container(spec, once=True),
+                        wait_for_migrations_container(spec, spec.resources[component]),
+                    ],
                     "containers": [main, dag_sync_container(spec, once=False)],
                     "volumes": VOLUMES + (extra_volumes or []),
                     # Replicas on different nodes and zones, so that one lost node never takes them all.
@@ -142,13 +159,14 @@ def migration_job(spec: AirflowSpec) -> dict:
             "name": f"airflow-migrate-{spec.migration_id}",
             "namespace": spec.namespace,
             "labels": labels(spec, "migrate"),
-            "annotations": checkov_annotations(CHECKOV_SKIPS),
+            # A Job that failed is replaced by the next `pulumi up` instead of blocking it.
+            "annotations": {**checkov_annotations(CHECKOV_SKIPS), "pulumi.com/replaceUnready": "true"},
         },
         "spec": {
             "backoffLimit": 3,
             "activeDeadlineSeconds": 1800,
             "template": {
-                "metadata": {"labels": labels(spec, "migrate")},
+                "metadata": {"labels": labels(spec, "migrate"), "annotations": POD_ANNOTATIONS},
                 "spec": {
                     "serviceAccountName": rbac.MIGRATE,
                     "automountServiceAccountToken": False,
@@ -164,9 +182,19 @@ def migration_job(spec: AirflowSpec) -> dict:
 
 
 def webserver_service(spec: AirflowSpec) -> dict:
+    """An NLB to the webserver: inside the VPC, or on the internet for the allowed ranges only; with a certificate,
+    it terminates TLS on 443."""
     annotations = {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
     if spec.webserver_exposure == "internal":
         annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] = "true"
+    port = {"name": "http", "port": 80, "targetPort": WEBSERVER_PORT, "protocol": "TCP"}
+    if spec.webserver_certificate_arn:
+        annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] = spec.webserver_certificate_arn
+        annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"] = "https"
+        port = {"name": "https", "port": 443, "targetPort": WEBSERVER_PORT, "protocol": "TCP"}
+    service_spec: dict = {"type": "LoadBalancer", "selector": labels(spec, "webserver"), "ports": [port]}
+    if spec.webserver_allowed_cidrs:
+        service_spec["loadBalancerSourceRanges"] = list(spec.webserver_allowed_cidrs)
     return {
         "apiVersion": "v1",
         "kind": "Service",
@@ -176,11 +204,7 @@ def webserver_service(spec: AirflowSpec) -> dict:
             "labels": labels(spec, "webserver"),
             "annotations": annotations,
         },
-        "spec": {
-            "type": "LoadBalancer",
-            "selector": labels(spec, "webserver"),
-            "ports": [{"name": "http", "port": 80, "targetPort": WEBSERVER_PORT, "protocol": "TCP"}],
-        },
+        "spec": service_spec,
     }
 
 
@@ -215,6 +239,22 @@ def network_policies(spec: AirflowSpec) -> list[dict]:
                 "podSelector": {"matchLabels": labels(spec, "webserver")},
                 "policyTypes": ["Ingress"],
                 "ingress": [{"ports": [{"port": WEBSERVER_PORT, "protocol": "TCP"}]}],
+            },
+        },
+        {
+            # The webserver reads a deferred task's log from the triggerer's log server.
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "airflow-triggerer-logs", "namespace": spec.namespace, "labels": labels(spec, "network")},
+            "spec": {
+                "podSelector": {"matchLabels": labels(spec, "triggerer")},
+                "policyTypes": ["Ingress"],
+                "ingress": [
+                    {
+                        "from": [{"podSelector": {"matchLabels": labels(spec, "webserver")}}],
+                        "ports": [{"port": TRIGGERER_LOG_PORT, "protocol": "TCP"}],
+                    }
+                ],
             },
         },
     ]

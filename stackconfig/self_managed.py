@@ -285,6 +285,10 @@ class WorkloadSettings(Section):
     triggerer_replicas: Optional[int] = None
     # The webserver's Service: a load balancer inside the VPC, or one on the internet (the UI still asks to log in).
     webserver_exposure: Literal["internal", "internet-facing"] = "internal"
+    # Who may reach the webserver's load balancer; required when it is internet-facing.
+    webserver_allowed_cidrs: list[str] = Field(default_factory=list)
+    # An ACM certificate: the load balancer then serves HTTPS on 443.
+    webserver_certificate_arn: Optional[str] = None
     scheduler: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="1", memory="2Gi"))
     webserver: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="500m", memory="2Gi"))
     triggerer: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="250m", memory="1Gi"))
@@ -301,6 +305,27 @@ class WorkloadSettings(Section):
                 issues += _within(to_camel(field), getattr(self, field), (1, 10))
         issues += _within("workerPodsCreationBatchSize", self.worker_pods_creation_batch_size, (1, 100))
         issues += _within("dagSyncIntervalSeconds", self.dag_sync_interval_seconds, (5, 3600), " seconds")
+        for i, text in enumerate(self.webserver_allowed_cidrs):
+            try:
+                ipaddress.IPv4Network(text, strict=True)
+            except ValueError as err:
+                issues.append(ConfigIssue(f"webserverAllowedCidrs[{i}]", text, f"an IPv4 range such as 203.0.113.0/24 ({err})"))
+        if self.webserver_exposure == "internet-facing" and not self.webserver_allowed_cidrs:
+            issues.append(
+                ConfigIssue(
+                    "webserverAllowedCidrs",
+                    [],
+                    "the IPv4 ranges allowed to reach an internet-facing webserver (its login page), e.g. [203.0.113.0/24]",
+                )
+            )
+        if self.webserver_certificate_arn is not None and not limits.ACM_CERTIFICATE_ARN.match(self.webserver_certificate_arn):
+            issues.append(
+                ConfigIssue(
+                    "webserverCertificateArn",
+                    self.webserver_certificate_arn,
+                    "an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<id>",
+                )
+            )
         if not limits.re.match(r"^[a-zA-Z][a-zA-Z0-9_.@-]{0,63}$", self.admin_username):
             issues.append(ConfigIssue("adminUsername", self.admin_username, "1-64 letters, digits and _.@-, a letter first"))
         raise_if(issues)

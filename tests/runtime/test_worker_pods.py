@@ -73,3 +73,31 @@ def test_generated_worker_pods_are_valid_and_carry_the_schedulers_secrets(render
         assert [e for e in base["env"] if "valueFrom" in e] == scheduler_secrets
         assert base["envFrom"] == rendered["scheduler"]["envFrom"]
         assert pod["spec"]["serviceAccountName"] == identities.WORKER
+
+
+def _mebibytes(quantity: str) -> int:
+    return int(quantity[:-2]) * (1024 if quantity.endswith("Gi") else 1)
+
+
+def test_airflow_cli_containers_fit_their_memory_limits(rendered):
+    """The init containers run the Airflow CLI with every setting loaded; their peak memory must fit the limit the
+    manifests give them, or they are OOM-killed before the component starts."""
+    objects = airflow_objects(SPEC, SECRETS)
+    limits = {
+        container["name"]: _mebibytes(container["resources"]["limits"]["memory"])
+        for obj in objects if obj["kind"] == "Deployment"
+        for container in obj["spec"]["template"]["spec"]["initContainers"]
+        if container["name"] == "wait-for-migrations"
+    }
+    measure = (
+        "import resource, subprocess, sys\n"
+        "code = subprocess.run(sys.argv[1:]).returncode\n"
+        "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)\n"
+    )
+    argv = ["bash", str(PROJECT / "docker" / "entrypoint.sh"), "airflow", "db", "check-migrations", "--migration-wait-timeout=30"]
+    result = subprocess.run([str(rendered["bin"] / "python"), "-c", measure, *argv], env=rendered["env"],
+                            capture_output=True, text=True, timeout=300)
+    code, peak = map(int, result.stdout.split()[-2:])
+    assert code == 0, result.stderr[-2000:]
+    assert peak < min(limits.values()), f"peak {peak} MiB against a limit of {min(limits.values())} MiB"
+    assert peak > 64  # it did load Airflow: the measurement is real

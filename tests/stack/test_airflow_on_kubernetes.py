@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from k8s import identities
+from offline import run_stack
 from offline.engine import SECRET
 from offline.render import kubernetes_objects
 
@@ -69,20 +70,40 @@ def test_settings_point_at_this_stacks_buckets_image_and_database(self_managed_p
 def test_nothing_runs_before_the_migrations(self_managed_plan):
     objects = _objects(self_managed_plan)
     job = next(v["resource"] for k, v in objects.items() if k.startswith("Job/"))
-    secret = objects["Secret/airflow-secrets"]["resource"]
-    assert secret.urn in job.dependencies
+    for before in ("Secret/airflow-secrets", "ConfigMap/airflow-config", "ServiceAccount/airflow-migrate", "Namespace/airflow"):
+        assert objects[before]["resource"].urn in job.dependencies, before
     for component in ("scheduler", "webserver", "triggerer"):
         assert job.urn in objects[f"Deployment/airflow-{component}"]["resource"].dependencies
 
 
-def test_prod_runs_two_schedulers_and_webservers_behind_an_internal_load_balancer(prod, dev_self_managed):
+def test_prod_runs_two_schedulers_and_webservers_behind_an_internal_load_balancer(prod):
     objects = _objects(prod)
     for component in ("scheduler", "webserver"):
         assert objects[f"Deployment/airflow-{component}"]["object"]["spec"]["replicas"] >= 2
     annotations = objects["Service/airflow-webserver"]["object"]["metadata"]["annotations"]
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] == "true"
-    dev_annotations = _objects(dev_self_managed)["Service/airflow-webserver"]["object"]["metadata"]["annotations"]
-    assert "service.beta.kubernetes.io/aws-load-balancer-internal" not in dev_annotations
+
+
+def test_an_internet_facing_webserver_is_limited_to_its_ranges_and_serves_tls():
+    certificate = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+    plan = run_stack("dev", config={"flavour": "self-managed", "workloads": {
+        "webserverExposure": "internet-facing", "webserverAllowedCidrs": ["203.0.113.0/24"], "webserverCertificateArn": certificate}})
+    assert plan.error is None
+    service = _objects(plan)["Service/airflow-webserver"]["object"]
+    assert "service.beta.kubernetes.io/aws-load-balancer-internal" not in service["metadata"]["annotations"]
+    assert service["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] == certificate
+    assert service["spec"]["loadBalancerSourceRanges"] == ["203.0.113.0/24"]
+    assert service["spec"]["ports"][0]["port"] == 443
+
+
+def test_changed_settings_roll_the_pods():
+    plans = [run_stack("prod"), run_stack("prod", config={"airflow": {"configurationOptions": {"core.parallelism": 64}}})]
+    checksums = [
+        _objects(p)["Deployment/airflow-scheduler"]["object"]["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+        for p in plans
+    ]
+    assert checksums[0] != checksums[1]
+    assert run_stack("prod").error is None
 
 
 @pytest.mark.parametrize("tier,tag", [("private", "kubernetes.io/role/internal-elb"), ("public", "kubernetes.io/role/elb")])

@@ -100,6 +100,8 @@ CASES = [
     ("prod", {"workloads": {"webserverReplicas": 1}}, {}, (), "workloads.webserverReplicas"),
     ("prod", {"workloads": {"triggererReplicas": 0}}, {}, (), "workloads.triggererReplicas"),
     ("prod", {"workloads": {"webserverExposure": "public"}}, {}, (), "workloads.webserverExposure"),
+    ("prod", {"workloads": {"webserverExposure": "internet-facing"}}, {}, (), "workloads.webserverAllowedCidrs"),
+    ("prod", {"workloads": {"webserverCertificateArn": "my-cert"}}, {}, (), "workloads.webserverCertificateArn"),
     ("prod", {"workloads": {"worker": {"cpu": "lots", "memory": "1Gi"}}}, {}, (), "workloads.worker.cpu"),
     ("prod", {"workloads": {"scheduler": {"cpu": "1", "memory": "2GB"}}}, {}, (), "workloads.scheduler.memory"),
     ("prod", {"workloads": {"workerPodsCreationBatchSize": 0}}, {}, (), "workloads.workerPodsCreationBatchSize"),
