@@ -20,12 +20,12 @@ from components.airflow_options import secrets_backend_options
 from stackconfig import limits
 from stackconfig.errors import UNSET, ConfigIssue, ConfigIssues
 from stackconfig.section import Section as _Section, context as _context, raise_if as _raise_if
+from stackconfig.workloads import WorkloadSettings
 from stackconfig.self_managed import (
     ClusterSettings,
     DatabaseSettings,
     RegistrySettings,
     TaskLogSettings,
-    WorkloadSettings,
     IMAGE_DIR,
     check_self_managed,
 )

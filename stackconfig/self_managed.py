@@ -26,7 +26,7 @@ def _retention(key: str, value: int) -> list[ConfigIssue]:
     return [ConfigIssue(key, value, f"one of CloudWatch's retention periods: {', '.join(map(str, limits.LOG_RETENTION_DAYS))}")]
 
 
-def _within(key: str, value: int, bounds: tuple[int, int], unit: str = "") -> list[ConfigIssue]:
+def within(key: str, value: int, bounds: tuple[int, int], unit: str = "") -> list[ConfigIssue]:
     low, high = bounds
     if low <= value <= high:
         return []
@@ -102,8 +102,8 @@ class ClusterSettings(Section):
                     ConfigIssue(f"nodeInstanceTypes[{i}]", name, "an x86_64 instance type: the Airflow image is built for linux/amd64")
                 )
         bounds = (1, limits.EKS_MAX_NODES)
-        issues += _within("minNodes", self.min_nodes, bounds)
-        issues += _within("maxNodes", self.max_nodes, bounds)
+        issues += within("minNodes", self.min_nodes, bounds)
+        issues += within("maxNodes", self.max_nodes, bounds)
         if not issues and not self.min_nodes <= self.desired_nodes <= self.max_nodes:
             issues.append(
                 ConfigIssue(
@@ -112,7 +112,7 @@ class ClusterSettings(Section):
                     f"from cluster.minNodes ({self.min_nodes}) to cluster.maxNodes ({self.max_nodes})",
                 )
             )
-        issues += _within("nodeDiskSizeGb", self.node_disk_size_gb, limits.NODE_DISK_GB, " GiB")
+        issues += within("nodeDiskSizeGb", self.node_disk_size_gb, limits.NODE_DISK_GB, " GiB")
         return issues
 
     def _check_endpoint(self) -> list[ConfigIssue]:
@@ -157,7 +157,7 @@ class DatabaseSettings(Section):
     @model_validator(mode="after")
     def _check(self) -> "DatabaseSettings":
         issues = []
-        issues += _within("allocatedStorageGb", self.allocated_storage_gb, limits.RDS_GP3_STORAGE_GB, " GiB (gp3)")
+        issues += within("allocatedStorageGb", self.allocated_storage_gb, limits.RDS_GP3_STORAGE_GB, " GiB (gp3)")
         # RDS wants the autoscaling ceiling at least 10% above the allocated storage, or autoscaling off.
         low = math.ceil(self.allocated_storage_gb * 1.1)
         ceiling = self.max_allocated_storage_gb
@@ -170,7 +170,7 @@ class DatabaseSettings(Section):
                     f"or {self.allocated_storage_gb} to turn storage autoscaling off",
                 )
             )
-        issues += _within("backupRetentionDays", self.backup_retention_days, limits.RDS_BACKUP_DAYS, " days")
+        issues += within("backupRetentionDays", self.backup_retention_days, limits.RDS_BACKUP_DAYS, " days")
         issues += _retention("logRetentionDays", self.log_retention_days)
         raise_if(issues)
         return self
@@ -186,7 +186,7 @@ class RegistrySettings(Section):
 
     @model_validator(mode="after")
     def _check(self) -> "RegistrySettings":
-        raise_if(_within("keepImages", self.keep_images, limits.ECR_KEEP_IMAGES))
+        raise_if(within("keepImages", self.keep_images, limits.ECR_KEEP_IMAGES))
         return self
 
 
@@ -197,7 +197,7 @@ class TaskLogSettings(Section):
 
     @model_validator(mode="after")
     def _check(self) -> "TaskLogSettings":
-        raise_if(_within("retentionDays", self.retention_days, limits.S3_EXPIRY_DAYS, " days"))
+        raise_if(within("retentionDays", self.retention_days, limits.S3_EXPIRY_DAYS, " days"))
         return self
 
 
@@ -253,93 +253,3 @@ def check_self_managed(
             )
         )
     return issues
-
-
-_QUANTITY_CPU = limits.re.compile(r"^([1-9]\d*m|\d+(\.\d{1,3})?)$")
-_QUANTITY_MEMORY = limits.re.compile(r"^[1-9]\d*(Mi|Gi)$")
-
-
-class ContainerResources(Section):
-    """Requests of one container; the memory request is also its limit (Airflow processes leak under pressure)."""
-
-    cpu: str
-    memory: str
-
-    @model_validator(mode="after")
-    def _check(self) -> "ContainerResources":
-        issues = []
-        if not _QUANTITY_CPU.match(self.cpu):
-            issues.append(ConfigIssue("cpu", self.cpu, "a Kubernetes CPU quantity such as 500m or 2"))
-        if not _QUANTITY_MEMORY.match(self.memory):
-            issues.append(ConfigIssue("memory", self.memory, "a Kubernetes memory quantity in Mi or Gi such as 1536Mi or 2Gi"))
-        raise_if(issues)
-        return self
-
-
-class WorkloadSettings(Section):
-    """Airflow's processes on the cluster (self-managed flavour)."""
-
-    # Unset replica counts follow protectData: 2 in a protected stack, 1 otherwise.
-    scheduler_replicas: Optional[int] = None
-    webserver_replicas: Optional[int] = None
-    triggerer_replicas: Optional[int] = None
-    # The webserver's Service: a load balancer inside the VPC, or one on the internet (the UI still asks to log in).
-    webserver_exposure: Literal["internal", "internet-facing"] = "internal"
-    # Who may reach the webserver's load balancer; required when it is internet-facing.
-    webserver_allowed_cidrs: list[str] = Field(default_factory=list)
-    # An ACM certificate: the load balancer then serves HTTPS on 443.
-    webserver_certificate_arn: Optional[str] = None
-    scheduler: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="1", memory="2Gi"))
-    webserver: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="500m", memory="2Gi"))
-    triggerer: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="250m", memory="1Gi"))
-    worker: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="500m", memory="1Gi"))
-    worker_pods_creation_batch_size: int = 8
-    dag_sync_interval_seconds: int = 30
-    admin_username: str = "admin"
-
-    @model_validator(mode="after")
-    def _check(self) -> "WorkloadSettings":
-        issues: list[ConfigIssue] = []
-        for field in ("scheduler_replicas", "webserver_replicas", "triggerer_replicas"):
-            if getattr(self, field) is not None:
-                issues += _within(to_camel(field), getattr(self, field), (1, 10))
-        issues += _within("workerPodsCreationBatchSize", self.worker_pods_creation_batch_size, (1, 100))
-        issues += _within("dagSyncIntervalSeconds", self.dag_sync_interval_seconds, (5, 3600), " seconds")
-        for i, text in enumerate(self.webserver_allowed_cidrs):
-            try:
-                ipaddress.IPv4Network(text, strict=True)
-            except ValueError as err:
-                issues.append(ConfigIssue(f"webserverAllowedCidrs[{i}]", text, f"an IPv4 range such as 203.0.113.0/24 ({err})"))
-        if self.webserver_exposure == "internet-facing" and not self.webserver_allowed_cidrs:
-            issues.append(
-                ConfigIssue(
-                    "webserverAllowedCidrs",
-                    [],
-                    "the IPv4 ranges allowed to reach an internet-facing webserver (its login page), e.g. [203.0.113.0/24]",
-                )
-            )
-        if self.webserver_certificate_arn is not None and not limits.ACM_CERTIFICATE_ARN.match(self.webserver_certificate_arn):
-            issues.append(
-                ConfigIssue(
-                    "webserverCertificateArn",
-                    self.webserver_certificate_arn,
-                    "an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<id>",
-                )
-            )
-        if not limits.re.match(r"^[a-zA-Z][a-zA-Z0-9_.@-]{0,63}$", self.admin_username):
-            issues.append(ConfigIssue("adminUsername", self.admin_username, "1-64 letters, digits and _.@-, a letter first"))
-        raise_if(issues)
-        return self
-
-    def check_protected(self) -> list[ConfigIssue]:
-        """Protected (production) stacks keep the UI and scheduling up through a node's loss."""
-        return [
-            ConfigIssue(f"workloads.{to_camel(field)}", getattr(self, field), "2 or more while protectData is true")
-            for field in ("scheduler_replicas", "webserver_replicas")
-            if getattr(self, field) is not None and getattr(self, field) < 2
-        ]
-
-    def with_defaults(self, protect: bool) -> "WorkloadSettings":
-        default = 2 if protect else 1
-        fields = ("scheduler_replicas", "webserver_replicas", "triggerer_replicas")
-        return self.model_copy(update={f: default if getattr(self, f) is None else getattr(self, f) for f in fields})
