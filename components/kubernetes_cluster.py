@@ -95,7 +95,7 @@ class KubernetesCluster(pulumi.ComponentResource):
                 )
                 for i, principal in enumerate(settings.admin_principal_arns)
             },
-            opts=pulumi.ResourceOptions(parent=self, providers={"aws": args.aws_provider}, depends_on=[log_group]),
+            opts=pulumi.ResourceOptions.merge(on_aws, pulumi.ResourceOptions(depends_on=[log_group])),
         )
 
         node_role = aws.iam.Role(
@@ -154,7 +154,7 @@ class KubernetesCluster(pulumi.ComponentResource):
             labels=NODE_LABELS,
             # The Cluster Autoscaler owns the desired size once the group exists; `pulumi up` must not reset it.
             ignore_scaling_changes=True,
-            opts=pulumi.ResourceOptions(parent=self, providers={"aws": args.aws_provider}, depends_on=attachments),
+            opts=pulumi.ResourceOptions.merge(on_aws, pulumi.ResourceOptions(depends_on=attachments)),
         )
 
         self.provider = k8s.Provider(

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from components.airflow_options import secrets_backend_options
 from stackconfig import limits
-from stackconfig.errors import UNSET, ConfigIssue, ConfigIssues
+from stackconfig.errors import UNSET, ConfigIssue
 from stackconfig.section import Section as _Section, context as _context, raise_if as _raise_if
 from stackconfig.workloads import WorkloadSettings
 from stackconfig.self_managed import (

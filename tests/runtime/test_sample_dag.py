@@ -4,7 +4,6 @@ program configures MWAA, from Secrets Manager (moto) seeded exactly as the progr
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import boto3
 import pytest
