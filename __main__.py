@@ -19,6 +19,7 @@ from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterAr
 from components.managed_airflow import ManagedAirflow, ManagedAirflowArgs
 from components.metadata_database import MetadataDatabase, MetadataDatabaseArgs
 from components.network import Network, NetworkArgs
+from components.operator_policy import operator_policy
 from components.task_log_bucket import TaskLogBucket, TaskLogBucketArgs
 
 # Every problem in the stack's config is reported here, before anything is created.
@@ -74,6 +75,12 @@ pulumi.export("dagS3Path", assets.dag_s3_path)
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("privateSubnetIds", network.private_subnet_ids)
 pulumi.export("secretsBackend", secrets_backend)
+pulumi.export(
+    "operatorPolicy",
+    account_id.apply(
+        lambda account: operator_policy(managed=settings.managed, region=settings.region, account=account, environment=name)
+    ),
+)
 
 if settings.managed:
     airflow = ManagedAirflow(

@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from stackcli.errors import StackCliError
 from stackcli.supported import check_supported
@@ -76,8 +76,8 @@ class MwaaTarget:
                 self._details = self.client.get_environment(Name=self.environment)["Environment"]
             except ClientError as err:
                 raise _explain(err, self.environment, "airflow:GetEnvironment") from err
-            except EndpointConnectionError as err:
-                raise StackCliError(f"cannot reach the MWAA API: {err}") from err
+            except BotoCoreError as err:  # no credentials, no network, no Region
+                raise StackCliError(f"cannot call the MWAA API: {err}") from err
         status = self._details.get("Status")
         if status != "AVAILABLE":
             raise StackCliError(
@@ -95,6 +95,8 @@ class MwaaTarget:
             answer = self.client.create_cli_token(Name=self.environment)
         except ClientError as err:
             raise _explain(err, self.environment, "airflow:CreateCliToken") from err
+        except BotoCoreError as err:
+            raise StackCliError(f"cannot call the MWAA API: {err}") from err
         self._token = (answer["CliToken"], answer["WebServerHostname"], now)
         return self._token[0], self._token[1]
 
@@ -161,6 +163,8 @@ class MwaaTarget:
                     "RestApiResponse", err.response.get("Error", {}).get("Message")
                 )
             raise _explain(err, self.environment, "airflow:InvokeRestApi") from err
+        except BotoCoreError as err:
+            raise StackCliError(f"cannot call the MWAA API: {err}") from err
         return int(answer["RestApiStatusCode"]), answer.get("RestApiResponse")
 
 

@@ -107,3 +107,15 @@ def test_execution_role_is_scoped_to_this_environment(managed_plan):
         assert by_sid["UseCustomerKey"]["Resource"] == plan.one("aws:mwaa/environment:Environment").inputs["kmsKey"]
     else:
         assert "UseServiceKeyForQueue" in by_sid
+
+
+def test_the_exported_operator_policy_passes_parliament_and_names_this_environment(plan):
+    policy = plan.outputs["operatorPolicy"]
+    assert _findings(json.dumps(policy)) == []
+    resources = json.dumps([s["Resource"] for s in policy["Statement"]])
+    assert f"airflow-{plan.stack}" in resources and "*" not in resources
+    actions = {a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    if plan.outputs["flavour"] == "managed":
+        assert actions == {"airflow:GetEnvironment", "airflow:CreateCliToken", "airflow:InvokeRestApi"}
+    else:
+        assert actions == {"eks:DescribeCluster"}
