@@ -178,6 +178,7 @@ else:
         opts=pulumi.ResourceOptions(depends_on=[secrets, assets]),
     )
     pulumi.export("clusterName", cluster.name)
+    pulumi.export("namespace", settings.cluster.namespace)
     pulumi.export("kubeconfig", cluster.kubeconfig)
     pulumi.export("databaseEndpoint", database.address)
     pulumi.export("databasePort", database.port)

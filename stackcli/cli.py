@@ -28,7 +28,9 @@ def stack_outputs(stack: str, outputs_file: Optional[Path]) -> dict[str, Any]:
         return json.loads(outputs_file.read_text())
     try:
         result = subprocess.run(
-            ["pulumi", "stack", "output", "--json", "--stack", stack], capture_output=True, text=True, timeout=120
+            # With secrets: the self-managed flavour needs the kubeconfig and the admin password (never printed).
+            ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack],
+            capture_output=True, text=True, timeout=120,
         )
     except FileNotFoundError as err:
         raise StackCliError("the Pulumi CLI is needed to read the stack's outputs (or pass --outputs FILE)") from err
@@ -44,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--outputs", type=Path, help="a saved `pulumi stack output --json` instead of the CLI")
     target.add_argument("--environment", help="the MWAA environment's name (instead of --stack)")
     target.add_argument("--region", help="the AWS Region (default: the stack's, or the AWS configuration's)")
+    target.add_argument("--webserver-url", help="self-managed: the webserver for `rest` (default: its load balancer)")
     parser.add_argument("--list-supported", action="store_true", help="list the CLI commands MWAA runs, and exit")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="the Airflow command without `airflow`, or `rest`")
     return parser
@@ -64,6 +67,23 @@ def _mwaa_target(args: argparse.Namespace, outputs: dict[str, Any]):
     except BotoCoreError as err:  # e.g. no Region anywhere
         raise StackCliError(f"{err} (use --region, or --stack whose outputs name it)") from err
     return MwaaTarget(client, environment)
+
+
+def _kubernetes_target(args: argparse.Namespace, outputs: dict[str, Any]):
+    from stackcli.kubernetes import KubernetesTarget, cluster_transport
+
+    kubeconfig = outputs.get("kubeconfig")
+    if not kubeconfig:
+        raise StackCliError("the stack's outputs carry no kubeconfig: read them with secrets (--stack does)")
+    if isinstance(kubeconfig, str):
+        kubeconfig = json.loads(kubeconfig)
+    host = outputs.get("webserverHostname")
+    return KubernetesTarget(
+        cluster_transport(kubeconfig, outputs.get("namespace", "airflow")),
+        webserver_url=args.webserver_url or (f"http://{host}" if host else None),
+        username=outputs.get("adminUsername", "admin"),
+        password=outputs.get("adminPassword"),
+    )
 
 
 def _rest(target, command: list[str]) -> int:
@@ -94,12 +114,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         outputs = stack_outputs(args.stack, args.outputs) if (args.stack or args.outputs) else {}
         flavour = outputs.get("flavour", "managed")
-        if flavour != "managed":
-            raise StackCliError(
-                f"stack {args.stack} runs the {flavour} flavour; this version of airflow-stack reaches MWAA only "
-                "(for now: kubectl -n airflow exec deploy/airflow-scheduler -c scheduler -- airflow ...)"
-            )
-        target = _mwaa_target(args, outputs)
+        target = _mwaa_target(args, outputs) if flavour == "managed" else _kubernetes_target(args, outputs)
         if command[:1] == ["rest"]:
             return _rest(target, command[1:])
         result = target.run(command)

@@ -31,10 +31,15 @@ _ERROR_MARKERS = ("airflow command error", "Traceback (most recent call last)")
 class CliResult:
     stdout: str
     stderr: str
+    # Known when the command ran in a pod; MWAA's endpoint does not say.
+    exit_status: Optional[int] = None
 
     @property
     def failed(self) -> bool:
-        """MWAA answers 200 whatever Airflow did; Airflow's own error lines say a command failed."""
+        """A pod's exit status when there is one; MWAA answers 200 whatever Airflow did, so there Airflow's own
+        error lines say a command failed."""
+        if self.exit_status is not None:
+            return self.exit_status != 0
         return any(marker in self.stderr for marker in _ERROR_MARKERS)
 
 

@@ -16,19 +16,9 @@ import pytest
 
 from k8s import environment
 from local.environment import container_env, swapped
-from local.twin import Twin, free_port
 
 pytestmark = pytest.mark.runtime
-GREETING = "hello from the twin test"
-
-
-@pytest.fixture(scope="module")
-def twin(tmp_path_factory, image_env_bin):
-    running = Twin(tmp_path_factory.mktemp("twin"), image_env_bin, web_port=free_port(), variables={"greeting": GREETING})
-    try:
-        yield running.start()
-    finally:
-        running.stop()
+from tests.runtime.conftest import GREETING
 
 
 def _api(twin, method, path, body=None, accept="application/json") -> str:

@@ -64,3 +64,27 @@ def test_a_missing_pulumi_cli_is_explained(monkeypatch, capsys):
 def test_lists_the_supported_commands(capsys):
     assert cli.main(["--list-supported"]) == 0
     assert "dags trigger" in capsys.readouterr().out.splitlines()
+
+
+def test_self_managed_outputs_give_a_kubernetes_target(tmp_path, monkeypatch, capsys):
+    from stackcli import kubernetes
+
+    calls = []
+    monkeypatch.setattr(kubernetes, "cluster_transport", lambda kubeconfig, namespace: (
+        calls.append((kubeconfig["current-context"], namespace)) or (lambda argv: ("[]\n", "", 0))))
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({
+        "flavour": "self-managed", "namespace": "airflow", "kubeconfig": json.dumps({"current-context": "airflow-prod"}),
+        "webserverHostname": "internal-lb.elb.eu-west-1.amazonaws.com", "adminUsername": "admin", "adminPassword": "pw",
+    }))
+    assert cli.main(["--outputs", str(path), "dags", "list", "-o", "json"]) == 0
+    assert capsys.readouterr().out == "[]\n" and calls == [("airflow-prod", "airflow")]
+    target = cli._kubernetes_target(cli._parser().parse_args(["--outputs", str(path), "version"]), json.loads(path.read_text()))
+    assert target.webserver_url == "http://internal-lb.elb.eu-west-1.amazonaws.com" and target.password == "pw"
+
+
+def test_self_managed_without_a_kubeconfig_is_explained(tmp_path, capsys):
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({"flavour": "self-managed"}))
+    assert cli.main(["--outputs", str(path), "dags", "list"]) == 2
+    assert "no kubeconfig" in capsys.readouterr().err
