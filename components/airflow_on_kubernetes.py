@@ -14,7 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from k8s.environment import ADMIN_PASSWORD_KEY, SECRET_ENV
+from k8s.environment import ADMIN_PASSWORD_KEY
 from k8s.manifests import airflow_objects
 from k8s.spec import PLACEHOLDER as _PLACEHOLDER, AirflowSpec
 
@@ -65,7 +65,6 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
             "webserver-secret-key": secret_key.result,
             ADMIN_PASSWORD_KEY: admin_password.result,
         }
-        assert set(secret_values) == {*SECRET_ENV, ADMIN_PASSWORD_KEY}
 
         accounts = sorted(args.role_arns)
         resolved = pulumi.Output.all(

@@ -44,7 +44,6 @@ class KubernetesCluster(pulumi.ComponentResource):
     oidc_issuer: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
-    autoscaler_role_arn: pulumi.Output[str]
     # For the Airflow workloads: talks to this cluster's API server.
     provider: k8s.Provider
 
@@ -168,7 +167,7 @@ class KubernetesCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-        autoscaler = ClusterAutoscaler(
+        ClusterAutoscaler(
             f"{name}-autoscaler",
             ClusterAutoscalerArgs(
                 cluster_name=args.cluster_name,
@@ -188,7 +187,6 @@ class KubernetesCluster(pulumi.ComponentResource):
         self.oidc_issuer = cluster.oidc_issuer
         self.security_group_id = cluster.cluster_security_group_id
         self.node_role_arn = node_role.arn
-        self.autoscaler_role_arn = autoscaler.role_arn
         self.register_outputs(
             {
                 "name": self.name,

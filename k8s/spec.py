@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Mapping, Optional
 
+from k8s import identities
+
 AIRFLOW_HOME = "/opt/airflow"
 DAGS_FOLDER = f"{AIRFLOW_HOME}/dags"
 POD_TEMPLATE_DIR = f"{AIRFLOW_HOME}/pod-template"
@@ -79,8 +81,6 @@ class AirflowSpec:
 
 def spec_from_settings(settings, *, environment: str, secrets_backend: Mapping[str, str]) -> AirflowSpec:
     """The plain part of the spec from the stack's settings; image, buckets and role ARNs are placeholders here."""
-    from k8s import identities
-
     workloads = settings.workloads.with_defaults(protect=settings.protect_data)
     return AirflowSpec(
         environment=environment,

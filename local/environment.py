@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping
 
-from k8s.spec import AIRFLOW_HOME, DAGS_FOLDER, POD_TEMPLATE_FILE
+from k8s.spec import DAGS_FOLDER, POD_TEMPLATE_FILE
 
 
 def container_env(container: Mapping, config_maps: Mapping[str, Mapping[str, str]], secrets: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
@@ -42,11 +42,6 @@ def swapped(env: Mapping[str, str], *, home: Path, dags: Path, pod_template: Pat
         }
     )
     return out
-
-
-def local_path(path: str, home: Path) -> str:
-    """An in-image path under AIRFLOW_HOME, mapped under the twin's home."""
-    return str(home / Path(path).relative_to(AIRFLOW_HOME)) if path.startswith(AIRFLOW_HOME) else path
 
 
 def pod_processes(state: dict, pod: dict, home: Path, *, containers: str = "first") -> list[tuple[list[str], dict[str, str]]]:

@@ -26,11 +26,9 @@ import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
-import yaml
-
 from components.airflow_options import secrets_backend_options
 from k8s import environment, pod_template
-from k8s.manifests import airflow_objects
+from k8s.manifests import airflow_objects, to_yaml
 from k8s.spec import DAG_PREFIX, spec_from_settings
 from local.environment import pod_processes
 from offline.stack_files import read_stack_config
@@ -152,7 +150,7 @@ class Twin:
             environment.ADMIN_PASSWORD_KEY: secrets.token_urlsafe(16),
         }
         self.objects = airflow_objects(self.spec, self.secret_values)
-        (self.work / "manifests.yaml").write_text(yaml.safe_dump_all(self.objects, sort_keys=False))
+        (self.work / "manifests.yaml").write_text(to_yaml(self.objects))
         config_maps = {o["metadata"]["name"]: o["data"] for o in self.objects if o["kind"] == "ConfigMap"}
         template = self.work / "pod_template.yaml"
         template.write_text(config_maps[pod_template.CONFIG_MAP][pod_template.KEY])

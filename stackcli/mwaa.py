@@ -23,7 +23,7 @@ from stackcli.supported import check_supported
 
 TOKEN_LIFETIME_SECONDS = 60
 # A token is not reused in its last seconds: the request must arrive while it is still valid.
-TOKEN_REUSE_SECONDS = 45
+TOKEN_REUSE_SECONDS = TOKEN_LIFETIME_SECONDS - 15
 _ERROR_MARKERS = ("airflow command error", "Traceback (most recent call last)")
 
 
