@@ -12,12 +12,13 @@ AIRFLOW_PYTHON_VERSION := 3.11
 IMAGE_PYTHON_VERSION := 3.12
 AIRFLOW_VERSION ?= 2.9.2
 
-.PHONY: help plan manifests local test test-fast airflow-lock image-constraints clean
+.PHONY: help plan manifests local gate test test-fast airflow-lock image-constraints clean
 
 help:
 	@echo "make plan STACK=dev [FORMAT=json]   what 'pulumi up' would create, offline (Pulumi's mock engine)"
 	@echo "make manifests STACK=prod          a self-managed stack's Kubernetes objects as YAML (secrets masked)"
 	@echo "make local [PORT=8080]             the self-managed Airflow on this machine (no Docker): UI on localhost"
+	@echo "make gate STACK=dev                the deployment gate: config, requirements, DAGs and plugins, unit tests"
 	@echo "make test                          every test: unit, stack, contract and runtime (real Airflow)"
 	@echo "make test-fast                     all but the runtime tests"
 	@echo "make airflow-lock                  re-resolve tests/runtime/airflow-requirements.lock"
@@ -56,6 +57,14 @@ local: .venv/.installed .venv-image/.installed
 
 manifests: .venv/.installed
 	@.venv/bin/python -m offline --stack $(STACK) --format kubernetes --project $(PROJECT)
+
+# The deployment gate, which Pulumi Deployments runs before every preview and update (README.md, "Deploying on git push"): the
+# stack file, the requirements against Airflow's constraints, DAG and plugin import on the stack's Airflow, then the
+# unit and stack tests. CONSTRAINTS=<file> stands in for Airflow's constraints URL on machines without GitHub.
+gate: .venv/.installed .venv-airflow/.installed
+	UV=$(UV) .venv/bin/python -m gate --stack $(STACK) --airflow-python .venv-airflow/bin/python \
+		$(if $(CONSTRAINTS),--constraints-file $(CONSTRAINTS))
+	.venv/bin/python -m pytest -q -m "not runtime and not contract"
 
 test: .venv/.installed .venv-airflow/.installed .venv-checkov/.installed
 	UV=$(UV) AIRFLOW_PYTHON=$(CURDIR)/.venv-airflow/bin/python CHECKOV=$(CURDIR)/.venv-checkov/bin/checkov \

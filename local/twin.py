@@ -31,8 +31,7 @@ from k8s import environment, pod_template
 from k8s.manifests import airflow_objects, to_yaml
 from k8s.spec import DAG_PREFIX, spec_from_settings
 from local.environment import pod_processes
-from offline.stack_files import read_stack_config
-from stackconfig.load import parse
+from stackconfig.load import from_stack_file
 
 PROJECT = Path(__file__).resolve().parent.parent
 EXECUTOR = "local.twin_executor.TwinPodExecutor"
@@ -109,12 +108,7 @@ class Twin:
 
     # ------------------------------------------------------------------ setup
     def _spec(self):
-        config = read_stack_config(PROJECT, self.stack)
-        prefix = f"{config.project}:"
-        raw = {k[len(prefix):]: v for k, v in config.values.items() if k.startswith(prefix)}
-        raw["flavour"] = "self-managed"
-        settings = parse(raw, stack=self.stack, project=config.project, region=config.values.get("aws:region"),
-                         secret_keys=[k[len(prefix):] for k in config.secret_keys], project_dir=PROJECT)
+        settings = from_stack_file(PROJECT, self.stack, {"flavour": "self-managed"})
         name = settings.name
         self.backend = secrets_backend_options(**settings.secrets_backend)
         self.prefixes = settings.secret_prefixes

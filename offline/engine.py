@@ -17,7 +17,7 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime import stack as runtime_stack
 
 from offline.mocks import AwsMocks
-from offline.stack_files import read_stack_config
+from stackconfig.stack_files import read_stack_config
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SECRET = "[secret]"

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from stackconfig.errors import UNSET, ConfigError, ConfigIssue, ConfigIssues
 from stackconfig.model import Settings
+from stackconfig.stack_files import read_stack_config
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -87,6 +88,18 @@ def from_pulumi(project_dir: Path = PROJECT_DIR) -> Settings:
         if issues:
             raise ConfigError(stack, issues)
     return settings
+
+
+def from_stack_file(project_dir: Path, stack: str, overrides: Optional[Mapping[str, Any]] = None) -> Settings:
+    """The settings `Pulumi.<stack>.yaml` gives, read without the Pulumi CLI (for the gate, the bootstrap project and
+    the twin). `secure:` values cannot be decrypted here and stand in as placeholders; no AWS lookups are made."""
+    config = read_stack_config(project_dir, stack)
+    prefix = f"{config.project}:"
+    raw = {key[len(prefix) :]: value for key, value in config.values.items() if key.startswith(prefix)}
+    raw.update(overrides or {})
+    secret = [key[len(prefix) :] for key in config.secret_keys]
+    region = config.values.get("aws:region")
+    return parse(raw, stack=stack, project=config.project, region=region, secret_keys=secret, project_dir=project_dir)
 
 
 def check_existing_subnets(

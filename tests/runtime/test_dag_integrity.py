@@ -11,7 +11,7 @@ import pytest
 from tests.runtime.airflow_env import PROJECT, airflow_python, base_env
 
 pytestmark = pytest.mark.runtime
-CHECK = Path(__file__).with_name("check_dags.py")
+CHECK = PROJECT / "gate" / "dag_check.py"
 
 
 def check(folder: Path, home: Path) -> dict:

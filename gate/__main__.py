@@ -1,0 +1,105 @@
+"""`python -m gate --stack <name>`: the checks `make gate` runs before the unit tests.
+
+1. `Pulumi.<stack>.yaml` is valid (the program's own config model).
+2. The gate's Airflow is the stack's `airflow.version`, so that the DAGs are loaded by the Airflow that will run them.
+3. The flavour's requirements resolve with apache-airflow==<airflow.version> under Airflow's constraints.
+4. Every DAG file imports, no DAG has a cycle, and every plugin imports.
+
+Exit status 0 when all hold, 1 when one fails, 2 when the gate itself cannot run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+from gate.dags import airflow_version, check_dags
+from gate.requirements import image_input, managed_input, resolve
+from stackconfig.errors import ConfigError
+from stackconfig.load import PROJECT_DIR, from_stack_file
+from stackconfig.self_managed import CONSTRAINTS_FILE
+
+AIRFLOW_LOCK = "tests/runtime/airflow-requirements.in"
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="make gate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--project", type=Path, default=PROJECT_DIR, help="the folder holding Pulumi.yaml")
+    parser.add_argument("--airflow-python", type=Path, default=Path(os.environ.get("AIRFLOW_PYTHON", PROJECT_DIR / ".venv-airflow/bin/python")))
+    parser.add_argument(
+        "--constraints-file",
+        type=Path,
+        help="a local file used in place of the --constraint URL in the MWAA requirements (for machines without GitHub)",
+    )
+    args = parser.parse_args(argv)
+    project = args.project.resolve()
+    failed = False
+
+    def report(ok: bool, what: str, details: list[str] = ()) -> None:
+        nonlocal failed
+        failed = failed or not ok
+        print(f"gate: {'ok  ' if ok else 'FAIL'}  {what}")
+        for line in details:
+            print(f"        {line}")
+
+    try:
+        settings = from_stack_file(project, args.stack)
+    except FileNotFoundError as err:
+        print(f"gate: cannot run: {err}", file=sys.stderr)
+        return 2
+    except ConfigError as err:
+        report(False, f"Pulumi.{args.stack}.yaml", str(err).splitlines())
+        print("gate: failed: nothing was deployed")
+        return 1
+    report(True, f"Pulumi.{args.stack}.yaml: {settings.flavour}, Airflow {settings.airflow.version}")
+
+    if not args.airflow_python.exists():
+        print(f"gate: cannot run: no Airflow at {args.airflow_python} (make gate creates .venv-airflow)", file=sys.stderr)
+        return 2
+    version = settings.airflow.version
+    found = airflow_version(args.airflow_python)
+    report(
+        found == version,
+        f"the gate's Airflow is {found}; the stack runs {version}",
+        [] if found == version else [f"pin apache-airflow=={version} in {AIRFLOW_LOCK} and run make airflow-lock"],
+    )
+
+    uv = os.environ.get("UV", "uv")
+    with tempfile.TemporaryDirectory(prefix="gate-") as scratch:
+        work = Path(scratch)
+        files = settings.files(project)
+        if settings.managed and files.requirements_file is not None:
+            constraints = args.constraints_file.resolve() if args.constraints_file else None
+            body, python = managed_input(files.requirements_file.read_text(), version, constraints)
+            what = f"{files.requirements_file.name} resolves with apache-airflow=={version} under its constraints"
+        elif settings.managed:
+            body, python, what = None, "", ""
+        else:
+            requirements = files.docker_dir / "requirements.txt"
+            body, python = image_input(requirements.read_text(), version, project / CONSTRAINTS_FILE)
+            what = f"docker/requirements.txt resolves with apache-airflow=={version} under {CONSTRAINTS_FILE}"
+        if body is not None:
+            resolution = resolve(what, body, python, uv=uv, workdir=work)
+            report(resolution.ok, resolution.what, resolution.detail.splitlines()[-12:])
+
+        plugins_dir = project / settings.airflow.plugins_dir if settings.airflow.plugins_dir else None
+        plugins = plugins_dir if plugins_dir is not None and plugins_dir.is_dir() else None
+        home = work / "airflow-home"
+        home.mkdir()
+        dags = check_dags(args.airflow_python, files.dags_dir, plugins, home)
+        summary = f"{files.dags_dir.name}/: {len(dags.dags)} DAG(s) load without errors or cycles"
+        if plugins is not None:
+            summary += f"; {plugins.name}/: {len(dags.plugins)} plugin(s) import"
+        report(not dags.problems, summary, dags.problems)
+
+    print("gate: " + ("failed: nothing was deployed" if failed else "passed"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""The deployment gate (`python -m gate`, run by `make gate`): it passes on the shipped project and fails, naming the
+problem, on a DAG that does not import, a cycle, a plugin that does not import, a requirement that conflicts with
+Airflow's constraints, a stack file with a bad value, and an Airflow that is not the stack's.
+
+Airflow's constraints URL (raw.githubusercontent.com) cannot be reached here: the MWAA requirements are resolved
+under tests/runtime/airflow-requirements.lock instead, a resolved Airflow 2.9.2 with the providers MWAA ships.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.runtime.airflow_env import PROJECT, airflow_python
+
+pytestmark = pytest.mark.runtime
+CONSTRAINTS = PROJECT / "tests" / "runtime" / "airflow-requirements.lock"
+PROJECT_FILES = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "airflow-requirements.txt")
+CYCLE = """\
+from datetime import datetime
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+with DAG("round_and_round", start_date=datetime(2024, 1, 1), schedule=None):
+    first = EmptyOperator(task_id="first")
+    second = EmptyOperator(task_id="second")
+    first >> second >> first
+"""
+
+
+def gate(stack: str, project: Path = PROJECT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "gate", "--stack", stack, "--project", str(project),
+         "--airflow-python", str(airflow_python()), "--constraints-file", str(CONSTRAINTS)],
+        cwd=PROJECT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "UV": os.environ.get("UV", "uv")},
+    )
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A copy of the files the gate reads, to break one at a time."""
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in PROJECT_FILES:
+        shutil.copy(PROJECT / name, copy / name)
+    for folder in ("dags", "plugins", "docker"):
+        shutil.copytree(PROJECT / folder, copy / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def failures(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "gate: failed: nothing was deployed" in result.stdout
+    return result.stdout
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_shipped_project_passes(stack):
+    result = gate(stack)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "FAIL" not in result.stdout and result.stdout.strip().endswith("gate: passed")
+    requirements = {"dev": "airflow-requirements.txt resolves", "prod": "docker/requirements.txt resolves"}[stack]
+    assert f"gate: ok    {requirements}" in result.stdout
+    assert "gate: ok    dags/: 1 DAG(s) load without errors or cycles; plugins/: 1 plugin(s) import" in result.stdout
+
+
+def test_a_dag_that_does_not_import_fails_the_gate(project):
+    (project / "dags" / "broken.py").write_text("from airflow import DAG\nimport warehouse_client_we_never_installed\n")
+    out = failures(gate("dev", project))
+    assert "FAIL  dags/" in out
+    assert "dags/broken.py: ModuleNotFoundError: No module named 'warehouse_client_we_never_installed'" in out
+
+
+def test_a_dag_with_a_cycle_fails_the_gate(project):
+    (project / "dags" / "cycle.py").write_text(CYCLE)
+    out = failures(gate("prod", project))
+    assert "dags/cycle.py" in out and "round_and_round" in out and "ycle" in out
+
+
+def test_a_plugin_that_does_not_import_fails_the_gate(project):
+    (project / "plugins" / "broken_plugin.py").write_text("import plugin_dependency_we_never_installed\n")
+    out = failures(gate("dev", project))
+    assert "plugin plugins/broken_plugin.py: No module named 'plugin_dependency_we_never_installed'" in out
+
+
+def test_an_mwaa_requirement_that_conflicts_with_the_constraints_fails_the_gate(project):
+    requirements = project / "airflow-requirements.txt"
+    # Airflow 2.9.2's constraints pin the Amazon provider at 8.x.
+    requirements.write_text(requirements.read_text() + "apache-airflow-providers-amazon==7.4.1\n")
+    out = failures(gate("dev", project))
+    assert "FAIL  airflow-requirements.txt resolves with apache-airflow==2.9.2" in out
+    assert "apache-airflow-providers-amazon" in out
+
+
+def test_an_image_requirement_that_conflicts_with_airflow_fails_the_gate(project):
+    requirements = project / "docker" / "requirements.txt"
+    # Airflow 2.9 needs SQLAlchemy 1.4.
+    requirements.write_text(requirements.read_text() + "sqlalchemy>=2.0\n")
+    out = failures(gate("prod", project))
+    assert "FAIL  docker/requirements.txt resolves with apache-airflow==2.9.2 under docker/constraints.txt" in out
+    assert "sqlalchemy" in out.lower()
+
+
+def test_a_bad_stack_file_fails_the_gate_with_the_key(project):
+    stack_file = project / "Pulumi.dev.yaml"
+    stack_file.write_text(stack_file.read_text().replace("environmentClass: mw1.micro", "environmentClass: mw1.tiny"))
+    out = failures(gate("dev", project))
+    assert "mwaa.environmentClass = 'mw1.tiny'" in out
+
+
+def test_a_stack_on_another_airflow_than_the_gates_fails(project):
+    stack_file = project / "Pulumi.dev.yaml"
+    stack_file.write_text(stack_file.read_text().replace("version: 2.9.2", "version: 2.10.3"))
+    requirements = project / "airflow-requirements.txt"
+    requirements.write_text(requirements.read_text().replace("constraints-2.9.2", "constraints-2.10.3"))
+    out = failures(gate("dev", project))
+    assert "FAIL  the gate's Airflow is 2.9.2; the stack runs 2.10.3" in out
