@@ -32,6 +32,10 @@ _ID_PREFIX = {
 }
 
 
+# RDS names a subnet group `subgrp` and a parameter group `pg` in its ARNs.
+_RDS_ARN_KIND = {"aws:rds/subnetGroup:SubnetGroup": "subgrp", "aws:rds/parameterGroup:ParameterGroup": "pg"}
+
+
 def _digest(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
@@ -63,6 +67,9 @@ class AwsMocks(pulumi.runtime.Mocks):
         if typ == "aws:iam/role:Role":
             role = inputs.get("name") or f"{name}-{_digest(name, length=7)}"
             return role, {**inputs, "name": role, "arn": f"arn:aws:iam::{account}:role/{role}", "uniqueId": "AROA" + _digest(name).upper()}
+        if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            issuer = inputs["url"].removeprefix("https://")
+            return f"arn:aws:iam::{account}:oidc-provider/{issuer}", {**inputs, "arn": f"arn:aws:iam::{account}:oidc-provider/{issuer}"}
         if typ == "aws:kms/key:Key":
             key_id = str(uuid.UUID(hashlib.md5(name.encode()).hexdigest()))
             return key_id, {**inputs, "keyId": key_id, "arn": f"arn:aws:kms:{region}:{account}:key/{key_id}"}
@@ -95,7 +102,7 @@ class AwsMocks(pulumi.runtime.Mocks):
             return identifier, {**inputs, **state}
         if typ in ("aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup"):
             group = inputs.get("name") or f"{name}-{_digest(name, length=7)}"
-            return group, {**inputs, "name": group, "arn": f"arn:aws:rds:{region}:{account}:{typ.split('/')[1].split(':')[0].lower()}:{group}"}
+            return group, {**inputs, "name": group, "arn": f"arn:aws:rds:{region}:{account}:{_RDS_ARN_KIND[typ]}:{group}"}
         if typ == "aws:ecr/repository:Repository":
             repo = inputs.get("name") or f"{name}-{_digest(name, length=7)}"
             state = {

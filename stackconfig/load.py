@@ -24,7 +24,6 @@ OBJECT_KEYS = tuple(
     for name, field in Settings.model_fields.items()
     if name == "tags" or (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel))
 )
-_TOP_LEVEL_KEYS = frozenset(field.alias or name for name, field in Settings.model_fields.items())
 _INTERNAL = ("stack", "project", "region", "secretKeys", "secret_keys")
 
 
@@ -62,7 +61,7 @@ def parse(
     try:
         settings = Settings.model_validate({**values, **internal}, context=context)
     except ValidationError as err:
-        issues += list(_issues_from(err))
+        issues += list(issues_from(err, Settings))
         settings = None
     if issues or settings is None:
         raise ConfigError(stack, issues)
@@ -138,24 +137,26 @@ def _lookup_subnet(subnet_id: str) -> Mapping[str, str]:
     return {"vpc_id": subnet.vpc_id, "availability_zone": subnet.availability_zone}
 
 
-def _issues_from(err: ValidationError) -> Iterable[ConfigIssue]:
+def issues_from(err: ValidationError, root: type[BaseModel]) -> Iterable[ConfigIssue]:
+    """pydantic's errors for a model of config keys (`root`), phrased with the keys as typed."""
+    top_level = frozenset(field.alias or name for name, field in root.model_fields.items())
     for item in err.errors(include_url=False):
         loc = item["loc"]
         error = (item.get("ctx") or {}).get("error")
         if isinstance(error, ConfigIssues):
             base = _key(loc)
             for issue in error.issues:
-                yield ConfigIssue(_join(base, issue.key), issue.value, issue.allowed)
+                yield ConfigIssue(_join(base, issue.key, top_level), issue.value, issue.allowed)
             continue
         value = item.get("input", UNSET) if item["type"] != "missing" else UNSET
         if item["type"] == "extra_forbidden":
-            yield ConfigIssue(_key(loc), value, f"not a known key; known here: {', '.join(_known_keys(loc[:-1]))}")
+            yield ConfigIssue(_key(loc), value, f"not a known key; known here: {', '.join(_known_keys(loc[:-1], root))}")
         else:
             yield ConfigIssue(_key(loc), value, _phrase(item["msg"]))
 
 
-def _join(base: str, key: str) -> str:
-    if not base or key.startswith("aws:") or key.split(".")[0] in _TOP_LEVEL_KEYS:
+def _join(base: str, key: str, top_level: frozenset[str]) -> str:
+    if not base or key.startswith("aws:") or key.split(".")[0] in top_level:
         return key
     return f"{base}.{key}"
 
@@ -172,8 +173,8 @@ def _key(loc: tuple[Any, ...]) -> str:
     return text
 
 
-def _known_keys(loc: tuple[Any, ...]) -> list[str]:
-    model: Any = Settings
+def _known_keys(loc: tuple[Any, ...], root: type[BaseModel]) -> list[str]:
+    model: Any = root
     for part in loc:
         field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
         if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):

@@ -1,0 +1,396 @@
+"""What a stack's deploy role may do: what `pulumi up`, `preview`, `refresh` and `destroy` of that one stack call,
+scoped to the stack's names wherever AWS allows it.
+
+Each grant says which Pulumi resource types it serves, so a test can hold the policy against every resource the
+program registers: a new resource type without a grant fails there, not in a deployment.
+
+Where AWS cannot scope by name (EC2 networking, a new KMS key) the grant is limited to the stack's region, and
+deletions to resources tagged with the stack's `project` and `stack` tags, which the program's provider puts on
+everything it creates. Kubernetes objects are not IAM's to allow: the role must be a cluster admin (an EKS access
+entry), which the bootstrap's `finishByHand` output reminds of.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+MANAGED, SELF_MANAGED = "managed", "self-managed"
+BOTH = (MANAGED, SELF_MANAGED)
+# Resource types that call no AWS API: Pulumi's own, random values, and Kubernetes objects (authorised by the
+# cluster's access entries, not by IAM).
+NO_AWS_CALLS = ("pulumi:", "random:", "kubernetes:")
+# Policies the self-managed flavour attaches (its node role; pulumi-eks's cluster and instance roles).
+ATTACHABLE_POLICIES = (
+    "AmazonEKSClusterPolicy",
+    "AmazonEKSVPCResourceController",
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonSSMManagedInstanceCore",
+)
+PASSED_TO = {MANAGED: ("airflow.amazonaws.com", "airflow-env.amazonaws.com"), SELF_MANAGED: ("eks.amazonaws.com", "ec2.amazonaws.com")}
+SERVICE_LINKED = {
+    MANAGED: ("airflow.amazonaws.com",),
+    SELF_MANAGED: (
+        "eks.amazonaws.com",
+        "eks-nodegroup.amazonaws.com",
+        "rds.amazonaws.com",
+        "autoscaling.amazonaws.com",
+        "elasticloadbalancing.amazonaws.com",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The one stack a role deploys, as the names and tags its resources carry."""
+
+    name: str  # the environment name, prefix of every resource name
+    stack: str
+    project: str
+    flavour: str
+    region: str
+    account: str
+    secret_prefixes: tuple[str, ...]
+    kms_key: str  # "none", "create", or an existing key's ARN
+    partition: str = "aws"
+
+
+@dataclass(frozen=True)
+class Grant:
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]  # templates over Scope's fields
+    serves: tuple[str, ...] = ()  # Pulumi resource types (or type prefixes) this grant lets the program manage
+    flavours: tuple[str, ...] = BOTH
+    condition: Optional[dict[str, Any]] = None
+    tagged: bool = False  # only resources carrying the stack's project and stack tags
+    kms: Optional[str] = None  # "create" or "existing": only when the stack uses such a key
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_EC2_TYPES = tuple(
+    f"aws:ec2/{t}"
+    for t in (
+        "vpc:Vpc", "subnet:Subnet", "internetGateway:InternetGateway", "eip:Eip", "natGateway:NatGateway",
+        "routeTable:RouteTable", "route:Route", "routeTableAssociation:RouteTableAssociation",
+        "securityGroup:SecurityGroup", "defaultSecurityGroup:DefaultSecurityGroup", "vpcEndpoint:VpcEndpoint",
+        "launchTemplate:LaunchTemplate",
+    )
+) + ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+
+GRANTS: tuple[Grant, ...] = (
+    Grant(
+        "ReadOnlyLookups",
+        (
+            "ec2:Describe*", "rds:Describe*", "kms:ListAliases", "logs:DescribeLogGroups",
+            "eks:DescribeAddonVersions", "airflow:ListEnvironments", "sts:GetCallerIdentity",
+        ),
+        ("*",),
+    ),
+    Grant(
+        "Network",
+        (
+            "ec2:CreateVpc", "ec2:ModifyVpcAttribute", "ec2:CreateSubnet", "ec2:ModifySubnetAttribute",
+            "ec2:CreateInternetGateway", "ec2:AttachInternetGateway", "ec2:AllocateAddress", "ec2:CreateNatGateway",
+            "ec2:CreateRouteTable", "ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute",
+            "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:ReplaceRouteTableAssociation",
+            "ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress",
+            "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress", "ec2:ModifySecurityGroupRules",
+            "ec2:UpdateSecurityGroupRuleDescriptionsIngress", "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
+            "ec2:CreateVpcEndpoint", "ec2:ModifyVpcEndpoint", "ec2:CreateLaunchTemplate",
+            "ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate", "ec2:CreateTags", "ec2:DeleteTags",
+        ),
+        ("*",),
+        serves=_EC2_TYPES,
+        condition={"StringEquals": {"aws:RequestedRegion": "{region}"}},
+    ),
+    Grant(
+        "NetworkDeletionOfThisStack",
+        (
+            "ec2:DeleteVpc", "ec2:DeleteSubnet", "ec2:DetachInternetGateway", "ec2:DeleteInternetGateway",
+            "ec2:DeleteNatGateway", "ec2:ReleaseAddress", "ec2:DisassociateAddress", "ec2:DeleteRouteTable",
+            "ec2:DeleteSecurityGroup", "ec2:DeleteVpcEndpoints", "ec2:DeleteLaunchTemplate",
+            "ec2:DeleteLaunchTemplateVersions",
+        ),
+        ("*",),
+        serves=_EC2_TYPES,
+        tagged=True,
+    ),
+    Grant(
+        "Buckets",
+        (
+            "s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucket*",
+            "s3:PutBucket*", "s3:DeleteBucketPolicy",
+            "s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration", "s3:GetEncryptionConfiguration",
+            "s3:PutEncryptionConfiguration", "s3:GetAccelerateConfiguration", "s3:GetReplicationConfiguration",
+            "s3:GetAnalyticsConfiguration", "s3:GetIntelligentTieringConfiguration", "s3:GetInventoryConfiguration",
+            "s3:GetMetricsConfiguration", "s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging",
+            "s3:GetObjectVersionTagging", "s3:GetObjectAcl", "s3:PutObject", "s3:PutObjectTagging",
+            "s3:DeleteObject", "s3:DeleteObjectVersion",
+        ),
+        ("arn:{partition}:s3:::{name}-*", "arn:{partition}:s3:::{name}-*/*"),
+        serves=("aws:s3/",),
+    ),
+    Grant(
+        "Roles",
+        (
+            "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
+            "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags", "iam:PutRolePolicy",
+            "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+            "iam:ListInstanceProfilesForRole",
+        ),
+        ("arn:{partition}:iam::{account}:role/{name}-*",),
+        serves=("aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"),
+    ),
+    Grant(
+        "AttachOnlyAwsPoliciesTheClusterNeeds",
+        ("iam:AttachRolePolicy", "iam:DetachRolePolicy"),
+        ("arn:{partition}:iam::{account}:role/{name}-*",),
+        serves=("aws:iam/rolePolicyAttachment:RolePolicyAttachment",),
+        flavours=(SELF_MANAGED,),
+        condition={"ArnEquals": {"iam:PolicyARN": [f"arn:{{partition}}:iam::aws:policy/{p}" for p in ATTACHABLE_POLICIES]}},
+    ),
+    Grant(
+        "InstanceProfiles",
+        (
+            "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile", "iam:GetInstanceProfile",
+            "iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile",
+        ),
+        ("arn:{partition}:iam::{account}:instance-profile/{name}-*",),
+        flavours=(SELF_MANAGED,),
+    ),
+    Grant(
+        "PassOwnRolesToTheRuntime",
+        ("iam:PassRole",),
+        ("arn:{partition}:iam::{account}:role/{name}-*",),
+        condition={"StringEquals": {"iam:PassedToService": "{passed_to}"}},
+    ),
+    Grant(
+        "ServiceLinkedRoles",
+        ("iam:CreateServiceLinkedRole",),
+        ("arn:{partition}:iam::{account}:role/aws-service-role/*",),
+        condition={"StringEquals": {"iam:AWSServiceName": "{service_linked}"}},
+    ),
+    Grant(
+        "ClusterOidcProvider",
+        (
+            "iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider", "iam:GetOpenIDConnectProvider",
+            "iam:TagOpenIDConnectProvider", "iam:UntagOpenIDConnectProvider",
+            "iam:UpdateOpenIDConnectProviderThumbprint", "iam:AddClientIDToOpenIDConnectProvider",
+            "iam:RemoveClientIDFromOpenIDConnectProvider",
+        ),
+        ("arn:{partition}:iam::{account}:oidc-provider/oidc.eks.{region}.amazonaws.com/id/*",),
+        serves=("aws:iam/openIdConnectProvider:OpenIdConnectProvider",),
+        flavours=(SELF_MANAGED,),
+    ),
+    Grant(
+        "AirflowSecrets",
+        (
+            "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret",
+            "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret",
+            "secretsmanager:GetResourcePolicy", "secretsmanager:TagResource", "secretsmanager:UntagResource",
+            "secretsmanager:RestoreSecret",
+        ),
+        ("arn:{partition}:secretsmanager:{region}:{account}:secret:{secret_prefix}/*",),
+        serves=("aws:secretsmanager/",),
+    ),
+    Grant(
+        "LogGroups",
+        (
+            "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
+            "logs:TagResource", "logs:UntagResource", "logs:ListTagsForResource", "logs:TagLogGroup",
+            "logs:ListTagsLogGroup", "logs:AssociateKmsKey", "logs:DisassociateKmsKey",
+        ),
+        ("{log_groups}",),
+        serves=("aws:cloudwatch/logGroup:LogGroup",),
+    ),
+    Grant(
+        "CreateKeyTaggedForThisStack",
+        ("kms:CreateKey", "kms:TagResource"),
+        ("*",),
+        serves=("aws:kms/key:Key",),
+        condition={"StringEquals": {"aws:RequestTag/project": "{project}", "aws:RequestTag/stack": "{stack}"}},
+        kms="create",
+    ),
+    Grant(
+        "KeysOfThisStack",
+        (
+            "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:GetKeyRotationStatus",
+            "kms:EnableKeyRotation", "kms:DisableKeyRotation", "kms:ListResourceTags", "kms:TagResource",
+            "kms:UntagResource", "kms:UpdateKeyDescription", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+            "kms:CreateGrant", "kms:Encrypt",
+            "kms:Decrypt", "kms:GenerateDataKey",
+        ),
+        ("arn:{partition}:kms:{region}:{account}:key/*",),
+        serves=("aws:kms/key:Key",),
+        tagged=True,
+        kms="create",
+    ),
+    # An alias names both itself and its key; aliases carry no tags, so the alias's name is the scope.
+    Grant(
+        "AliasOfThisStack",
+        ("kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"),
+        ("arn:{partition}:kms:{region}:{account}:alias/{name}", "arn:{partition}:kms:{region}:{account}:key/*"),
+        serves=("aws:kms/alias:Alias",),
+        kms="create",
+    ),
+    Grant(
+        "ExistingKey",
+        ("kms:DescribeKey", "kms:CreateGrant", "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"),
+        ("{kms_key}",),
+        kms="existing",
+    ),
+    Grant(
+        "MwaaEnvironment",
+        (
+            "airflow:CreateEnvironment", "airflow:UpdateEnvironment", "airflow:DeleteEnvironment",
+            "airflow:GetEnvironment", "airflow:TagResource", "airflow:UntagResource", "airflow:ListTagsForResource",
+        ),
+        ("arn:{partition}:airflow:{region}:{account}:environment/{name}",),
+        serves=("aws:mwaa/environment:Environment",),
+        flavours=(MANAGED,),
+    ),
+    Grant(
+        "Cluster",
+        (
+            "eks:DeleteCluster", "eks:DescribeCluster", "eks:UpdateClusterConfig",
+            "eks:UpdateClusterVersion", "eks:DescribeUpdate", "eks:TagResource", "eks:UntagResource",
+            "eks:ListTagsForResource", "eks:CreateNodegroup", "eks:DeleteNodegroup", "eks:DescribeNodegroup",
+            "eks:UpdateNodegroupConfig", "eks:UpdateNodegroupVersion", "eks:CreateAddon", "eks:DeleteAddon",
+            "eks:DescribeAddon", "eks:UpdateAddon", "eks:CreateAccessEntry", "eks:DeleteAccessEntry",
+            "eks:DescribeAccessEntry", "eks:UpdateAccessEntry", "eks:AssociateAccessPolicy",
+            "eks:DisassociateAccessPolicy", "eks:ListAssociatedAccessPolicies",
+        ),
+        (
+            "arn:{partition}:eks:{region}:{account}:cluster/{name}",
+            "arn:{partition}:eks:{region}:{account}:nodegroup/{name}/*",
+            "arn:{partition}:eks:{region}:{account}:addon/{name}/*",
+            "arn:{partition}:eks:{region}:{account}:access-entry/{name}/*",
+        ),
+        serves=("eks:index:", "aws:eks/"),
+        flavours=(SELF_MANAGED,),
+    ),
+    # CreateCluster authorises on "*" only; the cluster's name is in the request, not in an ARN.
+    Grant(
+        "CreateClusterInRegion",
+        ("eks:CreateCluster",),
+        ("*",),
+        serves=("eks:index:Cluster", "aws:eks/cluster:Cluster"),
+        flavours=(SELF_MANAGED,),
+        condition={"StringEquals": {"aws:RequestedRegion": "{region}"}},
+    ),
+    Grant(
+        "EksPublicParameters",
+        ("ssm:GetParameter", "ssm:GetParameters"),
+        ("arn:{partition}:ssm:{region}:*:parameter/aws/service/eks/*",),
+        flavours=(SELF_MANAGED,),
+    ),
+    Grant(
+        "MetadataDatabase",
+        (
+            "rds:CreateDBInstance", "rds:DeleteDBInstance", "rds:ModifyDBInstance", "rds:RebootDBInstance",
+            "rds:CreateDBSnapshot", "rds:AddTagsToResource", "rds:RemoveTagsFromResource",
+            "rds:ListTagsForResource", "rds:CreateDBSubnetGroup", "rds:ModifyDBSubnetGroup",
+            "rds:DeleteDBSubnetGroup", "rds:CreateDBParameterGroup", "rds:ModifyDBParameterGroup",
+            "rds:ResetDBParameterGroup", "rds:DeleteDBParameterGroup",
+        ),
+        (
+            "arn:{partition}:rds:{region}:{account}:db:{name}-*",
+            "arn:{partition}:rds:{region}:{account}:subgrp:{name}-*",
+            "arn:{partition}:rds:{region}:{account}:pg:{name}-*",
+            "arn:{partition}:rds:{region}:{account}:snapshot:{name}-*",
+        ),
+        serves=("aws:rds/",),
+        flavours=(SELF_MANAGED,),
+    ),
+    Grant("RegistryLogin", ("ecr:GetAuthorizationToken",), ("*",), flavours=(SELF_MANAGED,)),
+    Grant(
+        "ImageRepository",
+        (
+            "ecr:CreateRepository", "ecr:DeleteRepository", "ecr:DescribeRepositories", "ecr:PutLifecyclePolicy",
+            "ecr:GetLifecyclePolicy", "ecr:DeleteLifecyclePolicy", "ecr:PutImageScanningConfiguration",
+            "ecr:PutImageTagMutability", "ecr:GetRepositoryPolicy", "ecr:TagResource", "ecr:UntagResource",
+            "ecr:ListTagsForResource", "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload",
+            "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage",
+            "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages",
+        ),
+        ("arn:{partition}:ecr:{region}:{account}:repository/{name}-*",),
+        serves=("aws:ecr/", "docker-build:index:Image"),
+        flavours=(SELF_MANAGED,),
+    ),
+)
+
+
+def grants_for(scope: Scope) -> list[Grant]:
+    kms = "create" if scope.kms_key == "create" else ("none" if scope.kms_key == "none" else "existing")
+    return [g for g in GRANTS if scope.flavour in g.flavours and (g.kms is None or g.kms == kms)]
+
+
+def deploy_policy(scope: Scope) -> dict[str, Any]:
+    """The deploy role's inline policy for one stack."""
+    return {"Version": "2012-10-17", "Statement": [_statement(g, scope) for g in grants_for(scope)]}
+
+
+def _statement(grant: Grant, scope: Scope) -> dict[str, Any]:
+    resources: list[str] = []
+    for template in grant.resources:
+        resources += _expand(template, scope)
+    statement: dict[str, Any] = {
+        "Sid": grant.sid,
+        "Effect": "Allow",
+        "Action": sorted(grant.actions),
+        "Resource": resources[0] if len(resources) == 1 else resources,
+    }
+    condition = _render(grant.condition, scope) if grant.condition else {}
+    if grant.tagged:
+        condition.setdefault("StringEquals", {}).update(
+            {"aws:ResourceTag/project": scope.project, "aws:ResourceTag/stack": scope.stack}
+        )
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def _log_groups(scope: Scope) -> list[str]:
+    base = f"arn:{scope.partition}:logs:{scope.region}:{scope.account}:log-group:"
+    if scope.flavour == MANAGED:
+        names = [f"airflow-{scope.name}-*"]  # MWAA's own naming: airflow-<environment>-<Component>
+    else:
+        names = [f"/aws/eks/{scope.name}/*", f"/aws/rds/instance/{scope.name}-*"]
+    return [base + n for n in names] + [base + n + ":*" for n in names]
+
+
+def _expand(template: str, scope: Scope) -> list[str]:
+    if template == "{log_groups}":
+        return _log_groups(scope)
+    if template == "{kms_key}":
+        return [scope.kms_key]
+    if "{secret_prefix}" in template:
+        return [_fill(template.replace("{secret_prefix}", prefix), scope) for prefix in scope.secret_prefixes]
+    return [_fill(template, scope)]
+
+
+def _fill(template: str, scope: Scope) -> str:
+    return template.format(
+        partition=scope.partition, region=scope.region, account=scope.account, name=scope.name,
+        stack=scope.stack, project=scope.project,
+    )
+
+
+def _render(value: Any, scope: Scope) -> Any:
+    if isinstance(value, dict):
+        return {k: _render(v, scope) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_render(v, scope) for v in value]
+    if value == "{passed_to}":
+        return list(PASSED_TO[scope.flavour])
+    if value == "{service_linked}":
+        return list(SERVICE_LINKED[scope.flavour])
+    return _fill(value, scope) if isinstance(value, str) else value
+
+
+def serving(resource_type: str, scope: Scope) -> list[Grant]:
+    """The grants that let the stack's role manage resources of `resource_type`."""
+    return [g for g in grants_for(scope) if any(resource_type.startswith(s) for s in g.serves)]

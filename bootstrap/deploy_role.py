@@ -1,0 +1,71 @@
+"""DeployRole: the IAM role one application stack's deployments assume through Pulumi Cloud's OIDC, with only the
+permissions that stack's `pulumi up` needs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from bootstrap.deploy_policy import Scope, deploy_policy
+from bootstrap.esc_environment import esc_environment_name
+from bootstrap.settings import TargetStack
+from bootstrap.trust_policy import deployments_audience, deployments_subject, esc_audience, esc_subject, trust_policy_json
+
+
+@dataclass
+class DeployRoleArgs:
+    target: TargetStack
+    organization: str
+    credentials: str  # "oidc": Deployments' own token; "esc": an ESC environment's token
+    esc_project: str
+    oidc_provider_arn: pulumi.Input[str]
+    account_id: pulumi.Input[str]
+
+
+class DeployRole(pulumi.ComponentResource):
+    def __init__(self, name: str, args: DeployRoleArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("airflowaws:bootstrap:DeployRole", name, None, opts)
+        target = args.target
+        if args.credentials == "esc":
+            env = esc_environment_name(target.project, target.stack)
+            audience, subject = esc_audience(args.organization), esc_subject(args.organization, args.esc_project, env)
+        else:
+            audience = deployments_audience(args.organization)
+            subject = deployments_subject(args.organization, target.project, target.stack)
+        role = aws.iam.Role(
+            f"{name}-role",
+            name=target.role_name,
+            description=f"Pulumi Deployments of {target.project}/{target.stack} (git push)",
+            assume_role_policy=pulumi.Output.from_input(args.oidc_provider_arn).apply(
+                lambda arn: trust_policy_json(arn, audience, subject)
+            ),
+            max_session_duration=target.trigger.session_hours * 3600,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        app = target.app
+        aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=role.id,
+            policy=pulumi.Output.from_input(args.account_id).apply(
+                lambda account: json.dumps(
+                    deploy_policy(
+                        Scope(
+                            name=app.name,
+                            stack=target.stack,
+                            project=target.project,
+                            flavour=app.flavour,
+                            region=app.region,
+                            account=account,
+                            secret_prefixes=(app.secret_prefixes.variables, app.secret_prefixes.connections),
+                            kms_key=app.mwaa.kms_key,
+                        )
+                    )
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.arn = role.arn
+        self.register_outputs({"arn": self.arn})

@@ -1,0 +1,62 @@
+"""When and how Pulumi Deployments runs a stack: the paths whose changes deploy it, and the commands that must pass
+first (the gate). Pure data, so tests can hold the paths against the files the program really reads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from stackconfig.model import Settings as AppSettings
+
+# Everything the program reads, relative to the folder of Pulumi.yaml, whatever the stack. A stack's own files
+# (its stack file, DAGs, requirements, plugins, startup script) come from its settings.
+PROGRAM_PATHS = (
+    "__main__.py",
+    "Pulumi.yaml",
+    "pyproject.toml",
+    "uv.lock",
+    "components/**",
+    "k8s/**",
+    "stackconfig/**",
+)
+
+
+def _in_repo(repo_dir: str, path: str) -> str:
+    return f"{repo_dir}/{path}" if repo_dir else path
+
+
+def trigger_paths(stack: str, app: AppSettings, repo_dir: str) -> list[str]:
+    """Globs from the repository root: a push that changes none of them deploys nothing to this stack. Another
+    stack's file, the README, tests and this bootstrap project are not among them."""
+    paths = list(PROGRAM_PATHS) + [f"Pulumi.{stack}.yaml", f"{app.airflow.dags_dir.strip('/')}/**"]
+    if app.managed:
+        if app.airflow.requirements_file:
+            paths.append(app.airflow.requirements_file)
+        if app.airflow.plugins_dir:
+            paths.append(f"{app.airflow.plugins_dir.strip('/')}/**")
+        if app.mwaa.startup_script:
+            paths.append(app.mwaa.startup_script)
+    else:
+        paths.append("docker/**")
+    return [_in_repo(repo_dir, p) for p in dict.fromkeys(paths)]
+
+
+def uv_version(app_dir: Path) -> str:
+    """The uv the Makefile pins, so that Deployments and `make` resolve the lock file with the same uv."""
+    match = re.search(r"^UV_VERSION\s*:?=\s*(\S+)", (app_dir / "Makefile").read_text(), re.MULTILINE)
+    if match is None:
+        raise ValueError("Makefile has no UV_VERSION")
+    return match.group(1)
+
+
+def pre_run_commands(stack: str, repo_dir: str, uv: str) -> list[str]:
+    """Each line runs in its own shell, before Pulumi installs or runs anything; a failing line stops the deployment.
+
+    The default install of a Python project in Deployments is pip into a virtualenv, which would ignore uv.lock:
+    uv is installed instead (pinned, on the PATH where Pulumi's uv toolchain finds it), and `make gate` syncs the
+    project from its lock file, builds the gate's Airflow and runs the gate."""
+    folder = f'"$(git rev-parse --show-toplevel)/{repo_dir}"' if repo_dir else '"$(git rev-parse --show-toplevel)"'
+    return [
+        f"curl -LsSf https://astral.sh/uv/{uv}/install.sh | env UV_INSTALL_DIR=/usr/local/bin UV_NO_MODIFY_PATH=1 sh",
+        f"cd {folder} && make gate STACK={stack}",
+    ]
