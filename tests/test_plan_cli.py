@@ -63,3 +63,14 @@ def test_a_bad_stack_file_exits_non_zero_with_the_errors_and_no_plan(tmp_path):
 def test_an_unknown_stack_lists_the_stacks():
     result = plan("--stack", "staging")
     assert result.returncode == 2 and "dev, prod" in result.stderr
+
+
+def test_the_bootstrap_project_plans_in_the_same_json_form():
+    result = plan("--stack", "admin", "--format", "json", project=PROJECT / "bootstrap")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert set(document) == {"project", "stack", "resources", "outputs"}
+    assert (document["project"], document["stack"]) == ("airflow-on-aws-bootstrap", "admin")
+    types = {r["type"] for r in document["resources"]}
+    assert {"pulumiservice:index:DeploymentSettings", "aws:iam/role:Role", "aws:iam/openIdConnectProvider:OpenIdConnectProvider"} <= types
+    assert set(document["outputs"]) == {"oidcProviderArn", "deployRoles", "finishByHand"}

@@ -1,0 +1,117 @@
+"""Pulumi Deployments settings per application stack: the branch, the path filters, the gate before anything runs,
+and the credentials."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+from wcmatch import glob
+
+from bootstrap.esc_environment import aws_login_environment
+from stackconfig.load import PROJECT_DIR
+from tests.bootstrap.conftest import of_stack
+
+SETTINGS = "pulumiservice:index:DeploymentSettings"
+UV_VERSION = re.search(r"^UV_VERSION := (\S+)", (PROJECT_DIR / "Makefile").read_text(), re.MULTILINE).group(1)
+# What the program imports when it runs a stack, listed by the program itself under the mock engine.
+LOADED_FILES = """
+import sys, json
+from pathlib import Path
+from offline import run_stack
+root = Path.cwd()
+plan = run_stack(sys.argv[1])
+assert plan.error is None, plan.error
+files = set()
+for module in list(sys.modules.values()):
+    path = getattr(module, "__file__", None)
+    if path and Path(path).resolve().is_relative_to(root) and ".venv" not in path:
+        files.add(str(Path(path).resolve().relative_to(root)))
+print(json.dumps(sorted(files)))
+"""
+
+
+def settings_of(plan, stack):
+    return of_stack(plan, SETTINGS, stack).raw_inputs
+
+
+def matches(path: str, patterns: list[str]) -> bool:
+    return glob.globmatch(path, patterns, flags=glob.GLOBSTAR | glob.NEGATE | glob.DOTGLOB)
+
+
+def test_dev_deploys_on_main_and_prod_on_the_release_branch(bootstrap_plan):
+    dev, prod = settings_of(bootstrap_plan, "dev"), settings_of(bootstrap_plan, "prod")
+    assert (dev["organization"], dev["project"], dev["stack"]) == ("acme-data", "airflow-on-aws", "dev")
+    assert dev["sourceContext"]["git"]["branch"] == "main"
+    assert prod["sourceContext"]["git"]["branch"] == "release"
+    for settings in (dev, prod):
+        vcs = settings["vcs"]
+        assert (vcs["provider"], vcs["repository"]) == ("github", "acme-data/airflow-on-aws")
+        assert vcs["deployCommits"] is True and vcs["previewPullRequests"] is True
+
+
+def test_the_gate_runs_before_pulumi_and_the_lock_file_is_installed_by_uv(bootstrap_plan):
+    for stack in ("dev", "prod"):
+        context = settings_of(bootstrap_plan, stack)["operationContext"]
+        # Deployments' own install would be pip into a virtualenv, ignoring uv.lock.
+        assert context["options"]["skipInstallDependencies"] is True
+        install, gate = context["preRunCommands"]
+        assert f"astral.sh/uv/{UV_VERSION}/install.sh" in install
+        assert gate.endswith(f"make gate STACK={stack}")
+
+
+def test_deployments_assume_the_stacks_own_role(bootstrap_plan):
+    for stack in ("dev", "prod"):
+        aws = settings_of(bootstrap_plan, stack)["operationContext"]["oidc"]["aws"]
+        assert aws["roleARN"] == of_stack(bootstrap_plan, "aws:iam/role:Role", stack).state["arn"]
+        assert aws["sessionName"] == f"pulumi-deploy-{stack}"
+    assert settings_of(bootstrap_plan, "prod")["operationContext"]["oidc"]["aws"]["duration"] == "3h0m0s"
+
+
+def test_with_esc_an_environment_logs_in_and_deployments_carry_no_oidc(esc_plan):
+    environment = of_stack(esc_plan, "pulumiservice:index:Environment", "prod").raw_inputs
+    assert (environment["project"], environment["name"]) == ("airflow-on-aws", "airflow-on-aws-prod")
+    document = yaml.safe_load(aws_login_environment("arn:aws:iam::123456789012:role/pulumi-deploy-airflow-prod", "s", 3))
+    login = document["values"]["aws"]["login"]["fn::open::aws-login"]["oidc"]
+    assert login == {"roleArn": "arn:aws:iam::123456789012:role/pulumi-deploy-airflow-prod", "sessionName": "s", "duration": "3h"}
+    assert document["values"]["environmentVariables"]["AWS_SESSION_TOKEN"] == "${aws.login.sessionToken}"
+    assert "oidc" not in settings_of(esc_plan, "prod")["operationContext"]
+    assert any("environment: [airflow-on-aws/airflow-on-aws-prod]" in s for s in esc_plan.raw_outputs["finishByHand"])
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_file_the_program_loads_triggers_a_deployment(bootstrap_plan, stack):
+    paths = settings_of(bootstrap_plan, stack)["vcs"]["paths"]
+    loaded = subprocess.run(
+        [sys.executable, "-c", LOADED_FILES, stack], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300, check=True
+    )
+    program_files = [f for f in json.loads(loaded.stdout) if not f.startswith(("offline/", "tests/"))]
+    assert "components/managed_airflow.py" in program_files and "stackconfig/model.py" in program_files
+    delivered = [f"Pulumi.{stack}.yaml", "dags/hello_secrets.py"]
+    delivered += {"dev": ["airflow-requirements.txt", "plugins/platform_macros.py"], "prod": ["docker/Dockerfile", "docker/constraints.txt"]}[stack]
+    missed = [f for f in program_files + delivered if not matches(f, paths)]
+    assert missed == [], f"changes to these would not deploy {stack}: {missed}"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_unrelated_changes_deploy_nothing(bootstrap_plan, stack):
+    paths = settings_of(bootstrap_plan, stack)["vcs"]["paths"]
+    other = {"dev": "prod", "prod": "dev"}[stack]
+    for unrelated in ("README.md", f"Pulumi.{other}.yaml", "bootstrap/__main__.py", "tests/unit/test_builders.py",
+                      ".github/workflows/preview.yml", "gate/__main__.py", "local/twin.py"):
+        assert not matches(unrelated, paths), unrelated
+
+
+def test_a_repository_folder_prefixes_the_paths_and_the_gate_runs_there():
+    from tests.bootstrap.conftest import run_bootstrap
+
+    plan = run_bootstrap(repoDir="platform/airflow")
+    assert plan.error is None, plan.error
+    settings = settings_of(plan, "dev")
+    assert settings["sourceContext"]["git"]["repoDir"] == "platform/airflow"
+    assert all(p.startswith("platform/airflow/") for p in settings["vcs"]["paths"])
+    assert '/platform/airflow" && make gate STACK=dev' in settings["operationContext"]["preRunCommands"][1]
