@@ -52,3 +52,16 @@ def test_environment_names_that_overlap_are_refused(tmp_path):
         assert "stacks.dev = 'airflow': an environment name that is no prefix of stack prod's (airflow-prod)" in str(err)
     else:
         raise AssertionError("overlapping names were accepted")
+
+
+def test_every_bootstrap_key_is_declared_and_documented():
+    import yaml
+
+    from bootstrap.settings import BootstrapSettings, StackTrigger
+
+    declared = yaml.safe_load((PROJECT_DIR / "bootstrap" / "Pulumi.yaml").read_text())["config"]
+    keys = [f.alias or n for n, f in BootstrapSettings.model_fields.items()]
+    assert sorted(declared) == sorted(keys)
+    readme = (PROJECT_DIR / "README.md").read_text()
+    documented = keys + [f"stacks.<stack>.{f.alias or n}" for n, f in StackTrigger.model_fields.items()]
+    assert [k for k in documented if f"`{k}`" not in readme] == []
