@@ -12,7 +12,7 @@ entry), which the bootstrap's `finishByHand` output reminds of.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional
 
 MANAGED, SELF_MANAGED = "managed", "self-managed"
@@ -56,6 +56,14 @@ class Scope:
     kms_key: str  # "none", "create", or an existing key's ARN
     partition: str = "aws"
 
+    @classmethod
+    def of(cls, app: Any, stack: str, project: str, account: str) -> "Scope":
+        """The scope of an application stack, from its settings (`stackconfig.Settings`)."""
+        return cls(
+            name=app.name, stack=stack, project=project, flavour=app.flavour, region=app.region, account=account,
+            secret_prefixes=(app.secret_prefixes.variables, app.secret_prefixes.connections), kms_key=app.mwaa.kms_key,
+        )
+
 
 @dataclass(frozen=True)
 class Grant:
@@ -67,7 +75,6 @@ class Grant:
     condition: Optional[dict[str, Any]] = None
     tagged: bool = False  # only resources carrying the stack's project and stack tags
     kms: Optional[str] = None  # "create" or "existing": only when the stack uses such a key
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _EC2_TYPES = tuple(

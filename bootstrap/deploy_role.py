@@ -45,25 +45,11 @@ class DeployRole(pulumi.ComponentResource):
             max_session_duration=target.trigger.session_hours * 3600,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        app = target.app
         aws.iam.RolePolicy(
             f"{name}-policy",
             role=role.id,
             policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda account: json.dumps(
-                    deploy_policy(
-                        Scope(
-                            name=app.name,
-                            stack=target.stack,
-                            project=target.project,
-                            flavour=app.flavour,
-                            region=app.region,
-                            account=account,
-                            secret_prefixes=(app.secret_prefixes.variables, app.secret_prefixes.connections),
-                            kms_key=app.mwaa.kms_key,
-                        )
-                    )
-                )
+                lambda account: json.dumps(deploy_policy(Scope.of(target.app, target.stack, target.project, account)))
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

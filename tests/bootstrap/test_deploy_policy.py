@@ -46,11 +46,7 @@ ACCEPTED = {
 
 def scope_of(key: str, account: str = "123456789012") -> Scope:
     stack = key.split("+")[0]
-    app = from_stack_file(PROJECT_DIR, stack, {"flavour": FLAVOUR_OF[key]})
-    return Scope(
-        name=app.name, stack=stack, project="airflow-on-aws", flavour=app.flavour, region=app.region, account=account,
-        secret_prefixes=(app.secret_prefixes.variables, app.secret_prefixes.connections), kms_key=app.mwaa.kms_key,
-    )
+    return Scope.of(from_stack_file(PROJECT_DIR, stack, {"flavour": FLAVOUR_OF[key]}), stack, "airflow-on-aws", account)
 
 
 def allowed_resources(grants, scope) -> list[str]:
