@@ -12,7 +12,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from stackconfig.errors import ConfigError, ConfigIssue
-from stackconfig.load import from_stack_file, issues_from
+from stackconfig.load import from_stack_file, issues_from, project_config
 from stackconfig.model import Settings as AppSettings
 from stackconfig.section import Section
 
@@ -167,9 +167,5 @@ def _overlapping_names(targets: list[TargetStack]) -> list[ConfigIssue]:
 def read(stack: str) -> Bootstrap:
     """The bootstrap stack's settings, read from the config the Pulumi engine hands the program."""
     import pulumi
-    from pulumi.runtime import config as runtime_config
 
-    prefix = f"{pulumi.get_project()}:"
-    everything = {**(runtime_config.get_config_env() or {}), **runtime_config.CONFIG.get()}
-    raw = {key[len(prefix) :]: value for key, value in everything.items() if key.startswith(prefix)}
-    return parse(raw, stack=stack, region=pulumi.Config("aws").get("region"))
+    return parse(project_config(), stack=stack, region=pulumi.Config("aws").get("region"))

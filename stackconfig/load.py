@@ -68,6 +68,16 @@ def parse(
     return settings
 
 
+def project_config() -> dict[str, Any]:
+    """The running project's config keys (without the project prefix) as the Pulumi engine hands them over."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    prefix = f"{pulumi.get_project()}:"
+    everything = {**(runtime_config.get_config_env() or {}), **runtime_config.CONFIG.get()}
+    return {key[len(prefix) :]: value for key, value in everything.items() if key.startswith(prefix)}
+
+
 def from_pulumi(project_dir: Path = PROJECT_DIR) -> Settings:
     """The settings of the stack being deployed, read from the config the Pulumi engine hands the program.
 
@@ -76,10 +86,8 @@ def from_pulumi(project_dir: Path = PROJECT_DIR) -> Settings:
     from pulumi.runtime import config as runtime_config
 
     project, stack = pulumi.get_project(), pulumi.get_stack()
-    prefix = f"{project}:"
-    everything = {**(runtime_config.get_config_env() or {}), **runtime_config.CONFIG.get()}
-    raw = {key[len(prefix) :]: value for key, value in everything.items() if key.startswith(prefix)}
-    secret = {key for key in raw if runtime_config.is_config_secret(prefix + key)}
+    raw = project_config()
+    secret = {key for key in raw if runtime_config.is_config_secret(f"{project}:{key}")}
     region = pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     settings = parse(raw, stack=stack, project=project, region=region, secret_keys=secret, project_dir=project_dir)
     if settings.network.existing:
