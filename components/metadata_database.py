@@ -59,7 +59,7 @@ class MetadataDatabase(pulumi.ComponentResource):
             ip_protocol="tcp",
             from_port=db.PORT,
             to_port=db.PORT,
-            description="PostgreSQL from the EKS cluster's nodes and pods",
+            description="PostgreSQL from the nodes and pods of the EKS cluster",
             opts=child,
         )
         parameters = aws.rds.ParameterGroup(

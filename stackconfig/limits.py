@@ -39,6 +39,13 @@ REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 SECRET_NAME_CHARS = re.compile(r"^[A-Za-z0-9/_+=.@\-]+$")
 SECRET_NAME_MAX = 512
 
+# EC2 security group and rule descriptions (CreateSecurityGroup's GroupDescription, IpRange/UserIdGroupPair
+# Description, the VPC security group rule resources): at most 255 characters of a-zA-Z0-9, space and
+# ._-:/()#,@[]+=&;{}!$*. Anything else is InvalidParameterValue at `pulumi up`. Sources: the EC2 API reference
+# (API_IpRange.html, API_CreateSecurityGroup.html) and terraform-provider-aws's validSecurityGroupRuleDescription
+# (internal/service/ec2/validate.go), which the Pulumi AWS provider runs only for some of these fields.
+EC2_DESCRIPTION = re.compile(r"^[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]{0,255}$")
+
 TAG_KEY = re.compile(r"^[\w\s.:/=+\-@]{1,128}$", re.UNICODE)
 TAG_VALUE_MAX = 256
 TAGS_MAX = 50

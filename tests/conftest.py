@@ -31,6 +31,20 @@ def stack_plans() -> dict[str, Plan]:
 
 
 @pytest.fixture(scope="session")
+def bootstrap_admin_plan() -> Plan:
+    """The bootstrap project's shipped stack file (bootstrap/Pulumi.admin.yaml)."""
+    plan = run_stack("admin", project_dir=PROJECT_DIR / "bootstrap")
+    assert plan.error is None, plan.error
+    return plan
+
+
+@pytest.fixture(scope="session")
+def every_plan(stack_plans, bootstrap_admin_plan) -> dict[str, Plan]:
+    """The four stack/flavour plans and the bootstrap's: what the guards over AWS's rules run on."""
+    return {**stack_plans, "bootstrap": bootstrap_admin_plan}
+
+
+@pytest.fixture(scope="session")
 def dev(stack_plans) -> Plan:
     return stack_plans["dev"]
 
