@@ -16,7 +16,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime import stack as runtime_stack
 
-from offline.mocks import AwsMocks
+from offline.mocks import CALLER_ARN, AwsMocks
 from stackconfig.stack_files import read_stack_config
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -137,11 +137,14 @@ def run_stack(
     secret_config: Optional[Mapping[str, Any]] = None,
     remove: tuple[str, ...] = (),
     subnets: Optional[Mapping[str, Mapping[str, str]]] = None,
+    caller_arn: str = CALLER_ARN,
+    clusters: tuple[str, ...] = (),
 ) -> Plan:
     """Run the program for `Pulumi.<stack>.yaml`.
 
     `config` and `secret_config` override keys (plain keys are the project's, `aws:region` style keys as given);
-    `remove` drops keys, as `pulumi config rm` would. A configuration error is returned in `Plan.error`.
+    `remove` drops keys, as `pulumi config rm` would. `subnets`, `caller_arn` and `clusters` are what the account
+    "has" for the program's lookups. A configuration error is returned in `Plan.error`.
     """
     stack_config = read_stack_config(project_dir, stack)
     project = stack_config.project
@@ -157,7 +160,7 @@ def run_stack(
                 secret_keys.add(_full(project, key))
 
     region = values.get("aws:region", "")
-    mocks = AwsMocks(region=region, subnets=subnets)
+    mocks = AwsMocks(region=region, subnets=subnets, caller_arn=caller_arn, clusters=clusters)
     monitor = _RecordingMonitor(mocks)
 
     # What pulumi.runtime.set_mocks does, less the root stack it would make outside the program's event loop

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Optional
 import pulumi
 
 ACCOUNT_ID = "123456789012"
+CALLER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/offline"
 _ID_PREFIX = {
     "aws:ec2/vpc:Vpc": "vpc-",
     "aws:ec2/subnet:Subnet": "subnet-",
@@ -41,10 +42,19 @@ def _digest(*parts: str, length: int = 17) -> str:
 
 
 class AwsMocks(pulumi.runtime.Mocks):
-    def __init__(self, region: str, subnets: Optional[Mapping[str, Mapping[str, str]]] = None):
+    def __init__(
+        self,
+        region: str,
+        subnets: Optional[Mapping[str, Mapping[str, str]]] = None,
+        caller_arn: str = CALLER_ARN,
+        clusters: tuple[str, ...] = (),
+    ):
         self.region = region
         # Existing subnets the account "has", for stacks that adopt a VPC: id -> {vpcId, availabilityZone}.
         self.subnets = dict(subnets or {})
+        # Who runs `pulumi up`, and the EKS clusters that already exist in the region.
+        self.caller_arn = caller_arn
+        self.clusters = list(clusters)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
         inputs = dict(args.inputs)
@@ -138,7 +148,9 @@ class AwsMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
         token = args.token
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline", "userId": "AIDAOFFLINE", "id": ACCOUNT_ID}, []
+            return {"accountId": ACCOUNT_ID, "arn": self.caller_arn, "userId": "AIDAOFFLINE", "id": ACCOUNT_ID}, []
+        if token == "aws:eks/getClusters:getClusters":
+            return {"names": self.clusters, "id": self.region}, []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{self.region}{letter}" for letter in "abc"]
             return {"names": names, "zoneIds": [f"z{i}" for i in range(3)], "id": self.region}, []

@@ -90,10 +90,14 @@ def from_pulumi(project_dir: Path = PROJECT_DIR) -> Settings:
     secret = {key for key in raw if runtime_config.is_config_secret(f"{project}:{key}")}
     region = pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     settings = parse(raw, stack=stack, project=project, region=region, secret_keys=secret, project_dir=project_dir)
+    issues = []
     if settings.network.existing:
-        issues = check_existing_subnets(settings.network.vpc_id or "", settings.network.private_subnet_ids or [], _lookup_subnet)
-        if issues:
-            raise ConfigError(stack, issues)
+        issues += check_existing_subnets(settings.network.vpc_id or "", settings.network.private_subnet_ids or [], _lookup_subnet)
+    if not settings.managed and settings.cluster.admin_principal_arns:
+        caller, clusters = _lookup_caller_and_clusters()
+        issues += check_admin_principals(settings.cluster.admin_principal_arns, caller, settings.name in clusters)
+    if issues:
+        raise ConfigError(stack, issues)
     return settings
 
 
@@ -133,6 +137,46 @@ def check_existing_subnets(
             )
         )
     return issues
+
+
+def principal_identity(arn: str) -> tuple[str, str, str]:
+    """(account, kind, name) of an IAM principal ARN, so that the role an STS session runs as compares equal to the
+    role's own ARN: arn:aws:sts::<account>:assumed-role/<role>/<session> is arn:aws:iam::<account>:role/<path/><role>.
+    """
+    parts = arn.split(":", 5)
+    account, resource = (parts[4], parts[5]) if len(parts) == 6 else ("", arn)
+    kind, _, rest = resource.partition("/")
+    if kind == "assumed-role":
+        return account, "role", rest.split("/")[0]
+    return account, kind, rest.rsplit("/", 1)[-1]
+
+
+def check_admin_principals(principals: list[str], caller_arn: str, cluster_exists: bool) -> list[ConfigIssue]:
+    """EKS makes whoever creates the cluster its admin (pulumi-eks always sets bootstrapClusterCreatorAdminPermissions:
+    nodejs/eks/cluster/cluster.ts); a second access entry for the same principal fails the first `pulumi up` with
+    409 ResourceInUseException. Once the cluster exists, listing the deploying principal is how it keeps its access
+    (the bootstrap's finishByHand), so only a cluster still to be created is checked."""
+    if cluster_exists or not caller_arn:
+        return []
+    caller = principal_identity(caller_arn)
+    return [
+        ConfigIssue(
+            f"cluster.adminPrincipalArns[{i}]",
+            principal,
+            f"a principal other than the one running this first `pulumi up` ({caller_arn}): EKS makes the cluster's "
+            "creator an admin itself, and a second access entry for it fails with 409 ResourceInUseException; "
+            "remove it now and add it back once the cluster exists only if another principal created it",
+        )
+        for i, principal in enumerate(principals)
+        if principal_identity(principal) == caller
+    ]
+
+
+def _lookup_caller_and_clusters() -> tuple[str, set[str]]:
+    import pulumi_aws as aws
+
+    caller = aws.get_caller_identity().arn
+    return caller, set(aws.eks.get_clusters().names or [])
 
 
 def _lookup_subnet(subnet_id: str) -> Mapping[str, str]:

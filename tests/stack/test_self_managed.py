@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 
 from components.image_tag import image_tag
 from k8s import identities
@@ -293,3 +294,41 @@ def test_admin_principals_get_cluster_admin_access_entries():
     (policy,) = entry["accessPolicies"].values()
     assert policy["policyArn"].endswith(":cluster-access-policy/AmazonEKSClusterAdminPolicy")
     assert policy["accessScope"] == {"type": "cluster"}
+
+
+DEPLOY_ROLE = "arn:aws:iam::123456789012:role/pulumi-deploy-airflow-prod"
+DEPLOY_SESSION = "arn:aws:sts::123456789012:assumed-role/pulumi-deploy-airflow-prod/pulumi-deploy-prod"
+
+
+def test_the_principal_creating_the_cluster_may_not_be_listed_as_an_admin_too():
+    # EKS makes the creator admin itself; a second entry for it fails with 409 ResourceInUseException.
+    plan = run_stack("prod", config={"cluster": {"adminPrincipalArns": [DEPLOY_ROLE]}}, caller_arn=DEPLOY_SESSION)
+    assert plan.error is not None and not plan.created[1:]
+    message = str(plan.error)
+    assert "cluster.adminPrincipalArns[0]" in message and DEPLOY_ROLE in message and "409" in message
+
+
+def test_once_the_cluster_exists_the_deploying_principal_keeps_its_listed_access():
+    # Created by someone else earlier: the deploy role's entry is how it reaches Kubernetes (finishByHand).
+    plan = run_stack(
+        "prod", config={"cluster": {"adminPrincipalArns": [DEPLOY_ROLE]}}, caller_arn=DEPLOY_SESSION, clusters=("airflow-prod",)
+    )
+    assert plan.error is None
+    (entry,) = plan.one(CLUSTER).inputs["accessEntries"].values()
+    assert entry["principalArn"] == DEPLOY_ROLE
+
+
+@pytest.mark.parametrize(
+    "principal, caller, same",
+    [
+        (DEPLOY_ROLE, DEPLOY_SESSION, True),
+        ("arn:aws:iam::123456789012:role/ci/pulumi-deploy-airflow-prod", DEPLOY_SESSION, True),  # a role with a path
+        ("arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:user/alice", True),
+        (DEPLOY_ROLE, "arn:aws:sts::210987654321:assumed-role/pulumi-deploy-airflow-prod/x", False),  # other account
+        ("arn:aws:iam::123456789012:role/platform-admins", DEPLOY_SESSION, False),
+    ],
+)
+def test_principal_identity_compares_a_session_with_its_role(principal, caller, same):
+    from stackconfig.load import principal_identity
+
+    assert (principal_identity(principal) == principal_identity(caller)) is same
