@@ -1,5 +1,5 @@
-"""The Airflow image and where it lives: an ECR repository (scanned, immutable tags, encrypted, old images
-expired) and the image built from docker/ for linux/amd64 and pushed there."""
+"""The Airflow image and where it lives: an ECR repository (scanned, encrypted, old images expired, tags immutable
+except the ones this program pushes again) and the image built from docker/ for linux/amd64 and pushed there."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pulumi_aws as aws
 import pulumi_docker_build as docker_build
 
 from components.ecr_lifecycle_policy import keep_newest_images
-from components.image_tag import image_tag
+from components.image_tag import image_tag, mutable_tags
 
 PLATFORM = docker_build.Platform.LINUX_AMD64
 
@@ -37,7 +37,14 @@ class ImageRegistry(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         repository = aws.ecr.Repository(
             f"{name}-repo",
-            image_tag_mutability="IMMUTABLE",
+            # Immutable, but for this program's own tags: a revert or a rebuild pushes a tag that exists already,
+            # which a fully IMMUTABLE repository refuses. Pods pin the digest, so an overwritten tag moves nothing.
+            image_tag_mutability="IMMUTABLE_WITH_EXCLUSION",
+            image_tag_mutability_exclusion_filters=[
+                aws.ecr.RepositoryImageTagMutabilityExclusionFilterArgs(
+                    filter=mutable_tags(args.airflow_version), filter_type="WILDCARD"
+                )
+            ],
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
             encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS")],
             # Images can be rebuilt from docker/; an unprotected stack may delete a repository that holds some.

@@ -1,7 +1,9 @@
 """The Airflow image's tag: the Airflow version and a digest of everything in docker/.
 
 The same files give the same tag, so an unchanged image is neither rebuilt nor pushed again, and a changed
-Dockerfile, requirement or entrypoint always gets a new tag (the repository refuses to overwrite tags)."""
+Dockerfile, requirement or entrypoint always gets a new tag. The same tag can still be pushed again: a `git revert`
+gives back an earlier tag, and docker-build rebuilds on changes our tag does not see (file modes, its own context
+hash), so the repository lets these tags be overwritten (`mutable_tags`) while pods pin the image's digest."""
 
 from __future__ import annotations
 
@@ -10,6 +12,14 @@ from pathlib import Path
 
 DIGEST_LENGTH = 12
 _SKIP = {"__pycache__", ".DS_Store"}
+
+
+def mutable_tags(airflow_version: str) -> str:
+    """The ECR tag filter that matches every tag `image_tag` gives for this Airflow version, and only those.
+
+    ECR's exclusion filters take letters, digits and ._*- with at most two wildcards, 128 characters at most
+    (PutImageTagMutability; the Pulumi AWS provider's RepositoryImageTagMutabilityExclusionFilter docs)."""
+    return f"{airflow_version}-*"
 
 
 def image_tag(docker_dir: Path, airflow_version: str) -> str:

@@ -126,6 +126,7 @@ def test_image_repository_and_lifecycle_policy_are_accepted(self_managed_plan, a
     ecr.create_repository(
         repositoryName=repo.state["name"],
         imageTagMutability=inputs["imageTagMutability"],
+        imageTagMutabilityExclusionFilters=inputs.get("imageTagMutabilityExclusionFilters", []),
         imageScanningConfiguration={"scanOnPush": inputs["imageScanningConfiguration"]["scanOnPush"]},
         encryptionConfiguration={"encryptionType": inputs["encryptionConfigurations"][0]["encryptionType"]},
     )
@@ -134,7 +135,67 @@ def test_image_repository_and_lifecycle_policy_are_accepted(self_managed_plan, a
     stored = ecr.get_lifecycle_policy(repositoryName=repo.state["name"])["lifecyclePolicyText"]
     assert json.loads(stored) == json.loads(policy)
     described = ecr.describe_repositories(repositoryNames=[repo.state["name"]])["repositories"][0]
-    assert described["imageTagMutability"] == "IMMUTABLE"
+    assert described["imageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
+
+
+def _manifest(layer: str) -> str:
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": f"sha256:{'c' * 64}"},
+            "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 1, "digest": f"sha256:{layer * 64}"}],
+        }
+    )
+
+
+def _repository_as_planned(plan, ecr) -> str:
+    repo = plan.one("aws:ecr/repository:Repository")
+    filters = repo.inputs.get("imageTagMutabilityExclusionFilters")
+    ecr.create_repository(
+        repositoryName=repo.state["name"],
+        imageTagMutability=repo.inputs["imageTagMutability"],
+        **({"imageTagMutabilityExclusionFilters": filters} if filters else {}),
+    )
+    return repo.state["name"]
+
+
+def test_a_reverted_docker_change_pushes_its_earlier_tag_again(prod, aws, tmp_path):
+    """git revert of a docker/ change: the earlier tag comes back, docker-build rebuilds it (a new manifest) and
+    pushes it under that tag while the lifecycle policy still keeps the first push. ECR must accept it."""
+    import shutil
+
+    from components.image_tag import image_tag
+    from stackconfig.load import PROJECT_DIR
+
+    ecr, name = aws["ecr"], _repository_as_planned(prod, aws["ecr"])
+    docker = tmp_path / "docker"
+    shutil.copytree(PROJECT_DIR / "docker", docker)
+    version = prod.one("docker-build:index:Image").inputs["buildArgs"]["AIRFLOW_VERSION"]
+    first = image_tag(docker, version)
+    assert prod.one("docker-build:index:Image").inputs["tags"][0].endswith(f":{image_tag(PROJECT_DIR / 'docker', version)}")
+    ecr.put_image(repositoryName=name, imageTag=first, imageManifest=_manifest("a"))
+    requirements = docker / "requirements.txt"
+    original = requirements.read_text()
+    requirements.write_text(original + "apache-airflow-providers-slack\n")
+    second = image_tag(docker, version)
+    ecr.put_image(repositoryName=name, imageTag=second, imageManifest=_manifest("b"))
+    requirements.write_text(original)  # the revert
+    assert image_tag(docker, version) == first != second
+    ecr.put_image(repositoryName=name, imageTag=first, imageManifest=_manifest("d"))  # refused by an IMMUTABLE repository
+    # A file mode change (another umask) changes docker-build's context, not our tag: the same push again.
+    (docker / "entrypoint.sh").chmod(0o700)
+    assert image_tag(docker, version) == first
+    ecr.put_image(repositoryName=name, imageTag=first, imageManifest=_manifest("e"))
+    images = ecr.describe_images(repositoryName=name, imageIds=[{"imageTag": first}])["imageDetails"]
+    assert len(images) == 1
+
+
+def test_other_tags_stay_immutable(prod, aws):
+    ecr, name = aws["ecr"], _repository_as_planned(prod, aws["ecr"])
+    ecr.put_image(repositoryName=name, imageTag="hand-pushed", imageManifest=_manifest("a"))
+    with pytest.raises(ClientError, match="already exists"):
+        ecr.put_image(repositoryName=name, imageTag="hand-pushed", imageManifest=_manifest("b"))
 
 
 def _node_group_request(plan, ids) -> dict:

@@ -141,7 +141,9 @@ def test_generated_secrets_never_appear_in_plain_text(self_managed_plan):
 def test_registry_keeps_immutable_scanned_encrypted_images(self_managed_plan):
     plan = self_managed_plan
     repo = plan.one("aws:ecr/repository:Repository").inputs
-    assert repo["imageTagMutability"] == "IMMUTABLE"
+    # Immutable but for the tags this program pushes (a revert pushes an earlier tag again).
+    assert repo["imageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
+    assert repo["imageTagMutabilityExclusionFilters"] == [{"filter": "2.9.2-*", "filterType": "WILDCARD"}]
     assert repo["imageScanningConfiguration"]["scanOnPush"] is True
     assert repo["encryptionConfigurations"][0]["encryptionType"] == "KMS"
     policy = json.loads(plan.one("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs["policy"])
