@@ -131,6 +131,7 @@ else:
             subnet_ids=network.private_subnet_ids,
             client_security_group_id=cluster.security_group_id,
             protect=settings.protect_data,
+            running_version=stackconfig.running_database_version(name),
         ),
         opts=on_aws,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Optional
 from urllib.parse import quote
 
 DATABASE_NAME = "airflow"
@@ -20,6 +21,18 @@ def parameters() -> dict[str, str]:
         "log_min_duration_statement": "5000",
         "log_lock_waits": "1",
     }
+
+
+def apply_immediately(*, protect: bool, configured: str, running: Optional[str]) -> bool:
+    """Whether RDS applies the instance's changes now rather than in its maintenance window.
+
+    A major upgrade replaces the parameter group (its family is the major version): Pulumi creates the new group,
+    points the instance at it and deletes the old one. Left for the maintenance window, the instance still uses the
+    old group and RDS refuses the delete (InvalidDBParameterGroupState). So a major upgrade applies at once; RDS
+    snapshots the instance before it upgrades (when backups are on, which the config requires: "Upgrading a DB
+    instance engine version", RDS user guide)."""
+    major_upgrade = running is not None and running.split(".")[0] != configured
+    return not protect or major_upgrade
 
 
 def sqlalchemy_url(*, host: str, port: int, database: str, username: str, password: str) -> str:

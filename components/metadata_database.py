@@ -11,7 +11,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components import database_parameters as db
-from stackconfig.self_managed import DatabaseSettings
+from stackconfig.self_managed import DatabaseSettings, database_identifier
 
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
 LOG_EXPORTS = ["postgresql", "upgrade"]
@@ -25,6 +25,8 @@ class MetadataDatabaseArgs:
     # The only security group allowed to connect: the cluster's nodes and pods.
     client_security_group_id: pulumi.Input[str]
     protect: bool
+    # The engine version AWS reports for the running instance (None before it exists).
+    running_version: Optional[str] = None
 
 
 class MetadataDatabase(pulumi.ComponentResource):
@@ -72,7 +74,7 @@ class MetadataDatabase(pulumi.ComponentResource):
         # Letters, digits and URL-safe punctuation only: the password goes into a connection URL unescaped by some
         # tools, and RDS refuses '/', '@', '"' and spaces.
         # The instance's name is fixed so that its log groups can exist (with retention) before it does.
-        identifier = f"{name}-metadata"
+        identifier = database_identifier(name)
         log_groups = [
             aws.cloudwatch.LogGroup(
                 f"{name}-{export}-logs",
@@ -122,8 +124,10 @@ class MetadataDatabase(pulumi.ComponentResource):
             deletion_protection=args.protect,
             skip_final_snapshot=not args.protect,
             final_snapshot_identifier=snapshot_suffix.hex.apply(lambda h: f"{identifier}-final-{h}") if args.protect else None,
-            # Unprotected stacks take changes now; protected ones in the maintenance window.
-            apply_immediately=not args.protect,
+            # Unprotected stacks take changes now; protected ones in the maintenance window, except a major upgrade.
+            apply_immediately=db.apply_immediately(
+                protect=args.protect, configured=settings.postgres_version, running=args.running_version
+            ),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=args.protect,

@@ -139,11 +139,12 @@ def run_stack(
     subnets: Optional[Mapping[str, Mapping[str, str]]] = None,
     caller_arn: str = CALLER_ARN,
     clusters: tuple[str, ...] = (),
+    databases: Optional[Mapping[str, str]] = None,
 ) -> Plan:
     """Run the program for `Pulumi.<stack>.yaml`.
 
     `config` and `secret_config` override keys (plain keys are the project's, `aws:region` style keys as given);
-    `remove` drops keys, as `pulumi config rm` would. `subnets`, `caller_arn` and `clusters` are what the account
+    `remove` drops keys, as `pulumi config rm` would. `subnets`, `caller_arn`, `clusters` and `databases` are what the account
     "has" for the program's lookups. A configuration error is returned in `Plan.error`.
     """
     stack_config = read_stack_config(project_dir, stack)
@@ -160,7 +161,7 @@ def run_stack(
                 secret_keys.add(_full(project, key))
 
     region = values.get("aws:region", "")
-    mocks = AwsMocks(region=region, subnets=subnets, caller_arn=caller_arn, clusters=clusters)
+    mocks = AwsMocks(region=region, subnets=subnets, caller_arn=caller_arn, clusters=clusters, databases=databases)
     monitor = _RecordingMonitor(mocks)
 
     # What pulumi.runtime.set_mocks does, less the root stack it would make outside the program's event loop

@@ -48,6 +48,7 @@ class AwsMocks(pulumi.runtime.Mocks):
         subnets: Optional[Mapping[str, Mapping[str, str]]] = None,
         caller_arn: str = CALLER_ARN,
         clusters: tuple[str, ...] = (),
+        databases: Optional[Mapping[str, str]] = None,
     ):
         self.region = region
         # Existing subnets the account "has", for stacks that adopt a VPC: id -> {vpcId, availabilityZone}.
@@ -55,6 +56,8 @@ class AwsMocks(pulumi.runtime.Mocks):
         # Who runs `pulumi up`, and the EKS clusters that already exist in the region.
         self.caller_arn = caller_arn
         self.clusters = list(clusters)
+        # RDS instances that exist: identifier -> engine version.
+        self.databases = dict(databases or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
         inputs = dict(args.inputs)
@@ -149,6 +152,13 @@ class AwsMocks(pulumi.runtime.Mocks):
         token = args.token
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT_ID, "arn": self.caller_arn, "userId": "AIDAOFFLINE", "id": ACCOUNT_ID}, []
+        if token == "aws:rds/getInstances:getInstances":
+            wanted = {v for f in args.args.get("filters", []) if f["name"] == "db-instance-id" for v in f["values"]}
+            found = [i for i in self.databases if i in wanted]
+            return {"instanceIdentifiers": found, "instanceArns": [], "id": self.region}, []
+        if token == "aws:rds/getInstance:getInstance":
+            identifier = args.args["dbInstanceIdentifier"]
+            return {"dbInstanceIdentifier": identifier, "engineVersion": self.databases[identifier], "id": identifier}, []
         if token == "aws:eks/getClusters:getClusters":
             return {"names": self.clusters, "id": self.region}, []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":

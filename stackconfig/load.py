@@ -96,6 +96,8 @@ def from_pulumi(project_dir: Path = PROJECT_DIR) -> Settings:
     if not settings.managed and settings.cluster.admin_principal_arns:
         caller, clusters = _lookup_caller_and_clusters()
         issues += check_admin_principals(settings.cluster.admin_principal_arns, caller, settings.name in clusters)
+    if not settings.managed:
+        issues += check_database_version(settings.database.postgres_version, running_database_version(settings.name))
     if issues:
         raise ConfigError(stack, issues)
     return settings
@@ -170,6 +172,33 @@ def check_admin_principals(principals: list[str], caller_arn: str, cluster_exist
         for i, principal in enumerate(principals)
         if principal_identity(principal) == caller
     ]
+
+
+def check_database_version(configured: str, running: Optional[str]) -> list[ConfigIssue]:
+    """RDS upgrades PostgreSQL in place but never downgrades it (ModifyDBInstance: the engine version must be one of
+    DescribeDBEngineVersions' ValidUpgradeTarget)."""
+    if running is None or int(running.split(".")[0]) <= int(configured):
+        return []
+    return [
+        ConfigIssue(
+            "database.postgresVersion",
+            configured,
+            f"{running.split('.')[0]} or later: the metadata database runs PostgreSQL {running} and RDS cannot downgrade it",
+        )
+    ]
+
+
+def running_database_version(environment: str) -> Optional[str]:
+    """The engine version AWS reports for the stack's metadata database, or None before it exists."""
+    import pulumi_aws as aws
+
+    from stackconfig.self_managed import database_identifier
+
+    identifier = database_identifier(environment)
+    found = aws.rds.get_instances(filters=[aws.rds.GetInstancesFilterArgs(name="db-instance-id", values=[identifier])])
+    if identifier not in (found.instance_identifiers or []):
+        return None
+    return aws.rds.get_instance(db_instance_identifier=identifier).engine_version
 
 
 def _lookup_caller_and_clusters() -> tuple[str, set[str]]:

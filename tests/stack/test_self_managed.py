@@ -334,3 +334,44 @@ def test_principal_identity_compares_a_session_with_its_role(principal, caller, 
     from stackconfig.load import principal_identity
 
     assert (principal_identity(principal) == principal_identity(caller)) is same
+
+
+def _database_transition(before: str, after: str, protect_stack: str = "prod"):
+    """The plans of `pulumi up` at postgresVersion `before` (instance not yet there), then at `after` with the
+    instance running `before`."""
+    first = run_stack(protect_stack, config={"database": {"postgresVersion": before}})
+    second = run_stack(
+        protect_stack,
+        config={"database": {"postgresVersion": after}},
+        databases={"airflow-prod-metadata" if protect_stack == "prod" else "airflow-dev-metadata": f"{before}.4"},
+    )
+    return first, second
+
+
+def test_a_major_upgrade_of_a_protected_database_applies_at_once():
+    """The parameter group's family is its major version: a new major replaces the group. Pulumi creates the new
+    one, points the instance at it, then deletes the old one, which RDS refuses while the instance still uses it
+    (InvalidDBParameterGroupState): the instance must take the change now, not in the maintenance window."""
+    first, second = _database_transition("15", "16")
+    assert first.error is None and second.error is None, second.error
+    old, new = (p.one("aws:rds/parameterGroup:ParameterGroup") for p in (first, second))
+    assert old.urn == new.urn and (old.inputs["family"], new.inputs["family"]) == ("postgres15", "postgres16")
+    replaced_group_is_deleted = not new.retain_on_delete
+    instance = second.one("aws:rds/instance:Instance")
+    assert instance.inputs["engineVersion"] == "16" and instance.inputs["allowMajorVersionUpgrade"] is True
+    # The delete of the old group succeeds only if the instance has already moved to the new one.
+    assert not replaced_group_is_deleted or instance.inputs["applyImmediately"] is True
+    # Backups on: RDS snapshots the instance before a major upgrade.
+    assert instance.inputs["backupRetentionPeriod"] >= 1
+
+
+def test_protected_changes_other_than_a_major_upgrade_wait_for_the_maintenance_window():
+    plan = run_stack("prod", databases={"airflow-prod-metadata": "16.4"})
+    assert plan.error is None
+    assert plan.one("aws:rds/instance:Instance").inputs["applyImmediately"] is False
+
+
+def test_a_downgrade_is_refused_before_anything_is_created():
+    plan = run_stack("prod", config={"database": {"postgresVersion": "15"}}, databases={"airflow-prod-metadata": "16.4"})
+    assert plan.error is not None and not plan.created[1:]
+    assert "database.postgresVersion" in str(plan.error) and "cannot downgrade" in str(plan.error)
