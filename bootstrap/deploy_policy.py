@@ -12,8 +12,12 @@ entry), which the bootstrap's `finishByHand` output reminds of.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Any, Optional
+
+from components.arns import partition as partition_of
 
 MANAGED, SELF_MANAGED = "managed", "self-managed"
 BOTH = (MANAGED, SELF_MANAGED)
@@ -62,6 +66,7 @@ class Scope:
         return cls(
             name=app.name, stack=stack, project=project, flavour=app.flavour, region=app.region, account=account,
             secret_prefixes=(app.secret_prefixes.variables, app.secret_prefixes.connections), kms_key=app.mwaa.kms_key,
+            partition=partition_of(app.region),
         )
 
 
@@ -76,6 +81,15 @@ class Grant:
     tagged: bool = False  # only resources carrying the stack's project and stack tags
     kms: Optional[str] = None  # "create" or "existing": only when the stack uses such a key
 
+
+# What MWAA, Secrets Manager and S3 do with the caller's rights on the stack's customer key: MWAA's documented
+# caller policy for a customer managed key (MWAA user guide, "Full API and console access policy", customer managed
+# key version: kms:DescribeKey, ListGrants, CreateGrant, RevokeGrant, Decrypt, Encrypt, GenerateDataKey*,
+# ReEncrypt*); Secrets Manager needs GenerateDataKey and Decrypt (security-encryption).
+KEY_USE_BY_SERVICES = (
+    "kms:DescribeKey", "kms:ListGrants", "kms:CreateGrant", "kms:RevokeGrant", "kms:Decrypt", "kms:Encrypt",
+    "kms:GenerateDataKey*", "kms:ReEncrypt*",
+)
 
 _EC2_TYPES = tuple(
     f"aws:ec2/{t}"
@@ -92,7 +106,7 @@ GRANTS: tuple[Grant, ...] = (
         "ReadOnlyLookups",
         (
             "ec2:Describe*", "rds:Describe*", "kms:ListAliases", "logs:DescribeLogGroups",
-            "eks:DescribeAddonVersions", "airflow:ListEnvironments", "sts:GetCallerIdentity",
+            "eks:DescribeAddonVersions", "eks:ListClusters", "airflow:ListEnvironments", "sts:GetCallerIdentity",
         ),
         ("*",),
     ),
@@ -227,8 +241,7 @@ GRANTS: tuple[Grant, ...] = (
             "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:GetKeyRotationStatus",
             "kms:EnableKeyRotation", "kms:DisableKeyRotation", "kms:ListResourceTags", "kms:TagResource",
             "kms:UntagResource", "kms:UpdateKeyDescription", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
-            "kms:CreateGrant", "kms:Encrypt",
-            "kms:Decrypt", "kms:GenerateDataKey",
+            *KEY_USE_BY_SERVICES,
         ),
         ("arn:{partition}:kms:{region}:{account}:key/*",),
         serves=("aws:kms/key:Key",),
@@ -243,11 +256,16 @@ GRANTS: tuple[Grant, ...] = (
         serves=("aws:kms/alias:Alias",),
         kms="create",
     ),
+    Grant("ExistingKey", KEY_USE_BY_SERVICES, ("{kms_key}",), kms="existing"),
+    # CreateEnvironment creates the environment's VPC endpoints and their network interfaces with the caller's
+    # rights (MWAA user guide, "Full API and console access policy": ec2:CreateVpcEndpoint, and
+    # ec2:CreateNetworkInterface on subnet/* and network-interface/*); the environment's deletion removes them.
     Grant(
-        "ExistingKey",
-        ("kms:DescribeKey", "kms:CreateGrant", "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"),
-        ("{kms_key}",),
-        kms="existing",
+        "MwaaNetworkInterfacesInRegion",
+        ("ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"),
+        ("arn:{partition}:ec2:{region}:{account}:subnet/*", "arn:{partition}:ec2:{region}:{account}:network-interface/*"),
+        serves=("aws:mwaa/environment:Environment",),
+        flavours=(MANAGED,),
     ),
     Grant(
         "MwaaEnvironment",
@@ -288,6 +306,17 @@ GRANTS: tuple[Grant, ...] = (
         flavours=(SELF_MANAGED,),
         condition={"StringEquals": {"aws:RequestedRegion": "{region}"}},
     ),
+    # A node group with a launch template: EKS checks that the caller may launch instances from it (EKS user guide,
+    # "Customizing managed nodes with launch templates": ec2:RunInstances and ec2:CreateTags for the caller).
+    Grant(
+        "NodeGroupLaunchInRegion",
+        ("ec2:RunInstances",),
+        # The instance and what it is made of (subnet, group, template, volume, interface) are the account's in
+        # the region; its image (the EKS AMI) is Amazon's.
+        ("arn:{partition}:ec2:{region}:{account}:*", "arn:{partition}:ec2:{region}::image/*"),
+        serves=("eks:index:ManagedNodeGroup", "aws:eks/nodeGroup:NodeGroup"),
+        flavours=(SELF_MANAGED,),
+    ),
     Grant(
         "EksPublicParameters",
         ("ssm:GetParameter", "ssm:GetParameters"),
@@ -313,6 +342,16 @@ GRANTS: tuple[Grant, ...] = (
         flavours=(SELF_MANAGED,),
     ),
     Grant("RegistryLogin", ("ecr:GetAuthorizationToken",), ("*",), flavours=(SELF_MANAGED,)),
+    # A KMS-encrypted repository (aws/ecr key): deleting it retires ECR's grant with the caller's rights (ECR user
+    # guide, "Encryption at rest": kms:RetireGrant must be in the caller's IAM policy).
+    Grant(
+        "RegistryKeyGrant",
+        ("kms:RetireGrant",),
+        ("arn:{partition}:kms:{region}:{account}:key/*",),
+        serves=("aws:ecr/repository:Repository",),
+        flavours=(SELF_MANAGED,),
+        condition={"StringEquals": {"kms:ViaService": "ecr.{region}.amazonaws.com"}},
+    ),
     Grant(
         "ImageRepository",
         (
@@ -336,8 +375,34 @@ def grants_for(scope: Scope) -> list[Grant]:
 
 
 def deploy_policy(scope: Scope) -> dict[str, Any]:
-    """The deploy role's inline policy for one stack."""
+    """Every grant of one stack's deploy role, as one document (what the role may do in all)."""
     return {"Version": "2012-10-17", "Statement": [_statement(g, scope) for g in grants_for(scope)]}
+
+
+# IAM quotas (IAM user guide, "IAM and AWS STS quotas"): a customer managed policy holds 6,144 characters, a role
+# 10 attached managed policies by default; IAM does not count white space. A role's inline policies hold 10,240
+# in all, which the self-managed grants outgrow, so the grants are attached as managed policies.
+MANAGED_POLICY_MAX_CHARS = 6144
+MANAGED_POLICIES_PER_ROLE = 10
+
+
+def policy_size(document: dict[str, Any]) -> int:
+    """A policy's size as IAM counts it: its characters less white space."""
+    return len(re.sub(r"\s", "", json.dumps(document)))
+
+
+def deploy_policies(scope: Scope) -> list[dict[str, Any]]:
+    """The deploy role's grants packed, in order, into as few managed policies as IAM's size limit allows."""
+    documents: list[dict[str, Any]] = []
+    for statement in deploy_policy(scope)["Statement"]:
+        if documents and policy_size({**documents[-1], "Statement": documents[-1]["Statement"] + [statement]}) <= MANAGED_POLICY_MAX_CHARS:
+            documents[-1]["Statement"].append(statement)
+        else:
+            documents.append({"Version": "2012-10-17", "Statement": [statement]})
+    too_big = [d["Statement"][0]["Sid"] for d in documents if policy_size(d) > MANAGED_POLICY_MAX_CHARS]
+    if too_big or len(documents) > MANAGED_POLICIES_PER_ROLE:
+        raise ValueError(f"the deploy policy of {scope.stack} does not fit IAM's limits (grants {too_big}, {len(documents)} policies)")
+    return documents
 
 
 def _statement(grant: Grant, scope: Scope) -> dict[str, Any]:

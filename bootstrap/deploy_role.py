@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from bootstrap.deploy_policy import Scope, deploy_policy
+from bootstrap.deploy_policy import Scope, deploy_policies
 from bootstrap.esc_environment import esc_environment_name
 from bootstrap.settings import TargetStack
 from bootstrap.trust_policy import deployments_audience, deployments_subject, esc_audience, esc_subject, trust_policy_json
@@ -45,13 +45,27 @@ class DeployRole(pulumi.ComponentResource):
             max_session_duration=target.trigger.session_hours * 3600,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.iam.RolePolicy(
-            f"{name}-policy",
-            role=role.id,
-            policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda account: json.dumps(deploy_policy(Scope.of(target.app, target.stack, target.project, account)))
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        # Managed policies, not one inline policy: the grants outgrow IAM's 10,240 characters for a role's inline
+        # policies (deploy_policies packs them under 6,144 each). How many depends on lengths only, and an account
+        # id always has 12 digits, so a stand-in counts them before the real account is known.
+        count = len(deploy_policies(Scope.of(target.app, target.stack, target.project, "0" * 12)))
+        for index in range(count):
+            policy = aws.iam.Policy(
+                f"{name}-policy-{index + 1}",
+                name=f"{target.role_name}-{index + 1}",
+                description=f"Pulumi Deployments of {target.project}/{target.stack}, part {index + 1} of {count}",
+                policy=pulumi.Output.from_input(args.account_id).apply(
+                    lambda account, i=index: json.dumps(
+                        deploy_policies(Scope.of(target.app, target.stack, target.project, account))[i]
+                    )
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            aws.iam.RolePolicyAttachment(
+                f"{name}-policy-{index + 1}-attachment",
+                role=role.name,
+                policy_arn=policy.arn,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.arn = role.arn
         self.register_outputs({"arn": self.arn})

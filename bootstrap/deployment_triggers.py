@@ -3,8 +3,11 @@ first (the gate). Pure data, so tests can hold the paths against the files the p
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 from stackconfig.model import Settings as AppSettings
 
@@ -39,6 +42,39 @@ def trigger_paths(stack: str, app: AppSettings, repo_dir: str) -> list[str]:
     else:
         paths.append("docker/**")
     return [_in_repo(repo_dir, p) for p in dict.fromkeys(paths)]
+
+
+# Pulumi Deployments hands this variable to the pre-run commands: what the stack's deploy role and path filters were
+# built from, so that the gate can tell when the stack file has moved on without the bootstrap.
+BUILT_FOR_VARIABLE = "AIRFLOW_ON_AWS_DEPLOY_BUILT_FOR"
+
+
+def built_for(stack: str, app: AppSettings, project: str, repo_dir: str) -> dict[str, Any]:
+    """The stack-file facts the bootstrap baked into a stack's deploy role (its policy's scope) and its path filters.
+    The account is left out: the stack file does not name it."""
+    from bootstrap.deploy_policy import Scope
+
+    scope = dataclasses.asdict(Scope.of(app, stack, project, account=""))
+    del scope["account"]
+    return {"scope": scope, "repoDir": repo_dir, "paths": trigger_paths(stack, app, repo_dir)}
+
+
+def built_for_json(stack: str, app: AppSettings, project: str, repo_dir: str) -> str:
+    return json.dumps(built_for(stack, app, project, repo_dir), sort_keys=True, separators=(",", ":"))
+
+
+def stale_deploy_settings(recorded: str, stack: str, app: AppSettings, project: str) -> list[str]:
+    """What differs between the facts the bootstrap recorded and what the stack file gives now, as sentences."""
+    before = json.loads(recorded)
+    now = built_for(stack, app, project, before.get("repoDir", ""))
+    changes = [
+        f"{field}: the deploy role was built for {before['scope'].get(field)!r}, the stack file now gives {value!r}"
+        for field, value in now["scope"].items()
+        if json.loads(json.dumps(value)) != before["scope"].get(field)
+    ]
+    if now["paths"] != before.get("paths"):
+        changes.append(f"path filters: built as {before.get('paths')}, the stack file now needs {now['paths']}")
+    return changes
 
 
 def uv_version(app_dir: Path) -> str:

@@ -37,10 +37,8 @@ def finish_by_hand(settings: BootstrapSettings, targets: list[TargetStack], role
                     f"access to Kubernetes: pulumi config set --path 'cluster.adminPrincipalArns[{index}]' {role} "
                     f"--stack {stack}, run pulumi up once by hand, and commit Pulumi.{stack}.yaml."
                 )
-            if target.trigger.agent_pool_id is None:
-                steps.append(
-                    f"{stack} is self-managed: its `pulumi up` builds the Airflow image with Docker BuildKit. Unless "
-                    f"your deployment runner has a Docker daemon, set stacks.{stack}.agentPoolId to a "
-                    "customer-managed runner pool that does."
-                )
+            steps.append(
+                f"{stack} is self-managed: its deployments run on agent pool {target.trigger.agent_pool_id}; its "
+                "runners need a Docker daemon (the Airflow image is built with BuildKit) and the AWS CLI."
+            )
     return steps

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_pulumiservice as pulumiservice
 
-from bootstrap.deployment_triggers import pre_run_commands, trigger_paths
+from bootstrap.deployment_triggers import BUILT_FOR_VARIABLE, built_for_json, pre_run_commands, trigger_paths
 from bootstrap.esc_environment import aws_login_environment, esc_environment_name
 from bootstrap.settings import BootstrapSettings, TargetStack
 
@@ -64,6 +64,10 @@ class GitPushDeployment(pulumi.ComponentResource):
             ),
             operation_context=pulumiservice.DeploymentSettingsOperationContextArgs(
                 pre_run_commands=pre_run_commands(target.stack, settings.repo_dir, args.uv_version),
+                # The gate fails, saying "re-run the bootstrap", when the stack file outgrows what this was built for.
+                environment_variables={
+                    BUILT_FOR_VARIABLE: built_for_json(target.stack, target.app, target.project, settings.repo_dir)
+                },
                 options=pulumiservice.OperationContextOptionsArgs(
                     skip_install_dependencies=True, skip_intermediate_deployments=True
                 ),

@@ -11,7 +11,7 @@ from typing import Any, Literal, Mapping, Optional
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from stackconfig.errors import ConfigError, ConfigIssue
+from stackconfig.errors import UNSET, ConfigError, ConfigIssue
 from stackconfig.load import from_stack_file, issues_from, project_config
 from stackconfig.model import Settings as AppSettings
 from stackconfig.section import Section
@@ -140,6 +140,18 @@ def parse(raw: Mapping[str, Any], *, stack: str, region: Optional[str], app_dir:
             found = "; ".join(str(issue) for issue in err.issues)
             issues.append(ConfigIssue(key, name, f"a stack whose Pulumi.{name}.yaml is valid (it has: {found})"))
             continue
+        if not app.managed and trigger.agent_pool_id is None:
+            # build_on_preview=False still asks the Docker daemon whether BuildKit is on, so even a preview fails on
+            # a runner without one, which Pulumi's hosted runners are.
+            issues.append(
+                ConfigIssue(
+                    f"{key}.agentPoolId",
+                    UNSET,
+                    f"required: {name} is self-managed, and its `pulumi preview` and `pulumi up` build the Airflow image "
+                    "with Docker BuildKit, which Pulumi's hosted runners lack; the id of a customer-managed agent pool "
+                    "whose runners have a Docker daemon (Pulumi Cloud: Settings > Deployment runners)",
+                )
+            )
         targets.append(TargetStack(name, project, trigger, app))
     issues += _overlapping_names(targets)
     if issues:

@@ -1,6 +1,7 @@
 """`python -m gate --stack <name>`: the checks `make gate` runs before the unit tests.
 
-1. `Pulumi.<stack>.yaml` is valid (the program's own config model).
+1. `Pulumi.<stack>.yaml` is valid (the program's own config model), and, in Pulumi Deployments, still what the
+   bootstrap built the stack's deploy role and path filters for.
 2. The gate's Airflow is the stack's `airflow.version`, so that the DAGs are loaded by the Airflow that will run them.
 3. The flavour's requirements resolve with apache-airflow==<airflow.version> under Airflow's constraints.
 4. Every DAG file imports, no DAG has a cycle, and every plugin imports.
@@ -17,11 +18,13 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
+from bootstrap.deployment_triggers import BUILT_FOR_VARIABLE, stale_deploy_settings
 from gate.dags import airflow_version, check_dags
 from gate.requirements import image_input, managed_input, resolve
 from stackconfig.errors import ConfigError
 from stackconfig.load import PROJECT_DIR, from_stack_file
 from stackconfig.self_managed import CONSTRAINTS_FILE
+from stackconfig.stack_files import read_stack_config
 
 AIRFLOW_LOCK = "tests/runtime/airflow-requirements.in"
 
@@ -57,6 +60,18 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("gate: failed: nothing was deployed")
         return 1
     report(True, f"Pulumi.{args.stack}.yaml: {settings.flavour}, Airflow {settings.airflow.version}")
+
+    recorded = os.environ.get(BUILT_FOR_VARIABLE)
+    if recorded:  # set by the bootstrap in the stack's Pulumi Deployments settings
+        stale = stale_deploy_settings(recorded, args.stack, settings, read_stack_config(project, args.stack).project)
+        report(
+            not stale,
+            "the deploy role and path filters match the stack file"
+            if not stale
+            else "the stack file has changed what the bootstrap built the deploy role and path filters for: "
+            "re-run the bootstrap (cd bootstrap && pulumi up) before this deployment",
+            stale,
+        )
 
     if not args.airflow_python.exists():
         print(f"gate: cannot run: no Airflow at {args.airflow_python} (make gate creates .venv-airflow)", file=sys.stderr)

@@ -65,3 +65,17 @@ def test_every_bootstrap_key_is_declared_and_documented():
     readme = (PROJECT_DIR / "README.md").read_text()
     documented = keys + [f"stacks.<stack>.{f.alias or n}" for n, f in StackTrigger.model_fields.items()]
     assert [k for k in documented if f"`{k}`" not in readme] == []
+
+
+def test_a_self_managed_stack_needs_an_agent_pool_with_docker():
+    """Its preview and update build the image with BuildKit; Pulumi's hosted runners have no Docker daemon."""
+    message = errors(stacks={"dev": {"branch": "main"}, "prod": {"branch": "release"}})
+    assert "stacks.prod.agentPoolId = (not set): required: prod is self-managed" in message
+    assert "stacks.dev.agentPoolId" not in message  # dev is managed: nothing to build
+
+
+def test_the_shipped_admin_stack_gives_its_self_managed_stack_an_agent_pool():
+    import yaml
+
+    stacks = yaml.safe_load((PROJECT_DIR / "bootstrap" / "Pulumi.admin.yaml").read_text())["config"]["airflow-on-aws-bootstrap:stacks"]
+    assert stacks["prod"]["agentPoolId"]

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from bootstrap.deploy_policy import NO_AWS_CALLS, Scope, deploy_policy, serving
+from bootstrap.deploy_policy import NO_AWS_CALLS, Scope, deploy_policies, deploy_policy, serving
 from stackconfig.load import PROJECT_DIR, from_stack_file
 from tests.bootstrap.conftest import of_stack
 
@@ -41,6 +41,8 @@ ACCEPTED = {
     ("ClusterOidcProvider", "PERMISSIONS_MANAGEMENT_ACTIONS"): "the cluster's own IRSA provider, in its region",
     ("CreateKeyTaggedForThisStack", "PERMISSIONS_MANAGEMENT_ACTIONS"): "a key tagged with the stack",
     ("KeysOfThisStack", "PERMISSIONS_MANAGEMENT_ACTIONS"): "the key policy of keys tagged with the stack",
+    ("ExistingKey", "PERMISSIONS_MANAGEMENT_ACTIONS"): "grants on the one key the stack names, as MWAA documents",
+    ("RegistryKeyGrant", "PERMISSIONS_MANAGEMENT_ACTIONS"): "retiring ECR's own grant, only through ECR",
 }
 
 
@@ -97,9 +99,19 @@ def test_a_role_cannot_edit_itself_or_another_stacks_resources(bootstrap_plan):
 
 def test_the_registered_policies_are_the_builders_for_each_stacks_flavour(bootstrap_plan):
     for stack, runtime in (("dev", "MwaaEnvironment"), ("prod", "Cluster")):
-        policy = json.loads(of_stack(bootstrap_plan, "aws:iam/rolePolicy:RolePolicy", stack).raw_inputs["policy"])
-        assert policy == deploy_policy(scope_of(stack))
-        assert runtime in {s["Sid"] for s in policy["Statement"]}
+        registered = sorted(
+            (r for r in bootstrap_plan.of_type("aws:iam/policy:Policy") if r.name.startswith(f"{stack}-")), key=lambda r: r.name
+        )
+        documents = [json.loads(r.raw_inputs["policy"]) for r in registered]
+        assert documents == deploy_policies(scope_of(stack))
+        statements = [s for d in documents for s in d["Statement"]]
+        assert statements == deploy_policy(scope_of(stack))["Statement"]
+        assert runtime in {s["Sid"] for s in statements}
+        role = of_stack(bootstrap_plan, "aws:iam/role:Role", stack)
+        attached = [a for a in bootstrap_plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") if a.name.startswith(f"{stack}-")]
+        assert sorted(a.raw_inputs["policyArn"] for a in attached) == sorted(r.state["arn"] for r in registered)
+        assert {a.raw_inputs["role"] for a in attached} == {role.state["name"]}
+        assert not bootstrap_plan.of_type("aws:iam/rolePolicy:RolePolicy")
     deletions = next(s for s in deploy_policy(scope_of("prod"))["Statement"] if s["Sid"] == "NetworkDeletionOfThisStack")
     assert deletions["Condition"]["StringEquals"] == {"aws:ResourceTag/project": "airflow-on-aws", "aws:ResourceTag/stack": "prod"}
 

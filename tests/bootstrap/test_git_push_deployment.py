@@ -115,3 +115,44 @@ def test_a_repository_folder_prefixes_the_paths_and_the_gate_runs_there():
     assert settings["sourceContext"]["git"]["repoDir"] == "platform/airflow"
     assert all(p.startswith("platform/airflow/") for p in settings["vcs"]["paths"])
     assert '/platform/airflow" && make gate STACK=dev' in settings["operationContext"]["preRunCommands"][1]
+
+
+def test_deployments_record_what_the_role_and_path_filters_were_built_for(bootstrap_plan):
+    from bootstrap.deployment_triggers import BUILT_FOR_VARIABLE, built_for_json
+    from stackconfig.load import from_stack_file
+
+    for stack in ("dev", "prod"):
+        variables = settings_of(bootstrap_plan, stack)["operationContext"]["environmentVariables"]
+        assert variables[BUILT_FOR_VARIABLE] == built_for_json(stack, from_stack_file(PROJECT_DIR, stack), "airflow-on-aws", "")
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"flavour": "managed"}, "flavour"),
+        ({"environmentName": "airflow-production"}, "name"),
+        ({"mwaa": {"kmsKey": "none"}}, "kms_key"),
+        ({"airflow": {"version": "2.9.2", "secrets": {"variablesPrefix": "other/variables"}}}, "secret_prefixes"),
+    ],
+)
+def test_the_gate_sees_a_stack_file_that_outgrew_its_deploy_role(change, field):
+    from bootstrap.deployment_triggers import built_for_json, stale_deploy_settings
+    from stackconfig.load import from_stack_file
+
+    recorded = built_for_json("prod", from_stack_file(PROJECT_DIR, "prod"), "airflow-on-aws", "")
+    assert stale_deploy_settings(recorded, "prod", from_stack_file(PROJECT_DIR, "prod"), "airflow-on-aws") == []
+    stale = stale_deploy_settings(recorded, "prod", from_stack_file(PROJECT_DIR, "prod", change), "airflow-on-aws")
+    assert any(line.startswith(f"{field}:") for line in stale), stale
+
+
+def test_the_gate_fails_with_re_run_the_bootstrap(capsys, monkeypatch, tmp_path):
+    from bootstrap.deployment_triggers import BUILT_FOR_VARIABLE, built_for_json
+    from gate.__main__ import main
+    from stackconfig.load import from_stack_file
+
+    other = from_stack_file(PROJECT_DIR, "prod", {"flavour": "managed"})
+    monkeypatch.setenv(BUILT_FOR_VARIABLE, built_for_json("prod", other, "airflow-on-aws", ""))
+    assert main(["--stack", "prod", "--airflow-python", str(tmp_path / "no-airflow")]) == 2
+    out = capsys.readouterr().out
+    assert "FAIL  the stack file has changed what the bootstrap built" in out and "re-run the bootstrap" in out
+    assert "flavour: the deploy role was built for 'managed', the stack file now gives 'self-managed'" in out

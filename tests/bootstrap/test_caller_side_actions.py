@@ -1,0 +1,156 @@
+"""Guard: what AWS services do with the *caller's* rights while creating a stack's resources is in each deploy
+role's policy. Mocks and moto check no IAM; these are AWS's documented caller-side actions, each with its source,
+held against the policy by a small evaluator of IAM's Allow rules (actions, resources, conditions)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+import pytest
+
+from bootstrap.deploy_policy import Scope, deploy_policy
+from tests.bootstrap.test_deploy_policy import scope_of
+
+KEY_ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+EXISTING_KEY = f"arn:aws:kms:eu-west-1:123456789012:key/{KEY_ID}"
+
+
+@dataclass(frozen=True)
+class CallerSide:
+    """One action a service authorises against the caller, on a resource like the one the stack has."""
+
+    source: str
+    action: str
+    resource: str  # template over {p} partition, {r} region, {a} account, {n} environment name, {key} the stack's key
+    flavour: str  # "managed", "self-managed" or "both"
+    key: tuple[str, ...] = ("none", "create", "existing")  # the kmsKey kinds it applies to
+    context: dict[str, Any] = field(default_factory=dict)  # request context beyond aws:RequestedRegion
+
+
+MWAA = "MWAA user guide, access-policies.html, 'Full API and console access policy'"
+MWAA_KEY = MWAA + ", customer managed key version"
+EKS_CREATE = "EKS user guide, security-iam.adoc, 'Create a cluster' policy; service-linked roles"
+EKS_LT = "EKS user guide, nodes/launch-templates.adoc: the caller needs ec2:RunInstances and ec2:CreateTags"
+EKS_NG = "Step Functions developer guide, eks-iam.html, CreateNodegroup caller policy"
+RDS_SLR = "RDS user guide, UsingWithRDS.IAM.ServiceLinkedRoles"
+ECR_KMS = "ECR user guide, encryption-at-rest: kms:RetireGrant in the caller's IAM policy"
+SM_KMS = "Secrets Manager user guide, security-encryption: GenerateDataKey and Decrypt with a customer managed key"
+PASS = {"iam:PassedToService": "{service}"}
+TAGGED_KEY = {"aws:ResourceTag/project": "airflow-on-aws", "aws:ResourceTag/stack": "{stack}"}
+
+DOCUMENTED = [
+    CallerSide(MWAA, "iam:PassRole", "arn:{p}:iam::{a}:role/{n}-execution-role-1a2b3c4", "managed", context={"iam:PassedToService": "airflow.amazonaws.com"}),
+    CallerSide(MWAA, "iam:CreateServiceLinkedRole", "arn:{p}:iam::{a}:role/aws-service-role/airflow.amazonaws.com/AWSServiceRoleForAmazonMWAA", "managed", context={"iam:AWSServiceName": "airflow.amazonaws.com"}),
+    CallerSide(MWAA, "ec2:DescribeSecurityGroups", "*", "managed"),
+    CallerSide(MWAA, "ec2:DescribeSubnets", "*", "managed"),
+    CallerSide(MWAA, "ec2:DescribeVpcs", "*", "managed"),
+    CallerSide(MWAA, "ec2:DescribeRouteTables", "*", "managed"),
+    CallerSide(MWAA, "s3:GetEncryptionConfiguration", "arn:{p}:s3:::{n}-bucket-1a2b3c4", "managed"),
+    CallerSide(MWAA, "ec2:CreateVpcEndpoint", "arn:{p}:ec2:{r}:{a}:vpc-endpoint/*", "managed"),
+    CallerSide(MWAA, "ec2:CreateVpcEndpoint", "arn:{p}:ec2:{r}:{a}:vpc/vpc-0a1b2c3d", "managed"),
+    CallerSide(MWAA, "ec2:CreateVpcEndpoint", "arn:{p}:ec2:{r}:{a}:subnet/subnet-0a1b2c3d", "managed"),
+    CallerSide(MWAA, "ec2:CreateVpcEndpoint", "arn:{p}:ec2:{r}:{a}:security-group/sg-0a1b2c3d", "managed"),
+    CallerSide(MWAA, "ec2:CreateNetworkInterface", "arn:{p}:ec2:{r}:{a}:subnet/subnet-0a1b2c3d", "managed"),
+    CallerSide(MWAA, "ec2:CreateNetworkInterface", "arn:{p}:ec2:{r}:{a}:network-interface/*", "managed"),
+    *[
+        CallerSide(MWAA_KEY, action, "{key}", "managed", key=("create", "existing"), context=TAGGED_KEY)
+        for action in (
+            "kms:DescribeKey", "kms:ListGrants", "kms:CreateGrant", "kms:RevokeGrant", "kms:Decrypt", "kms:Encrypt",
+            "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+        )
+    ],
+    *[
+        CallerSide(SM_KMS, action, "{key}", "both", key=("create", "existing"), context={**TAGGED_KEY, "kms:ViaService": "secretsmanager.{r}.amazonaws.com"})
+        for action in ("kms:GenerateDataKey", "kms:Decrypt")
+    ],
+    CallerSide(EKS_CREATE, "eks:CreateCluster", "*", "self-managed"),
+    CallerSide(EKS_CREATE, "iam:PassRole", "arn:{p}:iam::{a}:role/{n}-eks-eksRole-1a2b3c4", "self-managed", context={"iam:PassedToService": "eks.amazonaws.com"}),
+    CallerSide(EKS_CREATE, "iam:CreateServiceLinkedRole", "arn:{p}:iam::{a}:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS", "self-managed", context={"iam:AWSServiceName": "eks.amazonaws.com"}),
+    CallerSide(EKS_CREATE, "iam:CreateServiceLinkedRole", "arn:{p}:iam::{a}:role/aws-service-role/eks-nodegroup.amazonaws.com/AWSServiceRoleForAmazonEKSNodegroup", "self-managed", context={"iam:AWSServiceName": "eks-nodegroup.amazonaws.com"}),
+    CallerSide(EKS_NG, "iam:PassRole", "arn:{p}:iam::{a}:role/{n}-node-role-1a2b3c4", "self-managed", context={"iam:PassedToService": "eks.amazonaws.com"}),
+    CallerSide(EKS_NG, "iam:GetRole", "arn:{p}:iam::{a}:role/{n}-node-role-1a2b3c4", "self-managed"),
+    CallerSide(EKS_NG, "iam:ListAttachedRolePolicies", "arn:{p}:iam::{a}:role/{n}-node-role-1a2b3c4", "self-managed"),
+    CallerSide(EKS_NG, "ec2:DescribeSubnets", "*", "self-managed"),
+    CallerSide(EKS_LT, "ec2:RunInstances", "arn:{p}:ec2:{r}:{a}:instance/*", "self-managed"),
+    CallerSide(EKS_LT, "ec2:RunInstances", "arn:{p}:ec2:{r}:{a}:launch-template/lt-0a1b2c3d", "self-managed"),
+    CallerSide(EKS_LT, "ec2:RunInstances", "arn:{p}:ec2:{r}:{a}:subnet/subnet-0a1b2c3d", "self-managed"),
+    CallerSide(EKS_LT, "ec2:RunInstances", "arn:{p}:ec2:{r}:{a}:volume/*", "self-managed"),
+    CallerSide(EKS_LT, "ec2:RunInstances", "arn:{p}:ec2:{r}::image/ami-0a1b2c3d", "self-managed"),
+    CallerSide(EKS_LT, "ec2:CreateTags", "arn:{p}:ec2:{r}:{a}:instance/*", "self-managed"),
+    CallerSide(RDS_SLR, "iam:CreateServiceLinkedRole", "arn:{p}:iam::{a}:role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS", "self-managed", context={"iam:AWSServiceName": "rds.amazonaws.com"}),
+    CallerSide(ECR_KMS, "kms:RetireGrant", "arn:{p}:kms:{r}:{a}:key/" + KEY_ID, "self-managed", context={"kms:ViaService": "ecr.{r}.amazonaws.com"}),
+]
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _condition_holds(condition: dict[str, dict[str, Any]], context: dict[str, Any]) -> bool:
+    for operator, pairs in condition.items():
+        for key, wanted in pairs.items():
+            if key not in context:
+                return False  # IAM: a condition on a key the request does not carry does not match
+            have, wanted = _as_list(context[key]), _as_list(wanted)
+            if operator in ("StringEquals", "ArnEquals"):
+                holds = any(h in wanted for h in have)
+            elif operator in ("StringLike", "ArnLike"):
+                holds = any(fnmatchcase(h, w) for h in have for w in wanted)
+            else:
+                raise AssertionError(f"the evaluator does not know {operator}")
+            if not holds:
+                return False
+    return True
+
+
+def allows(policy: dict[str, Any], action: str, resource: str, context: dict[str, Any]) -> bool:
+    for statement in policy["Statement"]:
+        if statement["Effect"] != "Allow":
+            continue
+        if not any(fnmatchcase(action.lower(), a.lower()) for a in _as_list(statement["Action"])):
+            continue
+        if not any(fnmatchcase(resource, r) for r in _as_list(statement["Resource"])):
+            continue
+        if _condition_holds(statement.get("Condition", {}), context):
+            return True
+    return False
+
+
+def _scopes() -> dict[str, Scope]:
+    scopes = {key: scope_of(key) for key in ("dev", "prod", "dev+self-managed", "prod+managed")}
+    scopes["dev+existing-key"] = dataclasses.replace(scope_of("dev"), kms_key=EXISTING_KEY)
+    scopes["prod+existing-key"] = dataclasses.replace(scope_of("prod"), kms_key=EXISTING_KEY)
+    return scopes
+
+
+def missing(scope: Scope) -> list[str]:
+    policy = deploy_policy(scope)
+    key = EXISTING_KEY if scope.kms_key.startswith("arn:") else f"arn:{scope.partition}:kms:{scope.region}:{scope.account}:key/{KEY_ID}"
+    kind = "existing" if scope.kms_key.startswith("arn:") else scope.kms_key
+    found = []
+    for need in DOCUMENTED:
+        if need.flavour not in (scope.flavour, "both") or kind not in need.key:
+            continue
+        fill = dict(p=scope.partition, r=scope.region, a=scope.account, n=scope.name, key=key, stack=scope.stack)
+        resource = need.resource.format(**fill)
+        context = {"aws:RequestedRegion": scope.region, **{k: v.format(**fill) for k, v in need.context.items()}}
+        if not allows(policy, need.action, resource, context):
+            found.append(f"{need.action} on {resource} ({need.source})")
+    return found
+
+
+@pytest.mark.parametrize("key", sorted(_scopes()))
+def test_every_documented_caller_side_action_is_allowed(key):
+    assert missing(_scopes()[key]) == []
+
+
+def test_the_evaluator_refuses_what_the_policy_does_not_allow():
+    scope = scope_of("dev")
+    policy = deploy_policy(scope)
+    assert not allows(policy, "ec2:CreateNetworkInterface", "arn:aws:ec2:us-east-1:123456789012:subnet/subnet-1", {"aws:RequestedRegion": "us-east-1"})
+    assert not allows(policy, "iam:PassRole", "arn:aws:iam::123456789012:role/airflow-dev-x", {"iam:PassedToService": "ec2.amazonaws.com"})
+    assert not allows(policy, "s3:GetEncryptionConfiguration", "arn:aws:s3:::airflow-prod-bucket-1", {"aws:RequestedRegion": "eu-west-1"})
+    assert allows(policy, "s3:GetEncryptionConfiguration", "arn:aws:s3:::airflow-dev-bucket-1", {"aws:RequestedRegion": "eu-west-1"})
