@@ -21,9 +21,9 @@ from components.arns import partition as partition_of
 
 MANAGED, SELF_MANAGED = "managed", "self-managed"
 BOTH = (MANAGED, SELF_MANAGED)
-# Resource types that call no AWS API: Pulumi's own, random values, and Kubernetes objects (authorised by the
-# cluster's access entries, not by IAM).
-NO_AWS_CALLS = ("pulumi:", "random:", "kubernetes:")
+# Resource types that call no AWS API: Pulumi's own, random values, waits, and Kubernetes objects (authorised by
+# the cluster's access entries, not by IAM).
+NO_AWS_CALLS = ("pulumi:", "random:", "time:", "kubernetes:")
 # Policies the self-managed flavour attaches (its node role; pulumi-eks's cluster and instance roles).
 ATTACHABLE_POLICIES = (
     "AmazonEKSClusterPolicy",

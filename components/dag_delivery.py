@@ -13,6 +13,7 @@ from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
+import pulumiverse_time as time
 
 from components.dag_bucket import DagBucket
 from components.dag_files import asset_files
@@ -22,6 +23,24 @@ DAG_S3_PATH = "dags"
 REQUIREMENTS_KEY = "requirements.txt"
 PLUGINS_KEY = "plugins.zip"
 STARTUP_SCRIPT_KEY = "startup.sh"
+# "When you enable versioning on a bucket for the first time, it might take a short amount of time for the change to
+# be fully propagated ... We recommend that you wait for 15 minutes after enabling versioning before issuing write
+# operations (PUT or DELETE) on objects in the bucket." (S3 user guide, "Enabling versioning on buckets".) A write
+# before that may be stored without a version id, and MWAA takes requirements, plugins and the startup script by
+# version only.
+VERSIONING_SETTLES = "15m"
+# What S3 reports as the version of an object written while versioning was off or suspended.
+NO_VERSION = ("", "null")
+
+
+def require_version(key: str, version: Optional[str]) -> str:
+    """The version id MWAA is given for `key`: never an empty or null one, which MWAA refuses."""
+    if version in NO_VERSION or version is None:
+        raise pulumi.RunError(
+            f"S3 stored {key} without a version id ({version!r}): the DAG bucket's versioning had not taken effect "
+            f"yet. Change the file (a comment line will do) and run `pulumi up` again, so that it is written anew."
+        )
+    return version
 
 
 @dataclass
@@ -60,12 +79,24 @@ class DagDelivery(pulumi.ComponentResource):
             self._upload(key, path)
             self.dag_keys.append(key)
 
-        self.requirements = self._versioned(REQUIREMENTS_KEY, args.requirements_file)
         plugins_zip = None
         if args.plugins_dir is not None and asset_files(args.plugins_dir):
             plugins_zip = write_plugins_zip(args.plugins_dir, args.build_dir)
-        self.plugins = self._versioned(PLUGINS_KEY, plugins_zip)
-        self.startup_script = self._versioned(STARTUP_SCRIPT_KEY, args.startup_script)
+        versioned = {REQUIREMENTS_KEY: args.requirements_file, PLUGINS_KEY: plugins_zip, STARTUP_SCRIPT_KEY: args.startup_script}
+        self._settled: list[pulumi.Resource] = []
+        if any(path is not None for path in versioned.values()):
+            # Waits once, when the bucket (and its versioning) is new; a new bucket gets a new wait.
+            self._settled = [
+                time.Sleep(
+                    f"{name}-versioning-settles",
+                    create_duration=VERSIONING_SETTLES,
+                    triggers={"bucket": args.bucket.name},
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=self._bucket.ready),
+                )
+            ]
+        self.requirements = self._versioned(REQUIREMENTS_KEY, versioned[REQUIREMENTS_KEY])
+        self.plugins = self._versioned(PLUGINS_KEY, versioned[PLUGINS_KEY])
+        self.startup_script = self._versioned(STARTUP_SCRIPT_KEY, versioned[STARTUP_SCRIPT_KEY])
         self.register_outputs(
             {
                 "dagS3Path": self.dag_s3_path,
@@ -76,20 +107,21 @@ class DagDelivery(pulumi.ComponentResource):
             }
         )
 
-    def _upload(self, key: str, path: Path) -> aws.s3.BucketObjectv2:
+    def _upload(self, key: str, path: Path, after: Optional[list[pulumi.Resource]] = None) -> aws.s3.BucketObjectv2:
         return aws.s3.BucketObjectv2(
             f"{self._name}-{key}",
             bucket=self._bucket.name,
             key=key,
             source=pulumi.FileAsset(str(path)),
             content_type=_content_type(path),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=self._bucket.ready),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self._bucket.ready, *(after or [])]),
         )
 
     def _versioned(self, key: str, path: Optional[Path]) -> Optional[VersionedObject]:
         if path is None:
             return None
-        return VersionedObject(key=key, version=self._upload(key, path).version_id)
+        version = self._upload(key, path, after=self._settled).version_id
+        return VersionedObject(key=key, version=version.apply(lambda v: require_version(key, v)))
 
 
 def _content_type(path: Path) -> str:

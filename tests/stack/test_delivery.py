@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pulumi
 import pytest
 
 from offline import run_stack
@@ -97,3 +98,44 @@ def _version(plan, key: str) -> str:
     objects = [o for o in plan.of_type(OBJECT) if o.inputs["key"] == key]
     assert len(objects) == 1
     return objects[0].state["versionId"]
+
+
+def test_mwaas_versioned_objects_wait_for_versioning_to_settle(managed_plan):
+    """S3 asks for 15 minutes after versioning is first enabled before writes; earlier writes may get no version."""
+    wait = managed_plan.one("time:index/sleep:Sleep")
+    assert wait.inputs["createDuration"] == "15m"
+    versioning = managed_plan.named(f"airflow-{managed_plan.stack}-versioning")
+    assert versioning.urn in wait.dependencies
+    for obj in managed_plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2"):
+        waits = wait.urn in obj.dependencies
+        assert waits == (not obj.inputs["key"].startswith("dags/")), obj.inputs["key"]
+
+
+def test_self_managed_stacks_have_nothing_to_wait_for(self_managed_plan):
+    assert not self_managed_plan.of_type("time:index/sleep:Sleep")
+
+
+@pytest.mark.parametrize("version", ["", "null", None])
+def test_mwaa_is_never_handed_an_empty_or_null_version(version):
+    from components.dag_delivery import require_version
+
+    with pytest.raises(pulumi.RunError, match="requirements.txt without a version id.*Change the file"):
+        require_version("requirements.txt", version)
+    assert require_version("requirements.txt", "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY") == "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"
+
+
+def test_a_stack_whose_objects_got_no_version_fails_before_mwaa_is_touched(monkeypatch):
+    from offline.mocks import AwsMocks
+
+    real = AwsMocks.new_resource
+
+    def unversioned(self, args):
+        resource_id, state = real(self, args)
+        if args.typ == "aws:s3/bucketObjectv2:BucketObjectv2":
+            state = {**state, "versionId": "null"}
+        return resource_id, state
+
+    monkeypatch.setattr(AwsMocks, "new_resource", unversioned)
+    plan = run_stack("dev")
+    assert "without a version id ('null')" in str(plan.error)
+    assert not plan.of_type("aws:mwaa/environment:Environment")
