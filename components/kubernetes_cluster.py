@@ -156,6 +156,28 @@ class KubernetesCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(on_aws, pulumi.ResourceOptions(depends_on=attachments)),
         )
 
+        # pulumi-eks manages the VPC CNI and kube-proxy add-ons, but CoreDNS only with its own default node group
+        # (nodejs/eks/cluster/cluster.ts: "We can only enable the coredns addon if we have a node group to place it
+        # on"). Without a managed add-on, EKS's bootstrap CoreDNS is never upgraded with the cluster. It is created
+        # here once the nodes exist (its pods need them to become ACTIVE), at the newest version for the cluster's
+        # Kubernetes, adopting the running Deployment (OVERWRITE) and leaving it running if the add-on goes.
+        coredns_version = aws.eks.get_addon_version_output(
+            addon_name="coredns",
+            kubernetes_version=settings.kubernetes_version,
+            most_recent=True,
+            opts=pulumi.InvokeOutputOptions(parent=self, provider=args.aws_provider),
+        )
+        aws.eks.Addon(
+            f"{name}-coredns",
+            cluster_name=args.cluster_name,
+            addon_name="coredns",
+            addon_version=coredns_version.version,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            preserve=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[nodes]),
+        )
+
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=pulumi.Output.secret(cluster.kubeconfig_json),

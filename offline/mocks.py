@@ -159,6 +159,9 @@ class AwsMocks(pulumi.runtime.Mocks):
         if token == "aws:rds/getInstance:getInstance":
             identifier = args.args["dbInstanceIdentifier"]
             return {"dbInstanceIdentifier": identifier, "engineVersion": self.databases[identifier], "id": identifier}, []
+        if token == "aws:eks/getAddonVersion:getAddonVersion":
+            minor = int(str(args.args.get("kubernetesVersion", "1.0")).split(".")[1])
+            return {"addonName": args.args["addonName"], "version": f"v1.11.{minor - 30}-eksbuild.1", "id": args.args["addonName"]}, []
         if token == "aws:eks/getClusters:getClusters":
             return {"names": self.clusters, "id": self.region}, []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":

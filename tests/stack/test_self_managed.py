@@ -375,3 +375,38 @@ def test_a_downgrade_is_refused_before_anything_is_created():
     plan = run_stack("prod", config={"database": {"postgresVersion": "15"}}, databases={"airflow-prod-metadata": "16.4"})
     assert plan.error is not None and not plan.created[1:]
     assert "database.postgresVersion" in str(plan.error) and "cannot downgrade" in str(plan.error)
+
+
+def _pulumi_eks_addons(cluster_inputs: dict) -> set[str]:
+    """The add-ons pulumi-eks 4.x creates itself, by its own rules (nodejs/eks/cluster/cluster.ts): the VPC CNI
+    unless useDefaultVpcCni or Auto Mode; kube-proxy unless disabled or Auto Mode; CoreDNS only with its default
+    node group, Fargate or Auto Mode, or when explicitly enabled."""
+    auto = (cluster_inputs.get("autoMode") or {}).get("enabled", False)
+    found = set()
+    if not cluster_inputs.get("useDefaultVpcCni", auto):
+        found.add("vpc-cni")
+    if (cluster_inputs.get("kubeProxyAddonOptions") or {}).get("enabled", not auto):
+        found.add("kube-proxy")
+    coredns = cluster_inputs.get("corednsAddonOptions") or {}
+    placed = cluster_inputs.get("fargate") or not cluster_inputs.get("skipDefaultNodeGroup") or auto
+    if coredns.get("enabled") is True or (placed and coredns.get("enabled", True)):
+        found.add("coredns")
+    return found
+
+
+def test_each_default_add_on_is_managed_exactly_once(self_managed_plan):
+    """VPC CNI, kube-proxy and CoreDNS each have one owner (pulumi-eks or this program), so all three follow the
+    cluster's upgrades and none is fought over."""
+    plan = self_managed_plan
+    ours = [a.inputs["addonName"] for a in plan.of_type("aws:eks/addon:Addon")]
+    theirs = _pulumi_eks_addons(plan.one(CLUSTER).inputs)
+    assert sorted(ours + sorted(theirs)) == ["coredns", "kube-proxy", "vpc-cni"]
+
+
+def test_coredns_is_created_after_the_nodes_at_the_clusters_version(self_managed_plan):
+    plan = self_managed_plan
+    (coredns,) = plan.of_type("aws:eks/addon:Addon")
+    assert coredns.inputs["addonName"] == "coredns" and coredns.inputs["clusterName"] == plan.outputs["clusterName"]
+    assert plan.one("eks:index:ManagedNodeGroup").urn in coredns.dependencies
+    assert coredns.inputs["addonVersion"].endswith("-eksbuild.1")
+    assert (coredns.inputs["resolveConflictsOnCreate"], coredns.inputs["preserve"]) == ("OVERWRITE", True)
