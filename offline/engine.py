@@ -192,6 +192,9 @@ def run_stack(
     except pulumi.RunError as err:
         plan.error = err
     finally:
+        # A run that failed inside an apply leaves tasks of this loop behind; the next run must not wait on them.
+        with runtime_settings.SETTINGS.lock:
+            runtime_settings.SETTINGS.outputs.clear()
         loop.close()
         asyncio.set_event_loop(None)
         runtime_settings.set_root_resource(None)
