@@ -1,13 +1,15 @@
 """Airflow on the EKS cluster: the objects of k8s/ as pulumi-kubernetes resources, with generated secrets.
 
-The objects' shape never depends on Outputs, so the list is built once from placeholders to name the resources,
-and each resource takes its content from the objects built with the real values. Nothing runs before the
+The objects' shape never depends on Outputs, so the list is built once from placeholders to name the resources.
+Each resource takes its content from the objects built with the real values of just the Outputs it uses (the
+image, the buckets, its role ARN): an object that uses none is plain, so a new image shows in a preview only on the
+objects that carry it, and the migration Job's replacement stands out. Nothing runs before the
 migration Job has finished: the Deployments depend on it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
 import pulumi
@@ -15,7 +17,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from k8s.environment import ADMIN_PASSWORD_KEY
-from k8s.manifests import airflow_objects
+from k8s.manifests import airflow_objects, late_fields_used, with_values
 from k8s.spec import PLACEHOLDER as _PLACEHOLDER, AirflowSpec
 
 # kind -> (resource class, the object's top-level fields as the class's arguments)
@@ -66,19 +68,26 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
             ADMIN_PASSWORD_KEY: admin_password.result,
         }
 
-        accounts = sorted(args.role_arns)
-        resolved = pulumi.Output.all(
-            args.image, args.dag_bucket, args.log_bucket, *[args.role_arns[a] for a in accounts]
-        ).apply(
-            lambda v: replace(
-                args.spec, image=v[0], dag_bucket=v[1], log_bucket=v[2], role_arns=dict(zip(accounts, v[3:]))
-            )
-        )
+        late: dict[str, pulumi.Input[str]] = {
+            "image": args.image,
+            "dag_bucket": args.dag_bucket,
+            "log_bucket": args.log_bucket,
+            **{f"role_arns:{account}": arn for account, arn in args.role_arns.items()},
+        }
         # Only the Secret's data is secret: built apart, so the rest of the objects stays readable in diffs.
         secret_data = pulumi.Output.secret(pulumi.Output.all(**secret_values))
         placeholders = {key: _PLACEHOLDER for key in secret_values}
-        objects = resolved.apply(lambda spec: airflow_objects(spec, placeholders))
         skeleton = airflow_objects(args.spec, placeholders)
+        used = late_fields_used(args.spec, placeholders)
+
+        def part(index: int, key: str) -> Any:
+            """Field `key` of object `index`, with the late values it uses; plain when it uses none."""
+            fields = used[index][key]
+            if not fields:
+                return skeleton[index][key]
+            return pulumi.Output.all(*[late[f] for f in fields]).apply(
+                lambda values: airflow_objects(with_values(args.spec, dict(zip(fields, values))), placeholders)[index][key]
+            )
 
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.provider)
         created: dict[str, pulumi.Resource] = {}
@@ -87,8 +96,7 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
         for index, shape in enumerate(skeleton):
             kind, object_name = shape["kind"], shape["metadata"]["name"]
             cls, fields = _KINDS[kind]
-            part = objects.apply(lambda objs, i=index: objs[i])
-            kwargs = {arg: part.apply(lambda o, f=field: o.get(f)) for field, arg in fields.items()}
+            kwargs = {arg: part(index, field) for field, arg in fields.items() if field in shape}
             if kind == "Secret":
                 kwargs["string_data"] = secret_data
             depends = [namespace] if namespace is not None else []
@@ -100,7 +108,7 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
             resource_name = f"{name}-job-migrate" if kind == "Job" else f"{name}-{kind.lower()}-{object_name}"
             resource = cls(
                 resource_name,
-                metadata=part.apply(lambda o: o["metadata"]),
+                metadata=part(index, "metadata"),
                 **kwargs,
                 opts=pulumi.ResourceOptions.merge(
                     on_cluster,

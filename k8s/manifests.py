@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Mapping
 
 import yaml
@@ -31,6 +32,35 @@ def airflow_objects(spec: AirflowSpec, secret_values: Mapping[str, str] = PLACEH
         *workloads.disruption_budgets(spec),
         *workloads.network_policies(spec),
     ]
+
+
+# The spec's fields that exist only once AWS resources do (the wiring gives them as Pulumi Outputs): the image, the
+# two buckets, and one role ARN per service account ("role_arns:<account>").
+def late_fields(spec: AirflowSpec) -> list[str]:
+    return ["image", "dag_bucket", "log_bucket", *(f"role_arns:{account}" for account in sorted(spec.role_arns))]
+
+
+def with_values(spec: AirflowSpec, values: Mapping[str, str]) -> AirflowSpec:
+    """The spec with some late fields filled in (names as `late_fields` gives them)."""
+    plain = {k: v for k, v in values.items() if not k.startswith("role_arns:")}
+    roles = {k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("role_arns:")}
+    return replace(spec, **plain, role_arns={**spec.role_arns, **roles})
+
+
+def late_fields_used(spec: AirflowSpec, secret_values: Mapping[str, str] = PLACEHOLDER_SECRETS) -> list[dict[str, list[str]]]:
+    """For each object of `airflow_objects`, and each of its top-level fields (metadata, spec, data, ...), the late
+    fields that part depends on: found by rendering the objects again with each late field given another value. A
+    part that uses none can be applied from plain values, so a new image (unknown in a preview) shows only where it
+    is carried, and an object's name stays known unless the name itself carries it (the migration Job's)."""
+    base = airflow_objects(spec, secret_values)
+    used: list[dict[str, list[str]]] = [{key: [] for key in obj} for obj in base]
+    for field in late_fields(spec):
+        other = "registry.invalid/other:tag@sha256:" + "1" * 64 if field == "image" else "other-value"
+        for index, obj in enumerate(airflow_objects(with_values(spec, {field: other}), secret_values)):
+            for key, value in obj.items():
+                if value != base[index][key]:
+                    used[index][key].append(field)
+    return used
 
 
 def to_yaml(objects: list[dict]) -> str:

@@ -140,12 +140,14 @@ def run_stack(
     caller_arn: str = CALLER_ARN,
     clusters: tuple[str, ...] = (),
     databases: Optional[Mapping[str, str]] = None,
+    preview_changing: tuple[str, ...] = (),
 ) -> Plan:
     """Run the program for `Pulumi.<stack>.yaml`.
 
     `config` and `secret_config` override keys (plain keys are the project's, `aws:region` style keys as given);
     `remove` drops keys, as `pulumi config rm` would. `subnets`, `caller_arn`, `clusters` and `databases` are what the account
-    "has" for the program's lookups. A configuration error is returned in `Plan.error`.
+    "has" for the program's lookups. `preview_changing` runs the program as `pulumi preview` does when resources of
+    those types change: their computed outputs are unknown. A configuration error is returned in `Plan.error`.
     """
     stack_config = read_stack_config(project_dir, stack)
     project = stack_config.project
@@ -161,7 +163,7 @@ def run_stack(
                 secret_keys.add(_full(project, key))
 
     region = values.get("aws:region", "")
-    mocks = AwsMocks(region=region, subnets=subnets, caller_arn=caller_arn, clusters=clusters, databases=databases)
+    mocks = AwsMocks(region=region, subnets=subnets, caller_arn=caller_arn, clusters=clusters, databases=databases, changing=preview_changing)
     monitor = _RecordingMonitor(mocks)
 
     # What pulumi.runtime.set_mocks does, less the root stack it would make outside the program's event loop
@@ -174,7 +176,7 @@ def run_stack(
             engine=pulumi_mocks.MockEngine(None),
             project=project,
             stack=stack,
-            dry_run=False,
+            dry_run=bool(preview_changing),
             organization="organization",
             callbacks=None,
         )

@@ -49,6 +49,7 @@ class AwsMocks(pulumi.runtime.Mocks):
         caller_arn: str = CALLER_ARN,
         clusters: tuple[str, ...] = (),
         databases: Optional[Mapping[str, str]] = None,
+        changing: tuple[str, ...] = (),
     ):
         self.region = region
         # Existing subnets the account "has", for stacks that adopt a VPC: id -> {vpcId, availabilityZone}.
@@ -58,8 +59,17 @@ class AwsMocks(pulumi.runtime.Mocks):
         self.clusters = list(clusters)
         # RDS instances that exist: identifier -> engine version.
         self.databases = dict(databases or {})
+        # Resource types a preview shows as changing: their computed outputs are unknown.
+        self.changing = set(changing)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
+        resource_id, state = self._new_resource(args)
+        if args.typ in self.changing:
+            # In a preview, the engine knows only the inputs of a resource it will update; missing outputs are unknown.
+            state = {key: value for key, value in state.items() if key in args.inputs}
+        return resource_id, state
+
+    def _new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
         inputs = dict(args.inputs)
         name = args.name
         typ = args.typ

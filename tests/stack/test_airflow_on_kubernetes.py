@@ -11,7 +11,7 @@ import yaml
 
 from k8s import identities
 from offline import run_stack
-from offline.engine import SECRET
+from offline.engine import SECRET, UNKNOWN
 from offline.render import kubernetes_objects
 
 CLUSTER = "eks:index:Cluster"
@@ -110,3 +110,34 @@ def test_changed_settings_roll_the_pods():
 def test_subnets_tell_kubernetes_where_load_balancers_go(prod, tier, tag):
     subnets = [s for s in prod.of_type("aws:ec2/subnet:Subnet") if s.inputs["tags"]["tier"] == tier]
     assert subnets and all(s.inputs["tags"][tag] == "1" for s in subnets)
+
+
+# What embeds the image (the settings name the worker image, the pod template and the workloads run it).
+CARRY_THE_IMAGE = {
+    "ConfigMap/airflow-config", "ConfigMap/airflow-pod-template", "Job", "Deployment/airflow-scheduler",
+    "Deployment/airflow-webserver", "Deployment/airflow-triggerer",
+}
+
+
+def _unknown_anywhere(value) -> bool:
+    if isinstance(value, dict):
+        return any(map(_unknown_anywhere, value.values()))
+    if isinstance(value, list):
+        return any(map(_unknown_anywhere, value))
+    return value == UNKNOWN
+
+
+def test_a_preview_of_a_new_image_shows_only_the_objects_that_carry_it():
+    """With docker/ changed, the image's ref is unknown in a preview: only what embeds it may show as unknown, so
+    the diff stays readable and the migration Job's replacement (its name carries the digest) stands out."""
+    plan = run_stack("prod", preview_changing=("docker-build:index:Image",))
+    assert plan.error is None, plan.error
+    assert plan.raw_outputs.get("image") in (None, UNKNOWN) or _unknown_anywhere(plan.outputs.get("image"))
+    unknown, known = set(), set()
+    for obj, resource in kubernetes_objects(plan):
+        name = "Job" if obj["kind"] == "Job" else f"{obj['kind']}/{obj['metadata']['name'] if obj['metadata'] != UNKNOWN else '?'}"
+        (unknown if _unknown_anywhere(resource.inputs) else known).add(name)
+    assert unknown == CARRY_THE_IMAGE, unknown
+    assert {"Namespace/airflow", "Secret/airflow-secrets", "Service/airflow-webserver"} <= known
+    job = next(r for o, r in kubernetes_objects(plan) if o["kind"] == "Job")
+    assert job.inputs["metadata"] == UNKNOWN or _unknown_anywhere(job.inputs["metadata"])
