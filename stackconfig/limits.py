@@ -48,9 +48,26 @@ EC2_DESCRIPTION = re.compile(r"^[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]{0,255}$")
 
 TAG_KEY = re.compile(r"^[\w\s.:/=+\-@]{1,128}$", re.UNICODE)
 TAG_VALUE_MAX = 256
+# Tags a resource may carry: 50 for most services (the Tagging AWS Resources guide, "Tag naming limits and
+# requirements"), and fewer for some types. The provider's default tags land on every taggable resource, DAG
+# objects included, so the tightest type bounds the stack's tags. S3: "You can associate up to 10 tags with an
+# object" (S3 user guide, tagging-managing.html); more is InvalidTag on every upload.
 TAGS_MAX = 50
+TAGS_MAX_BY_TYPE = {
+    "aws:s3/bucketObjectv2:BucketObjectv2": 10,
+    "aws:s3/bucketObject:BucketObject": 10,
+}
 # Tags the program adds itself to every resource.
 PROJECT_TAG_KEYS = ("project", "stack", "managed-by")
+
+
+def tags_max(resource_type: str) -> int:
+    """How many tags AWS lets a resource of this Pulumi type carry."""
+    return TAGS_MAX_BY_TYPE.get(resource_type, TAGS_MAX)
+
+
+# Room for the stack's own `tags`: every stack uploads DAG objects with the provider's default tags.
+USER_TAGS_MAX = min(TAGS_MAX, *TAGS_MAX_BY_TYPE.values()) - len(PROJECT_TAG_KEYS)
 
 # ----------------------------------------------------------------------------------------------- self-managed
 # EKS versions in standard support that this project's Cluster Autoscaler pins (k8s/cluster_autoscaler_values.py)

@@ -624,9 +624,17 @@ class Settings(_Section):
 
     def _check_tags(self) -> list[ConfigIssue]:
         issues = []
-        room = limits.TAGS_MAX - len(limits.PROJECT_TAG_KEYS)
+        room = limits.USER_TAGS_MAX
         if len(self.tags) > room:
-            issues.append(ConfigIssue("tags", f"{len(self.tags)} tags", f"at most {room} (the project adds {len(limits.PROJECT_TAG_KEYS)})"))
+            issues.append(
+                ConfigIssue(
+                    "tags",
+                    f"{len(self.tags)} tags",
+                    f"at most {room}: every resource gets them, S3 objects (the DAG files) take at most "
+                    f"{limits.TAGS_MAX_BY_TYPE['aws:s3/bucketObjectv2:BucketObjectv2']} tags and the project adds "
+                    f"{len(limits.PROJECT_TAG_KEYS)} ({', '.join(limits.PROJECT_TAG_KEYS)})",
+                )
+            )
         for key, value in self.tags.items():
             item = f"tags.{key}"
             if key in limits.PROJECT_TAG_KEYS:

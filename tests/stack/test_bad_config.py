@@ -62,6 +62,8 @@ CASES = [
     ("dev", {"tags": {"aws:owner": "me"}}, {}, (), "tags.aws:owner"),
     ("dev", {"tags": {"stack": "mine"}}, {}, (), "tags.stack"),
     ("dev", {"tags": {"note": "x" * 300}}, {}, (), "tags.note"),
+    # S3 objects take 10 tags; the project adds 3 to every DAG object.
+    ("dev", {"tags": {f"team{i}": "x" for i in range(8)}}, {}, (), "tags"),
     ("prod", {"network": {"cidr": "10.30.0.0/16", "availabilityZones": ["eu-west-1a", "eu-west-1a"]}}, {}, (), "network.availabilityZones"),
     # The self-managed flavour (Pulumi.prod.yaml runs it).
     ("prod", {"environmentName": "Airflow_Prod"}, {}, (), "environmentName"),
