@@ -12,10 +12,11 @@ AIRFLOW_PYTHON_VERSION := 3.11
 IMAGE_PYTHON_VERSION := 3.12
 AIRFLOW_VERSION ?= 2.9.2
 
-.PHONY: help plan manifests local gate test test-fast airflow-lock image-constraints clean
+.PHONY: help plan golden manifests local gate test test-fast airflow-lock image-constraints clean
 
 help:
 	@echo "make plan STACK=dev [FORMAT=json]   what 'pulumi up' would create, offline (Pulumi's mock engine)"
+	@echo "make golden                        write tests/golden/*.json anew after an intended change (review the diff)"
 	@echo "make manifests STACK=prod          a self-managed stack's Kubernetes objects as YAML (secrets masked)"
 	@echo "make local [PORT=8080]             the self-managed Airflow on this machine (no Docker): UI on localhost"
 	@echo "make gate STACK=dev                the deployment gate: config, requirements, DAGs and plugins, unit tests"
@@ -54,6 +55,10 @@ plan: .venv/.installed
 # The self-managed deployment on this machine: PostgreSQL, moto, then Airflow from the rendered manifests.
 local: .venv/.installed .venv-image/.installed
 	.venv/bin/python -m local.twin --bin .venv-image/bin --port $(PORT) --stack $(STACK)
+
+# The committed plans of every stack/flavour combination and the bootstrap (tests/stack/test_golden_plans.py).
+golden: .venv/.installed
+	@.venv/bin/python -m offline.golden
 
 manifests: .venv/.installed
 	@.venv/bin/python -m offline --stack $(STACK) --format kubernetes --project $(PROJECT)

@@ -70,11 +70,11 @@ def kubernetes_objects(plan: Plan) -> list[tuple[dict, RecordedResource]]:
 
 
 def as_kubernetes_yaml(plan: Plan) -> str:
-    return yaml.safe_dump_all([obj for obj, _ in kubernetes_objects(plan)], sort_keys=False)
+    return yaml.safe_dump_all([obj for obj, _ in kubernetes_objects(plan)], sort_keys=True)
 
 
 def as_json(plan: Plan) -> str:
-    return json.dumps(plan.as_json(), indent=2, sort_keys=False)
+    return json.dumps(plan.as_json(), indent=2, sort_keys=True)
 
 
 def as_text(plan: Plan) -> str:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from offline import Plan, run_stack
+from offline import Plan
+from offline.golden import VARIANTS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "prod")
@@ -21,10 +22,8 @@ SELF_MANAGED = ("prod", "dev+self-managed")
 
 @pytest.fixture(scope="session")
 def stack_plans() -> dict[str, Plan]:
-    plans = {stack: run_stack(stack) for stack in STACKS}
-    for stack in STACKS:
-        switched = OTHER[FILE_FLAVOURS[stack]]
-        plans[f"{stack}+{switched}"] = run_stack(stack, config={"flavour": switched})
+    plans = {name: variant.run() for name, variant in VARIANTS.items() if name != "bootstrap"}
+    assert set(plans) == {*STACKS, *(f"{s}+{OTHER[FILE_FLAVOURS[s]]}" for s in STACKS)}
     for key, plan in plans.items():
         assert plan.error is None, f"Pulumi.{key}.yaml does not run: {plan.error}"
     return plans
@@ -33,7 +32,7 @@ def stack_plans() -> dict[str, Plan]:
 @pytest.fixture(scope="session")
 def bootstrap_admin_plan() -> Plan:
     """The bootstrap project's shipped stack file (bootstrap/Pulumi.admin.yaml)."""
-    plan = run_stack("admin", project_dir=PROJECT_DIR / "bootstrap")
+    plan = VARIANTS["bootstrap"].run()
     assert plan.error is None, plan.error
     return plan
 
