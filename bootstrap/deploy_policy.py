@@ -259,10 +259,11 @@ GRANTS: tuple[Grant, ...] = (
     Grant("ExistingKey", KEY_USE_BY_SERVICES, ("{kms_key}",), kms="existing"),
     # CreateEnvironment creates the environment's VPC endpoints and their network interfaces with the caller's
     # rights (MWAA user guide, "Full API and console access policy": ec2:CreateVpcEndpoint, and
-    # ec2:CreateNetworkInterface on subnet/* and network-interface/*); the environment's deletion removes them.
+    # ec2:CreateNetworkInterface on subnet/* and network-interface/*). MWAA removes them itself: the caller is
+    # given no DeleteNetworkInterface, which would reach every interface in the region.
     Grant(
         "MwaaNetworkInterfacesInRegion",
-        ("ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"),
+        ("ec2:CreateNetworkInterface",),
         ("arn:{partition}:ec2:{region}:{account}:subnet/*", "arn:{partition}:ec2:{region}:{account}:network-interface/*"),
         serves=("aws:mwaa/environment:Environment",),
         flavours=(MANAGED,),
@@ -316,6 +317,8 @@ GRANTS: tuple[Grant, ...] = (
         ("arn:{partition}:ec2:{region}:{account}:*", "arn:{partition}:ec2:{region}::image/*"),
         serves=("eks:index:ManagedNodeGroup", "aws:eks/nodeGroup:NodeGroup"),
         flavours=(SELF_MANAGED,),
+        # Only from a launch template (EKS's check passes the node group's); never a bare instance.
+        condition={"StringEquals": {"aws:RequestedRegion": "{region}"}, "Null": {"ec2:LaunchTemplate": "false"}},
     ),
     Grant(
         "EksPublicParameters",
@@ -401,7 +404,10 @@ def deploy_policies(scope: Scope) -> list[dict[str, Any]]:
             documents.append({"Version": "2012-10-17", "Statement": [statement]})
     too_big = [d["Statement"][0]["Sid"] for d in documents if policy_size(d) > MANAGED_POLICY_MAX_CHARS]
     if too_big or len(documents) > MANAGED_POLICIES_PER_ROLE:
-        raise ValueError(f"the deploy policy of {scope.stack} does not fit IAM's limits (grants {too_big}, {len(documents)} policies)")
+        raise ValueError(
+            f"the deploy policy of stack {scope.stack} does not fit IAM's limits (grants {too_big}, "
+            f"{len(documents)} policies): shorten environmentName ({scope.name!r}) or the secret prefixes"
+        )
     return documents
 
 

@@ -53,7 +53,9 @@ class DeployRole(pulumi.ComponentResource):
             policy = aws.iam.Policy(
                 f"{name}-policy-{index + 1}",
                 name=f"{target.role_name}-{index + 1}",
-                description=f"Pulumi Deployments of {target.project}/{target.stack}, part {index + 1} of {count}",
+                # Name and description force a new policy in the provider, and IAM refuses a second one of the same
+                # name while the first exists: neither may depend on how many parts there are.
+                description=f"Pulumi Deployments of {target.project}/{target.stack}, part {index + 1}",
                 policy=pulumi.Output.from_input(args.account_id).apply(
                     lambda account, i=index: json.dumps(
                         deploy_policies(Scope.of(target.app, target.stack, target.project, account))[i]

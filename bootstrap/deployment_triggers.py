@@ -63,12 +63,26 @@ def built_for_json(stack: str, app: AppSettings, project: str, repo_dir: str) ->
     return json.dumps(built_for(stack, app, project, repo_dir), sort_keys=True, separators=(",", ":"))
 
 
+# Each field of the deploy policy's scope, as the stack-file key it comes from (as typed in `pulumi config set`).
+_SCOPE_KEYS = {
+    "name": "environmentName",
+    "stack": "the stack's name",
+    "project": "the project's name (Pulumi.yaml)",
+    "flavour": "flavour",
+    "region": "aws:region",
+    "partition": "aws:region (its partition)",
+    "secret_prefixes": "airflow.secrets.variablesPrefix / airflow.secrets.connectionsPrefix",
+    "kms_key": "mwaa.kmsKey",
+}
+
+
 def stale_deploy_settings(recorded: str, stack: str, app: AppSettings, project: str) -> list[str]:
     """What differs between the facts the bootstrap recorded and what the stack file gives now, as sentences."""
     before = json.loads(recorded)
     now = built_for(stack, app, project, before.get("repoDir", ""))
     changes = [
-        f"{field}: the deploy role was built for {before['scope'].get(field)!r}, the stack file now gives {value!r}"
+        f"{_SCOPE_KEYS.get(field, field)}: the deploy role was built for {before['scope'].get(field)!r}, the stack "
+        f"file now gives {value!r}"
         for field, value in now["scope"].items()
         if json.loads(json.dumps(value)) != before["scope"].get(field)
     ]

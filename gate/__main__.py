@@ -72,6 +72,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             "re-run the bootstrap (cd bootstrap && pulumi up) before this deployment",
             stale,
         )
+        if stale:  # the deployment would fail with AccessDenied or miss its triggers: nothing else is worth checking
+            print("gate: failed: nothing was deployed")
+            return 1
 
     if not args.airflow_python.exists():
         print(f"gate: cannot run: no Airflow at {args.airflow_python} (make gate creates .venv-airflow)", file=sys.stderr)

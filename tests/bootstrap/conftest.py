@@ -17,10 +17,9 @@ def run_bootstrap(**config) -> Plan:
 
 
 @pytest.fixture(scope="session")
-def bootstrap_plan() -> Plan:
-    plan = run_bootstrap()
-    assert plan.error is None, plan.error
-    return plan
+def bootstrap_plan(bootstrap_admin_plan) -> Plan:
+    """The shipped stack file's plan (tests/conftest.py runs it once for every suite)."""
+    return bootstrap_admin_plan
 
 
 @pytest.fixture(scope="session")

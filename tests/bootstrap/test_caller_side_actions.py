@@ -34,6 +34,8 @@ MWAA = "MWAA user guide, access-policies.html, 'Full API and console access poli
 MWAA_KEY = MWAA + ", customer managed key version"
 EKS_CREATE = "EKS user guide, security-iam.adoc, 'Create a cluster' policy; service-linked roles"
 EKS_LT = "EKS user guide, nodes/launch-templates.adoc: the caller needs ec2:RunInstances and ec2:CreateTags"
+# EKS checks the caller with the node group's launch template, so the request names it.
+FROM_TEMPLATE = {"ec2:LaunchTemplate": "arn:{p}:ec2:{r}:{a}:launch-template/lt-0a1b2c3d"}
 EKS_NG = "Step Functions developer guide, eks-iam.html, CreateNodegroup caller policy"
 RDS_SLR = "RDS user guide, UsingWithRDS.IAM.ServiceLinkedRoles"
 ECR_KMS = "ECR user guide, encryption-at-rest: kms:RetireGrant in the caller's IAM policy"
@@ -74,11 +76,11 @@ DOCUMENTED = [
     CallerSide(EKS_NG, "iam:GetRole", "arn:{p}:iam::{a}:role/{n}-node-role-1a2b3c4", "self-managed"),
     CallerSide(EKS_NG, "iam:ListAttachedRolePolicies", "arn:{p}:iam::{a}:role/{n}-node-role-1a2b3c4", "self-managed"),
     CallerSide(EKS_NG, "ec2:DescribeSubnets", "*", "self-managed"),
-    CallerSide(EKS_LT, "ec2:RunInstances", "arn:{p}:ec2:{r}:{a}:instance/*", "self-managed"),
-    CallerSide(EKS_LT, "ec2:RunInstances", "arn:{p}:ec2:{r}:{a}:launch-template/lt-0a1b2c3d", "self-managed"),
-    CallerSide(EKS_LT, "ec2:RunInstances", "arn:{p}:ec2:{r}:{a}:subnet/subnet-0a1b2c3d", "self-managed"),
-    CallerSide(EKS_LT, "ec2:RunInstances", "arn:{p}:ec2:{r}:{a}:volume/*", "self-managed"),
-    CallerSide(EKS_LT, "ec2:RunInstances", "arn:{p}:ec2:{r}::image/ami-0a1b2c3d", "self-managed"),
+    CallerSide(EKS_LT, "ec2:RunInstances", "arn:{p}:ec2:{r}:{a}:instance/*", "self-managed", context=FROM_TEMPLATE),
+    CallerSide(EKS_LT, "ec2:RunInstances", "arn:{p}:ec2:{r}:{a}:launch-template/lt-0a1b2c3d", "self-managed", context=FROM_TEMPLATE),
+    CallerSide(EKS_LT, "ec2:RunInstances", "arn:{p}:ec2:{r}:{a}:subnet/subnet-0a1b2c3d", "self-managed", context=FROM_TEMPLATE),
+    CallerSide(EKS_LT, "ec2:RunInstances", "arn:{p}:ec2:{r}:{a}:volume/*", "self-managed", context=FROM_TEMPLATE),
+    CallerSide(EKS_LT, "ec2:RunInstances", "arn:{p}:ec2:{r}::image/ami-0a1b2c3d", "self-managed", context=FROM_TEMPLATE),
     CallerSide(EKS_LT, "ec2:CreateTags", "arn:{p}:ec2:{r}:{a}:instance/*", "self-managed"),
     CallerSide(RDS_SLR, "iam:CreateServiceLinkedRole", "arn:{p}:iam::{a}:role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS", "self-managed", context={"iam:AWSServiceName": "rds.amazonaws.com"}),
     CallerSide(ECR_KMS, "kms:RetireGrant", "arn:{p}:kms:{r}:{a}:key/" + KEY_ID, "self-managed", context={"kms:ViaService": "ecr.{r}.amazonaws.com"}),
@@ -92,6 +94,10 @@ def _as_list(value: Any) -> list:
 def _condition_holds(condition: dict[str, dict[str, Any]], context: dict[str, Any]) -> bool:
     for operator, pairs in condition.items():
         for key, wanted in pairs.items():
+            if operator == "Null":  # "false": the request must carry the key; "true": it must not
+                if (key in context) != (str(wanted).lower() == "false"):
+                    return False
+                continue
             if key not in context:
                 return False  # IAM: a condition on a key the request does not carry does not match
             have, wanted = _as_list(context[key]), _as_list(wanted)
@@ -154,3 +160,11 @@ def test_the_evaluator_refuses_what_the_policy_does_not_allow():
     assert not allows(policy, "iam:PassRole", "arn:aws:iam::123456789012:role/airflow-dev-x", {"iam:PassedToService": "ec2.amazonaws.com"})
     assert not allows(policy, "s3:GetEncryptionConfiguration", "arn:aws:s3:::airflow-prod-bucket-1", {"aws:RequestedRegion": "eu-west-1"})
     assert allows(policy, "s3:GetEncryptionConfiguration", "arn:aws:s3:::airflow-dev-bucket-1", {"aws:RequestedRegion": "eu-west-1"})
+
+
+def test_the_deploy_role_launches_instances_only_from_a_launch_template():
+    policy = deploy_policy(scope_of("prod"))
+    instance, region = "arn:aws:ec2:eu-west-1:123456789012:instance/*", {"aws:RequestedRegion": "eu-west-1"}
+    assert allows(policy, "ec2:RunInstances", instance, {**region, "ec2:LaunchTemplate": "arn:aws:ec2:eu-west-1:123456789012:launch-template/lt-1"})
+    assert not allows(policy, "ec2:RunInstances", instance, region)
+    assert not allows(deploy_policy(scope_of("dev")), "ec2:DeleteNetworkInterface", "arn:aws:ec2:eu-west-1:123456789012:network-interface/eni-1", region)

@@ -93,3 +93,21 @@ def test_every_role_the_program_creates_fits_iams_quotas(key, region):
 def test_policy_size_does_not_count_white_space():
     document = {"Version": "2012-10-17", "Statement": []}
     assert policy_size(document) == len('{"Version":"2012-10-17","Statement":[]}')
+
+
+def test_a_policy_keeps_its_name_and_description_when_the_number_of_parts_changes(monkeypatch):
+    """A policy's name and description force its replacement, and IAM refuses a second policy of the same name while
+    the first exists: a stack whose grants grow from one part to two (a flavour switch, a longer name) must update
+    part 1 in place."""
+    import bootstrap.deploy_role as deploy_role
+    from tests.bootstrap.conftest import run_bootstrap
+
+    def parts(plan):
+        return {r.name: (r.inputs["name"], r.inputs["description"]) for r in plan.of_type("aws:iam/policy:Policy")}
+
+    before = parts(run_bootstrap())
+    real = deploy_role.deploy_policies
+    monkeypatch.setattr(deploy_role, "deploy_policies", lambda scope: real(scope) + [{"Version": "2012-10-17", "Statement": []}])
+    after = parts(run_bootstrap())
+    assert set(before) < set(after)
+    assert {name: after[name] for name in before} == before

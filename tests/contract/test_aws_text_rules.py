@@ -3,6 +3,7 @@ in every stack/flavour plan and the bootstrap's. Mocks and moto accept any text;
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Iterator
 
 import botocore.session
@@ -14,8 +15,11 @@ from stackconfig import limits
 pytestmark = pytest.mark.contract
 
 IAM = botocore.session.get_session().get_service_model("iam")
-# IAM's own rule for role descriptions, from botocore's model (CreateRole.Description).
-ROLE_DESCRIPTION = IAM.operation_model("CreateRole").input_shape.members["Description"]
+# IAM's own rules for role and policy descriptions, from botocore's model (CreateRole/CreatePolicy.Description).
+IAM_DESCRIPTIONS = {
+    "aws:iam/role:Role": IAM.operation_model("CreateRole").input_shape.members["Description"],
+    "aws:iam/policy:Policy": IAM.operation_model("CreatePolicy").input_shape.members["Description"],
+}
 
 
 def descriptions(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -39,10 +43,10 @@ def violations(plan) -> list[str]:
             for where, text in descriptions(resource.raw_inputs):
                 if not limits.EC2_DESCRIPTION.match(text):
                     found.append(f"{resource.name} {where}: {text!r} (EC2 allows {limits.EC2_DESCRIPTION.pattern})")
-        if resource.type == "aws:iam/role:Role" and "description" in resource.raw_inputs:
-            text, meta = resource.raw_inputs["description"], ROLE_DESCRIPTION.metadata
-            if not regex.fullmatch(meta["pattern"], text) or len(text) > meta["max"]:
-                found.append(f"{resource.name} description: {text!r} (IAM allows {meta['pattern']}, {meta['max']} at most)")
+        if resource.type in IAM_DESCRIPTIONS and "description" in resource.raw_inputs:
+            text, meta = resource.raw_inputs["description"], IAM_DESCRIPTIONS[resource.type].metadata
+            if not regex.fullmatch(meta.get("pattern", ".*"), text, regex.DOTALL) or len(text) > meta["max"]:
+                found.append(f"{resource.name} description: {text!r} (IAM allows {meta.get('pattern', 'any text')}, {meta['max']} at most)")
     return found
 
 
@@ -60,3 +64,11 @@ def test_the_guard_catches_an_apostrophe_and_an_overlong_description():
     group = plan.of_type("aws:ec2/securityGroup:SecurityGroup")[0]
     group.raw_inputs["description"] = "x" * 256
     assert len(violations(plan)) == 2
+
+
+def test_the_guard_reads_the_bootstraps_policy_descriptions(bootstrap_admin_plan):
+    plan = copy.deepcopy(bootstrap_admin_plan)
+    policies = plan.of_type("aws:iam/policy:Policy")
+    assert policies and not violations(plan)
+    policies[0].raw_inputs["description"] = "x" * 1001
+    assert len(violations(plan)) == 1, violations(plan)

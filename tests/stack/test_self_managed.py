@@ -356,11 +356,11 @@ def test_a_major_upgrade_of_a_protected_database_applies_at_once():
     assert first.error is None and second.error is None, second.error
     old, new = (p.one("aws:rds/parameterGroup:ParameterGroup") for p in (first, second))
     assert old.urn == new.urn and (old.inputs["family"], new.inputs["family"]) == ("postgres15", "postgres16")
-    replaced_group_is_deleted = not new.retain_on_delete
+    assert not new.retain_on_delete  # the replaced group is deleted, not left behind
     instance = second.one("aws:rds/instance:Instance")
     assert instance.inputs["engineVersion"] == "16" and instance.inputs["allowMajorVersionUpgrade"] is True
     # The delete of the old group succeeds only if the instance has already moved to the new one.
-    assert not replaced_group_is_deleted or instance.inputs["applyImmediately"] is True
+    assert instance.inputs["applyImmediately"] is True
     # Backups on: RDS snapshots the instance before a major upgrade.
     assert instance.inputs["backupRetentionPeriod"] >= 1
 
