@@ -12,7 +12,7 @@ import pulumi_aws as aws
 from bootstrap.deploy_policy import Scope, deploy_policies
 from bootstrap.esc_environment import esc_environment_name
 from bootstrap.settings import TargetStack
-from bootstrap.trust_policy import deployments_audience, deployments_subject, esc_audience, esc_subject, trust_policy_json
+from bootstrap.trust_policy import deployments_audience, deployments_subjects, esc_audience, esc_subject, trust_policy_json
 
 
 @dataclass
@@ -34,7 +34,7 @@ class DeployRole(pulumi.ComponentResource):
             audience, subject = esc_audience(args.organization), esc_subject(args.organization, args.esc_project, env)
         else:
             audience = deployments_audience(args.organization)
-            subject = deployments_subject(args.organization, target.project, target.stack)
+            subject = deployments_subjects(args.organization, target.project, target.stack, protected=target.protected)
         role = aws.iam.Role(
             f"{name}-role",
             name=target.role_name,

@@ -58,7 +58,7 @@ class GitPushDeployment(pulumi.ComponentResource):
                 provider=settings.vcs_provider,
                 repository=settings.repository,
                 deploy_commits=trigger.deploy_commits,
-                preview_pull_requests=trigger.preview_pull_requests,
+                preview_pull_requests=target.previews_pull_requests,
                 pull_request_template=False,
                 paths=trigger_paths(target.stack, target.app, settings.repo_dir),
             ),

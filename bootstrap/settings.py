@@ -31,7 +31,8 @@ class StackTrigger(Section):
 
     branch: str
     deploy_commits: bool = True
-    preview_pull_requests: bool = True
+    # Unset: on for unprotected stacks, off for protected ones (a pull request's preview runs its unreviewed code).
+    preview_pull_requests: Optional[bool] = None
     agent_pool_id: Optional[str] = None
     session_hours: int = Field(default=2, ge=1, le=12)
 
@@ -103,6 +104,15 @@ class TargetStack:
     app: AppSettings
 
     @property
+    def protected(self) -> bool:
+        return self.app.protect_data
+
+    @property
+    def previews_pull_requests(self) -> bool:
+        chosen = self.trigger.preview_pull_requests
+        return (not self.protected) if chosen is None else chosen
+
+    @property
     def role_name(self) -> str:
         # Outside the stack's own name prefix, which its policy lets it manage: the role cannot edit itself.
         return f"{ROLE_PREFIX}{self.app.name}"
@@ -150,6 +160,16 @@ def parse(raw: Mapping[str, Any], *, stack: str, region: Optional[str], app_dir:
                     f"required: {name} is self-managed, and its `pulumi preview` and `pulumi up` build the Airflow image "
                     "with Docker BuildKit, which Pulumi's hosted runners lack; the id of a customer-managed agent pool "
                     "whose runners have a Docker daemon (Pulumi Cloud: Settings > Deployment runners)",
+                )
+            )
+        if app.protect_data and trigger.preview_pull_requests:
+            issues.append(
+                ConfigIssue(
+                    f"{key}.previewPullRequests",
+                    True,
+                    f"false (or unset): {name} is protected (protectData true in Pulumi.{name}.yaml), and a pull "
+                    "request's preview would run the pull request's unreviewed code and gate with the stack's deploy "
+                    "role; its role refuses previews. Pull requests into its branch run `make gate` without credentials",
                 )
             )
         targets.append(TargetStack(name, project, trigger, app))

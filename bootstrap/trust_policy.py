@@ -21,16 +21,29 @@ def esc_audience(organization: str) -> str:
     return f"aws:{organization.lower()}"
 
 
-def deployments_subject(organization: str, project: str, stack: str) -> str:
-    # Any operation (preview, update, refresh, destroy) of this one stack; nothing else in the organization.
-    return f"pulumi:deploy:org:{organization.lower()}:project:{project}:stack:{stack}:operation:*:scope:write"
+# The operations of Pulumi Deployments (its REST API's OperationContext.operation values).
+OPERATIONS = ("update", "preview", "destroy", "refresh", "detect-drift", "remediate-drift")
+# A pull request's deployment is a `preview` of the pull request's branch, unreviewed code included. A protected
+# stack's role refuses every preview: its updates, refreshes and destroys run only from the reviewed branch.
+PROTECTED_OPERATIONS = tuple(op for op in OPERATIONS if op != "preview")
+
+
+def deployments_subject(organization: str, project: str, stack: str, operation: str = "*") -> str:
+    """The subject of this one stack's deployment tokens; `*` any operation. Nothing else in the organization."""
+    return f"pulumi:deploy:org:{organization.lower()}:project:{project}:stack:{stack}:operation:{operation}:scope:write"
+
+
+def deployments_subjects(organization: str, project: str, stack: str, *, protected: bool) -> str | list[str]:
+    if not protected:
+        return deployments_subject(organization, project, stack)
+    return [deployments_subject(organization, project, stack, op) for op in PROTECTED_OPERATIONS]
 
 
 def esc_subject(organization: str, esc_project: str, environment: str) -> str:
     return f"pulumi:environments:org:{organization.lower()}:env:{esc_project}/{environment}"
 
 
-def trust_policy(provider_arn: str, audience: str, subject: str) -> dict[str, Any]:
+def trust_policy(provider_arn: str, audience: str, subject: str | list[str]) -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -48,5 +61,5 @@ def trust_policy(provider_arn: str, audience: str, subject: str) -> dict[str, An
     }
 
 
-def trust_policy_json(provider_arn: str, audience: str, subject: str) -> str:
+def trust_policy_json(provider_arn: str, audience: str, subject: str | list[str]) -> str:
     return json.dumps(trust_policy(provider_arn, audience, subject))

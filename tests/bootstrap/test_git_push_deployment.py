@@ -51,7 +51,9 @@ def test_dev_deploys_on_main_and_prod_on_the_release_branch(bootstrap_plan):
     for settings in (dev, prod):
         vcs = settings["vcs"]
         assert (vcs["provider"], vcs["repository"]) == ("github", "acme-data/airflow-on-aws")
-        assert vcs["deployCommits"] is True and vcs["previewPullRequests"] is True
+        assert vcs["deployCommits"] is True
+    # Pull requests are previewed on dev only: prod is protected (tests/bootstrap/test_deploy_role_trust.py).
+    assert (dev["vcs"]["previewPullRequests"], prod["vcs"]["previewPullRequests"]) == (True, False)
 
 
 def test_the_gate_runs_before_pulumi_and_the_lock_file_is_installed_by_uv(bootstrap_plan):

@@ -1,4 +1,4 @@
-"""The GitHub Actions workflow previews and gates, and never updates a stack."""
+"""The GitHub Actions workflow gates every stack, previews only the unprotected ones, and never updates a stack."""
 
 from __future__ import annotations
 
@@ -6,23 +6,40 @@ import re
 
 import yaml
 
-from stackconfig.load import PROJECT_DIR
+from stackconfig.load import PROJECT_DIR, from_stack_file
+from tests.conftest import STACKS
 
 WORKFLOW = PROJECT_DIR / ".github" / "workflows" / "preview.yml"
 
 
-def test_the_workflow_gates_then_previews_each_stack_and_never_updates():
-    workflow = yaml.safe_load(WORKFLOW.read_text())
-    job = workflow["jobs"]["preview"]
-    assert job["strategy"]["matrix"]["stack"] == ["dev", "prod"]
-    steps = job["steps"]
-    names = [step.get("uses", step.get("run", "")) for step in steps]
-    gate = next(i for i, s in enumerate(steps) if s.get("run") == "make gate STACK=${{ matrix.stack }}")
-    pulumi = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("pulumi/actions@"))
-    assert gate < pulumi, names
-    assert steps[pulumi]["with"]["command"] == "preview"
-    assert all("pulumi up" not in s.get("run", "") and s.get("with", {}).get("command") != "up" for s in steps)
-    uv = next(s for s in steps if s.get("uses", "").startswith("astral-sh/setup-uv@"))
+def _workflow() -> dict:
+    return yaml.safe_load(WORKFLOW.read_text())
+
+
+def test_the_workflow_gates_every_stack_without_credentials():
+    workflow = _workflow()
+    gate = workflow["jobs"]["gate"]
+    assert gate["strategy"]["matrix"]["stack"] == list(STACKS)
+    assert "permissions" not in gate and workflow["permissions"] == {"contents": "read"}
+    assert any(s.get("run") == "make gate STACK=${{ matrix.stack }}" for s in gate["steps"])
+    uv = next(s for s in gate["steps"] if s.get("uses", "").startswith("astral-sh/setup-uv@"))
     makefile_uv = re.search(r"^UV_VERSION := (\S+)", (PROJECT_DIR / "Makefile").read_text(), re.MULTILINE).group(1)
     assert uv["with"]["version"] == makefile_uv
-    assert workflow["permissions"]["id-token"] == "write" and workflow["permissions"]["contents"] == "read"
+
+
+def test_only_unprotected_stacks_are_previewed_and_only_after_the_gate():
+    """A preview runs the pull request's program with the stack's credentials: never for a protected stack."""
+    workflow = _workflow()
+    preview = workflow["jobs"]["preview"]
+    unprotected = [s for s in STACKS if not from_stack_file(PROJECT_DIR, s).protect_data]
+    assert preview["strategy"]["matrix"]["stack"] == unprotected and "prod" not in unprotected
+    assert preview["needs"] == "gate"
+    assert preview["permissions"]["id-token"] == "write"
+    # The only job that can obtain credentials is the preview job.
+    assert [name for name, job in workflow["jobs"].items() if job.get("permissions", {}).get("id-token")] == ["preview"]
+
+
+def test_the_workflow_never_updates():
+    for job in _workflow()["jobs"].values():
+        for step in job["steps"]:
+            assert "pulumi up" not in step.get("run", "") and step.get("with", {}).get("command") in (None, "preview")
