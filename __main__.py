@@ -32,6 +32,8 @@ secrets_backend = secrets_backend_options(**settings.secrets_backend)
 provider = aws.Provider(f"{name}-aws", region=settings.region, default_tags={"tags": settings.resource_tags})
 on_aws = pulumi.ResourceOptions(providers=[provider])
 account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
+# Every IAM role the stack creates carries it (the bootstrap's deploy role may create roles under it only).
+boundary = account_id.apply(settings.boundary_arn) if settings.permissions_boundary != "none" else None
 
 network = Network(name, NetworkArgs(settings.network, settings.region), opts=on_aws)
 
@@ -98,6 +100,7 @@ if settings.managed:
             configuration_options=configuration_options(settings.airflow.configuration_options, secrets_backend),
             secret_prefixes=[prefixes.variables, prefixes.connections],
             kms_key_arn=key_arn,
+            permissions_boundary=boundary,
         ),
         opts=pulumi.ResourceOptions(providers=[provider], depends_on=[secrets]),
     )
@@ -120,6 +123,8 @@ else:
             public_subnet_ids=network.public_subnet_ids,
             aws_provider=provider,
             protect=settings.protect_data,
+            permissions_boundary=boundary,
+            secrets_key_arn=key_arn,
         ),
         opts=on_aws,
     )
@@ -162,6 +167,7 @@ else:
             log_bucket_arn=task_logs.arn,
             secret_prefixes=[prefixes.variables, prefixes.connections],
             kms_key_arn=key_arn,
+            permissions_boundary=boundary,
         ),
         opts=on_aws,
     )

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from components.arns import partition as partition_of
+from components.arns import boundary_policy_name, partition as partition_of
 
 MANAGED, SELF_MANAGED = "managed", "self-managed"
 BOTH = (MANAGED, SELF_MANAGED)
@@ -59,6 +59,14 @@ class Scope:
     secret_prefixes: tuple[str, ...]
     kms_key: str  # "none", "create", or an existing key's ARN
     partition: str = "aws"
+    permissions_boundary: str = "bootstrap"  # the stack's permissionsBoundary: "bootstrap" or a policy ARN
+
+    @property
+    def boundary_arn(self) -> str:
+        """The boundary every role the deploy role creates or changes must carry."""
+        if self.permissions_boundary == "bootstrap":
+            return f"arn:{self.partition}:iam::{self.account}:policy/{boundary_policy_name(self.name)}"
+        return self.permissions_boundary
 
     @classmethod
     def of(cls, app: Any, stack: str, project: str, account: str) -> "Scope":
@@ -66,7 +74,7 @@ class Scope:
         return cls(
             name=app.name, stack=stack, project=project, flavour=app.flavour, region=app.region, account=account,
             secret_prefixes=(app.secret_prefixes.variables, app.secret_prefixes.connections), kms_key=app.mwaa.kms_key,
-            partition=partition_of(app.region),
+            partition=partition_of(app.region), permissions_boundary=app.permissions_boundary,
         )
 
 
@@ -157,21 +165,40 @@ GRANTS: tuple[Grant, ...] = (
     Grant(
         "Roles",
         (
-            "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
-            "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags", "iam:PutRolePolicy",
-            "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+            "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
+            "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags",
+            "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
             "iam:ListInstanceProfilesForRole",
         ),
         ("arn:{partition}:iam::{account}:role/{name}-*",),
         serves=("aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"),
     ),
+    # A role is created, given permissions or given its boundary only under the stack's permissions boundary
+    # (IAM's iam:PermissionsBoundary condition key: the boundary in the request, or the role's own for
+    # Put/DeleteRolePolicy and Attach/DetachRolePolicy). The boundary cannot be removed (no
+    # DeleteRolePermissionsBoundary) or edited (no grant on the policy itself), so no role the deploy role makes can
+    # do more than the boundary allows.
+    Grant(
+        "RolesUnderTheBoundary",
+        ("iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary"),
+        ("arn:{partition}:iam::{account}:role/{name}-*",),
+        serves=("aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"),
+        condition={"ArnEquals": {"iam:PermissionsBoundary": "{boundary}"}},
+    ),
+    # The program checks that the boundary exists before it creates anything (stackconfig.load.check_boundary).
+    Grant("ReadTheBoundary", ("iam:GetPolicy", "iam:GetPolicyVersion"), ("{boundary}",)),
     Grant(
         "AttachOnlyAwsPoliciesTheClusterNeeds",
         ("iam:AttachRolePolicy", "iam:DetachRolePolicy"),
         ("arn:{partition}:iam::{account}:role/{name}-*",),
         serves=("aws:iam/rolePolicyAttachment:RolePolicyAttachment",),
         flavours=(SELF_MANAGED,),
-        condition={"ArnEquals": {"iam:PolicyARN": [f"arn:{{partition}}:iam::aws:policy/{p}" for p in ATTACHABLE_POLICIES]}},
+        condition={
+            "ArnEquals": {
+                "iam:PolicyARN": [f"arn:{{partition}}:iam::aws:policy/{p}" for p in ATTACHABLE_POLICIES],
+                "iam:PermissionsBoundary": "{boundary}",
+            },
+        },
     ),
     Grant(
         "InstanceProfiles",
@@ -281,7 +308,7 @@ GRANTS: tuple[Grant, ...] = (
     Grant(
         "Cluster",
         (
-            "eks:DeleteCluster", "eks:DescribeCluster", "eks:UpdateClusterConfig",
+            "eks:DeleteCluster", "eks:DescribeCluster", "eks:UpdateClusterConfig", "eks:AssociateEncryptionConfig",
             "eks:UpdateClusterVersion", "eks:DescribeUpdate", "eks:TagResource", "eks:UntagResource",
             "eks:ListTagsForResource", "eks:CreateNodegroup", "eks:DeleteNodegroup", "eks:DescribeNodegroup",
             "eks:UpdateNodegroupConfig", "eks:UpdateNodegroupVersion", "eks:CreateAddon", "eks:DeleteAddon",
@@ -453,7 +480,7 @@ def _expand(template: str, scope: Scope) -> list[str]:
 def _fill(template: str, scope: Scope) -> str:
     return template.format(
         partition=scope.partition, region=scope.region, account=scope.account, name=scope.name,
-        stack=scope.stack, project=scope.project,
+        stack=scope.stack, project=scope.project, boundary=scope.boundary_arn,
     )
 
 

@@ -10,6 +10,8 @@ import pulumi
 import pulumi_aws as aws
 
 from bootstrap.deploy_policy import Scope, deploy_policies
+from components.arns import boundary_policy_name
+from components.permissions_boundary import boundary_policy
 from bootstrap.esc_environment import esc_environment_name
 from bootstrap.settings import TargetStack
 from bootstrap.trust_policy import deployments_audience, deployments_subjects, esc_audience, esc_subject, trust_policy_json
@@ -69,5 +71,23 @@ class DeployRole(pulumi.ComponentResource):
                 policy_arn=policy.arn,
                 opts=pulumi.ResourceOptions(parent=self),
             )
+        # What every role of the stack may ever do. Created here, by an administrator, and outside the names the
+        # deploy role manages: the deploy role can neither widen it nor create a role without it.
+        self.boundary_arn: pulumi.Output[str] | None = None
+        if target.app.permissions_boundary == "bootstrap":
+            app = target.app
+            prefixes = (app.secret_prefixes.variables, app.secret_prefixes.connections)
+            boundary = aws.iam.Policy(
+                f"{name}-boundary",
+                name=boundary_policy_name(app.name),
+                description=f"Permissions boundary of every IAM role of {target.project}/{target.stack}",
+                policy=pulumi.Output.from_input(args.account_id).apply(
+                    lambda account: json.dumps(
+                        boundary_policy(environment=app.name, region=app.region, account=account, secret_prefixes=prefixes)
+                    )
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.boundary_arn = boundary.arn
         self.arn = role.arn
         self.register_outputs({"arn": self.arn})

@@ -73,6 +73,7 @@ _SCOPE_KEYS = {
     "partition": "aws:region (its partition)",
     "secret_prefixes": "airflow.secrets.variablesPrefix / airflow.secrets.connectionsPrefix",
     "kms_key": "mwaa.kmsKey",
+    "permissions_boundary": "permissionsBoundary",
 }
 
 

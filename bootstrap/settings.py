@@ -162,6 +162,16 @@ def parse(raw: Mapping[str, Any], *, stack: str, region: Optional[str], app_dir:
                     "whose runners have a Docker daemon (Pulumi Cloud: Settings > Deployment runners)",
                 )
             )
+        if app.permissions_boundary == "none":
+            issues.append(
+                ConfigIssue(
+                    key,
+                    name,
+                    f"a stack whose Pulumi.{name}.yaml sets permissionsBoundary (bootstrap, for the boundary this "
+                    "bootstrap creates, or your own policy's ARN): its deploy role may create IAM roles only under "
+                    f"that boundary (cd .. && pulumi config set -s {name} permissionsBoundary bootstrap)",
+                )
+            )
         if app.protect_data and trigger.preview_pull_requests:
             issues.append(
                 ConfigIssue(

@@ -26,6 +26,7 @@ class AirflowIdentitiesArgs:
     secret_prefixes: Sequence[str]
     # The customer-managed key of the DAG bucket and the secrets, if the stack has one.
     kms_key_arn: Optional[pulumi.Input[str]] = None
+    permissions_boundary: Optional[pulumi.Input[str]] = None
 
 
 class AirflowIdentities(pulumi.ComponentResource):
@@ -46,6 +47,7 @@ class AirflowIdentities(pulumi.ComponentResource):
                 oidc_issuer=args.oidc_issuer,
                 namespace=args.namespace,
                 service_account=service_account,
+                permissions_boundary=args.permissions_boundary,
             )
             document = pulumi.Output.all(args.account_id, args.dag_bucket_arn, args.log_bucket_arn, args.kms_key_arn).apply(
                 lambda values, access=access: airflow_component_policy(

@@ -18,3 +18,13 @@ def arn(service: str, region: str, account: str, resource: str) -> str:
 def mwaa_log_group_prefix(environment: str) -> str:
     """MWAA writes to log groups named airflow-<environment>-<Module>."""
     return f"airflow-{environment}-"
+
+
+def boundary_policy_name(environment: str) -> str:
+    """The permissions boundary the bootstrap creates for one environment. Outside the `<environment>-*` names the
+    environment's deploy role manages, so that role cannot widen its own boundary."""
+    return f"pulumi-boundary-{environment}"
+
+
+def customer_policy_arn(region: str, account: str, name: str) -> str:
+    return f"arn:{partition(region)}:iam::{account}:policy/{name}"

@@ -26,6 +26,7 @@ class ClusterAutoscalerArgs:
     oidc_provider_arn: pulumi.Input[str]
     oidc_issuer: pulumi.Input[str]
     kubernetes_provider: k8s.Provider
+    permissions_boundary: Optional[pulumi.Input[str]] = None
 
 
 class ClusterAutoscaler(pulumi.ComponentResource):
@@ -42,6 +43,7 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             oidc_issuer=args.oidc_issuer,
             namespace=identities.AUTOSCALER_NAMESPACE,
             service_account=identities.AUTOSCALER,
+            permissions_boundary=args.permissions_boundary,
         )
         policy = aws.iam.RolePolicy(
             f"{name}-policy",

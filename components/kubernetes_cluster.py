@@ -24,6 +24,19 @@ NODE_LABELS = {"workload": "airflow"}
 CLUSTER_ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
 
+def bounded_roles(boundary: pulumi.Input[str]) -> pulumi.ResourceTransform:
+    """A transform that gives every IAM role pulumi-eks creates inside the cluster component (its cluster service
+    role, `<name>-eksRole`) the stack's permissions boundary, which pulumi-eks has no argument for. Pulumi runs
+    `transforms` on the children of remote components too; their props carry the wire names."""
+
+    def transform(args: pulumi.ResourceTransformArgs) -> Optional[pulumi.ResourceTransformResult]:
+        if args.type_ != "aws:iam/role:Role":
+            return None
+        return pulumi.ResourceTransformResult(props={**args.props, "permissionsBoundary": boundary}, opts=args.opts)
+
+    return transform
+
+
 @dataclass
 class KubernetesClusterArgs:
     cluster_name: str
@@ -35,6 +48,10 @@ class KubernetesClusterArgs:
     public_subnet_ids: pulumi.Input[list[str]]
     aws_provider: aws.Provider
     protect: bool
+    # Every IAM role of the cluster carries it: the node role, the autoscaler's, and pulumi-eks's own cluster role.
+    permissions_boundary: Optional[pulumi.Input[str]] = None
+    # Kubernetes Secrets are envelope-encrypted with this key (EKS encryption config) when given.
+    secrets_key_arn: Optional[pulumi.Input[str]] = None
 
 
 class KubernetesCluster(pulumi.ComponentResource):
@@ -81,6 +98,7 @@ class KubernetesCluster(pulumi.ComponentResource):
             public_access_cidrs=settings.public_access_cidrs if settings.endpoint_public_access else None,
             enabled_cluster_log_types=list(settings.log_types),
             deletion_protection=args.protect,
+            encryption_config_key_arn=args.secrets_key_arn,
             # Whoever runs `pulumi up` first is cluster admin (EKS's bootstrap); these principals are too.
             access_entries={
                 f"admin-{i}": eks.AccessEntryArgs(
@@ -94,13 +112,20 @@ class KubernetesCluster(pulumi.ComponentResource):
                 )
                 for i, principal in enumerate(settings.admin_principal_arns)
             },
-            opts=pulumi.ResourceOptions.merge(on_aws, pulumi.ResourceOptions(depends_on=[log_group])),
+            opts=pulumi.ResourceOptions.merge(
+                on_aws,
+                pulumi.ResourceOptions(
+                    depends_on=[log_group],
+                    transforms=[bounded_roles(args.permissions_boundary)] if args.permissions_boundary is not None else None,
+                ),
+            ),
         )
 
         node_role = aws.iam.Role(
             f"{name}-node-role",
             assume_role_policy=json.dumps(node_trust_policy()),
             description=f"Nodes of EKS cluster {args.cluster_name}",
+            permissions_boundary=args.permissions_boundary,
             opts=pulumi.ResourceOptions(parent=self),
         )
         attachments = [
@@ -199,6 +224,7 @@ class KubernetesCluster(pulumi.ComponentResource):
                 oidc_provider_arn=cluster.oidc_provider_arn,
                 oidc_issuer=cluster.oidc_issuer,
                 kubernetes_provider=self.provider,
+                permissions_boundary=args.permissions_boundary,
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[nodes]),
         )

@@ -38,6 +38,7 @@ class ManagedAirflowArgs:
     configuration_options: Mapping[str, str]
     secret_prefixes: Sequence[str]
     kms_key_arn: Optional[pulumi.Input[str]] = None
+    permissions_boundary: Optional[pulumi.Input[str]] = None
 
 
 class ManagedAirflow(pulumi.ComponentResource):
@@ -132,6 +133,7 @@ class ManagedAirflow(pulumi.ComponentResource):
             assume_role_policy=account.apply(
                 lambda a: json.dumps(trust_policy(region=args.region, account=a, environment=args.environment))
             ),
+            permissions_boundary=args.permissions_boundary,
             opts=pulumi.ResourceOptions(parent=self),
         )
         document = pulumi.Output.all(account, args.bucket.arn, args.kms_key_arn).apply(

@@ -4,6 +4,7 @@ the Cluster Autoscaler use it."""
 from __future__ import annotations
 
 import json
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -20,6 +21,7 @@ def service_account_role(
     oidc_issuer: pulumi.Input[str],
     namespace: str,
     service_account: str,
+    permissions_boundary: Optional[pulumi.Input[str]] = None,
 ) -> aws.iam.Role:
     trust = pulumi.Output.all(oidc_provider_arn, oidc_issuer).apply(
         lambda values: json.dumps(
@@ -28,4 +30,10 @@ def service_account_role(
             )
         )
     )
-    return aws.iam.Role(name, description=description, assume_role_policy=trust, opts=pulumi.ResourceOptions(parent=parent))
+    return aws.iam.Role(
+        name,
+        description=description,
+        assume_role_policy=trust,
+        permissions_boundary=permissions_boundary,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

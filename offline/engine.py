@@ -40,6 +40,7 @@ class RecordedResource:
     retain_on_delete: bool
     dependencies: list[str]
     state: dict[str, Any] = field(default_factory=dict)  # what the mocks answered; for tests, never printed
+    transforms: list = field(default_factory=list)  # the resource's transforms (callables), for tests
     id: Optional[str] = None  # the mocked provider id
 
     def as_json(self) -> dict[str, Any]:
@@ -141,12 +142,13 @@ def run_stack(
     clusters: tuple[str, ...] = (),
     databases: Optional[Mapping[str, str]] = None,
     preview_changing: tuple[str, ...] = (),
+    missing_policies: tuple[str, ...] = (),
 ) -> Plan:
     """Run the program for `Pulumi.<stack>.yaml`.
 
     `config` and `secret_config` override keys (plain keys are the project's, `aws:region` style keys as given);
-    `remove` drops keys, as `pulumi config rm` would. `subnets`, `caller_arn`, `clusters` and `databases` are what the account
-    "has" for the program's lookups. `preview_changing` runs the program as `pulumi preview` does when resources of
+    `remove` drops keys, as `pulumi config rm` would. `subnets`, `caller_arn`, `clusters`, `databases` and `missing_policies` are what
+    the account has (or lacks) for the program's lookups. `preview_changing` runs the program as `pulumi preview` does when resources of
     those types change: their computed outputs are unknown. A configuration error is returned in `Plan.error`.
     """
     stack_config = read_stack_config(project_dir, stack)
@@ -163,7 +165,10 @@ def run_stack(
                 secret_keys.add(_full(project, key))
 
     region = values.get("aws:region", "")
-    mocks = AwsMocks(region=region, subnets=subnets, caller_arn=caller_arn, clusters=clusters, databases=databases, changing=preview_changing)
+    mocks = AwsMocks(
+        region=region, subnets=subnets, caller_arn=caller_arn, clusters=clusters, databases=databases,
+        changing=preview_changing, missing_policies=missing_policies,
+    )
     monitor = _RecordingMonitor(mocks)
 
     # What pulumi.runtime.set_mocks does, less the root stack it would make outside the program's event loop
@@ -205,6 +210,7 @@ def run_stack(
         registered = monitor.resources.get(urn)
         recorded.state = dict(registered.state) if registered else {}
         recorded.id = registered.id if registered else None
+        recorded.transforms = mocks.transforms.get((recorded.type, recorded.name), [])
     # Registration order depends on when Outputs resolve; the URN order does not.
     plan.resources = sorted(monitor.recorded.values(), key=lambda r: (r.type != "pulumi:pulumi:Stack", r.urn))
     plan.outputs = _masked(monitor.stack_outputs)

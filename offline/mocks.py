@@ -50,6 +50,7 @@ class AwsMocks(pulumi.runtime.Mocks):
         clusters: tuple[str, ...] = (),
         databases: Optional[Mapping[str, str]] = None,
         changing: tuple[str, ...] = (),
+        missing_policies: tuple[str, ...] = (),
     ):
         self.region = region
         # Existing subnets the account "has", for stacks that adopt a VPC: id -> {vpcId, availabilityZone}.
@@ -61,8 +62,15 @@ class AwsMocks(pulumi.runtime.Mocks):
         self.databases = dict(databases or {})
         # Resource types a preview shows as changing: their computed outputs are unknown.
         self.changing = set(changing)
+        # Customer managed policies (ARNs) the account does not have; every other one exists.
+        self.missing_policies = set(missing_policies)
+        # The transforms each resource was registered with, by (type, name): the engine would run them on the
+        # resource and on a remote component's children, which the mocks never see.
+        self.transforms: dict[tuple[str, str], list] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
+        if args.transforms:
+            self.transforms[(args.typ, args.name)] = list(args.transforms)
         resource_id, state = self._new_resource(args)
         if args.typ in self.changing:
             # In a preview, the engine knows only the inputs of a resource it will update; missing outputs are unknown.
@@ -188,6 +196,11 @@ class AwsMocks(pulumi.runtime.Mocks):
                 "proxyEndpoint": f"https://{registry}.dkr.ecr.{self.region}.amazonaws.com",
                 "id": self.region,
             }, []
+        if token == "aws:iam/getPolicy:getPolicy":
+            arn = args.args.get("arn", "")
+            if arn in self.missing_policies:
+                return {}, [("arn", f"reading IAM Policy ({arn}): NoSuchEntity: Policy {arn} does not exist")]
+            return {"arn": arn, "name": arn.rsplit("/", 1)[-1], "policy": "{}", "id": arn}, []
         if token == "aws:ec2/getSubnet:getSubnet":
             found = self.subnets.get(args.args.get("id", ""))
             if found is None:

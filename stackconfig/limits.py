@@ -80,6 +80,7 @@ ARM_INSTANCE_FAMILY = re.compile(r"^([a-z]+\d+g[a-z]*|a1)\.")
 EKS_MAX_NODES = 450  # per managed node group
 NODE_DISK_GB = (20, 16384)
 ACM_CERTIFICATE_ARN = re.compile(r"^arn:aws(-[a-z]+)?:acm:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:certificate/[0-9a-f-]{36}$")
+IAM_POLICY_ARN = re.compile(r"^arn:aws(-[a-z]+)?:iam::\d{12}:policy/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}$")
 IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(-[a-z]+)?:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")
 K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 

@@ -98,6 +98,8 @@ def from_pulumi(project_dir: Path = PROJECT_DIR) -> Settings:
         issues += check_admin_principals(settings.cluster.admin_principal_arns, caller, settings.name in clusters)
     if not settings.managed:
         issues += check_database_version(settings.database.postgres_version, running_database_version(settings.name))
+    if settings.permissions_boundary != "none":
+        issues += check_boundary(settings, _lookup_account(), _lookup_policy)
     if issues:
         raise ConfigError(stack, issues)
     return settings
@@ -199,6 +201,43 @@ def running_database_version(environment: str) -> Optional[str]:
     if identifier not in (found.instance_identifiers or []):
         return None
     return aws.rds.get_instance(db_instance_identifier=identifier).engine_version
+
+
+def check_boundary(settings: Settings, account: str, lookup: Callable[[str], Optional[str]]) -> list[ConfigIssue]:
+    """CreateRole fails deep inside the provider (NoSuchEntity) when the boundary does not exist: say so first."""
+    arn = settings.boundary_arn(account) or ""
+    problem = lookup(arn)
+    if problem is None:
+        return []
+    remedy = (
+        "run the bootstrap first (cd bootstrap && pulumi up), which creates it"
+        if settings.permissions_boundary == "bootstrap"
+        else "the ARN of a policy in this account"
+    )
+    return [
+        ConfigIssue(
+            "permissionsBoundary",
+            settings.permissions_boundary,
+            f"a boundary that exists: {arn} cannot be read ({problem}); {remedy}, or "
+            "`pulumi config set permissionsBoundary none` to deploy without one",
+        )
+    ]
+
+
+def _lookup_account() -> str:
+    import pulumi_aws as aws
+
+    return aws.get_caller_identity().account_id
+
+
+def _lookup_policy(arn: str) -> Optional[str]:
+    import pulumi_aws as aws
+
+    try:
+        aws.iam.get_policy(arn=arn)
+    except Exception as err:  # noqa: BLE001 - the provider's reason (missing policy, no access) is shown, not hidden
+        return str(err).strip().splitlines()[-1][:200]
+    return None
 
 
 def _lookup_caller_and_clusters() -> tuple[str, set[str]]:

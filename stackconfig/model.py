@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validato
 from pydantic.alias_generators import to_camel
 
 from components.airflow_options import secrets_backend_options
+from components.arns import boundary_policy_name, customer_policy_arn
 from stackconfig import limits
 from stackconfig.errors import UNSET, ConfigIssue
 from stackconfig.section import Section as _Section, context as _context, raise_if as _raise_if
@@ -507,6 +508,8 @@ class Settings(_Section):
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     task_logs: TaskLogSettings = Field(default_factory=TaskLogSettings)
     workloads: WorkloadSettings = Field(default_factory=WorkloadSettings)
+    # The permissions boundary every IAM role of the stack carries: none, the bootstrap's (bootstrap), or a policy ARN.
+    permissions_boundary: str = "none"
     tags: dict[str, Any] = Field(default_factory=dict)
 
     @property
@@ -551,6 +554,14 @@ class Settings(_Section):
             docker_dir=project_dir / IMAGE_DIR,
         )
 
+    def boundary_arn(self, account: str) -> Optional[str]:
+        """The ARN of the permissions boundary the stack's roles carry, or None."""
+        if self.permissions_boundary == "none":
+            return None
+        if self.permissions_boundary == "bootstrap":
+            return customer_policy_arn(self.region, account, boundary_policy_name(self.name))
+        return self.permissions_boundary
+
     @property
     def resource_tags(self) -> dict[str, str]:
         return {**{k: str(v) for k, v in self.tags.items()}, "project": self.project, "stack": self.stack, "managed-by": "pulumi"}
@@ -589,6 +600,15 @@ class Settings(_Section):
         issues += self.airflow.check_constraint_line(project_dir)
         issues += self._check_region()
         issues += self._check_tags()
+        if self.permissions_boundary not in ("none", "bootstrap") and not limits.IAM_POLICY_ARN.match(self.permissions_boundary):
+            issues.append(
+                ConfigIssue(
+                    "permissionsBoundary",
+                    self.permissions_boundary,
+                    "none, bootstrap (the boundary bootstrap/ creates for this environment: run it first), or the ARN "
+                    "of a customer managed policy such as arn:aws:iam::123456789012:policy/airflow-boundary",
+                )
+            )
         issues += self._check_secret_seeds(self.secret_keys)
         if not issues:
             issues += self.airflow.check_seeds(self.secret_prefixes)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
 
 from bootstrap.deploy_policy import Scope, deploy_policy
+from tests.iam_evaluator import allows
 from tests.bootstrap.test_deploy_policy import scope_of
 
 KEY_ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
@@ -85,44 +85,6 @@ DOCUMENTED = [
     CallerSide(RDS_SLR, "iam:CreateServiceLinkedRole", "arn:{p}:iam::{a}:role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS", "self-managed", context={"iam:AWSServiceName": "rds.amazonaws.com"}),
     CallerSide(ECR_KMS, "kms:RetireGrant", "arn:{p}:kms:{r}:{a}:key/" + KEY_ID, "self-managed", context={"kms:ViaService": "ecr.{r}.amazonaws.com"}),
 ]
-
-
-def _as_list(value: Any) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def _condition_holds(condition: dict[str, dict[str, Any]], context: dict[str, Any]) -> bool:
-    for operator, pairs in condition.items():
-        for key, wanted in pairs.items():
-            if operator == "Null":  # "false": the request must carry the key; "true": it must not
-                if (key in context) != (str(wanted).lower() == "false"):
-                    return False
-                continue
-            if key not in context:
-                return False  # IAM: a condition on a key the request does not carry does not match
-            have, wanted = _as_list(context[key]), _as_list(wanted)
-            if operator in ("StringEquals", "ArnEquals"):
-                holds = any(h in wanted for h in have)
-            elif operator in ("StringLike", "ArnLike"):
-                holds = any(fnmatchcase(h, w) for h in have for w in wanted)
-            else:
-                raise AssertionError(f"the evaluator does not know {operator}")
-            if not holds:
-                return False
-    return True
-
-
-def allows(policy: dict[str, Any], action: str, resource: str, context: dict[str, Any]) -> bool:
-    for statement in policy["Statement"]:
-        if statement["Effect"] != "Allow":
-            continue
-        if not any(fnmatchcase(action.lower(), a.lower()) for a in _as_list(statement["Action"])):
-            continue
-        if not any(fnmatchcase(resource, r) for r in _as_list(statement["Resource"])):
-            continue
-        if _condition_holds(statement.get("Condition", {}), context):
-            return True
-    return False
 
 
 def _scopes() -> dict[str, Scope]:

@@ -31,6 +31,7 @@ ACCEPTED = {
     ("NetworkDeletionOfThisStack", "RESOURCE_STAR"): "limited by condition to resources tagged with the stack",
     ("CreateKeyTaggedForThisStack", "RESOURCE_STAR"): "a new key has no ARN yet; the request must carry the stack's tags",
     ("Roles", "PERMISSIONS_MANAGEMENT_ACTIONS"): "the stack manages its own roles, named <environment>-*",
+    ("RolesUnderTheBoundary", "PERMISSIONS_MANAGEMENT_ACTIONS"): "its own roles, only under the stack's boundary",
     ("AttachOnlyAwsPoliciesTheClusterNeeds", "PERMISSIONS_MANAGEMENT_ACTIONS"): "only the listed AWS policies",
     ("RegistryLogin", "CREDENTIALS_EXPOSURE"): "the image push needs an ECR token",
     # Permissions management on what the stack itself owns (parliament's community auditor flags any):
@@ -100,7 +101,8 @@ def test_a_role_cannot_edit_itself_or_another_stacks_resources(bootstrap_plan):
 def test_the_registered_policies_are_the_builders_for_each_stacks_flavour(bootstrap_plan):
     for stack, runtime in (("dev", "MwaaEnvironment"), ("prod", "Cluster")):
         registered = sorted(
-            (r for r in bootstrap_plan.of_type("aws:iam/policy:Policy") if r.name.startswith(f"{stack}-")), key=lambda r: r.name
+            (r for r in bootstrap_plan.of_type("aws:iam/policy:Policy") if r.name.startswith(f"{stack}-policy-")),
+            key=lambda r: r.name,
         )
         documents = [json.loads(r.raw_inputs["policy"]) for r in registered]
         assert documents == deploy_policies(scope_of(stack))
