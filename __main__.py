@@ -8,7 +8,9 @@ import pulumi_aws as aws
 import stackconfig
 from k8s.spec import spec_from_settings
 from components.airflow_options import configuration_options, secrets_backend_options
+from components.access_log_bucket import AccessLogBucket, AccessLogBucketArgs
 from components.airflow_secrets import AirflowSecrets, AirflowSecretsArgs
+from components.private_bucket import AccessLogTarget
 from components.dag_bucket import DagBucket, DagBucketArgs
 from components.dag_delivery import DagDelivery, DagDeliveryArgs
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
@@ -18,7 +20,7 @@ from components.image_registry import ImageRegistry, ImageRegistryArgs
 from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
 from components.managed_airflow import ManagedAirflow, ManagedAirflowArgs
 from components.metadata_database import MetadataDatabase, MetadataDatabaseArgs
-from components.network import Network, NetworkArgs
+from components.network import FlowLogArgs, Network, NetworkArgs
 from components.operator_policy import operator_policy
 from components.task_log_bucket import TaskLogBucket, TaskLogBucketArgs
 
@@ -35,16 +37,37 @@ account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(prov
 # Every IAM role the stack creates carries it (the bootstrap's deploy role may create roles under it only).
 boundary = account_id.apply(settings.boundary_arn) if settings.permissions_boundary != "none" else None
 
-network = Network(name, NetworkArgs(settings.network, settings.region), opts=on_aws)
-
-# The key stays whatever the flavour, so that a stack's bucket objects and secrets stay readable.
+# The key stays whatever the flavour, so that a stack's bucket objects, secrets and logs stay readable.
 key_arn = settings.mwaa.existing_kms_key_arn
 if settings.mwaa.kms_key == "create":
     key_arn = EncryptionKey(
         name, EncryptionKeyArgs(name, settings.region, account_id, protect=settings.protect_data), opts=on_aws
     ).arn
 
-bucket = DagBucket(name, DagBucketArgs(protect=settings.protect_data, kms_key_arn=key_arn), opts=on_aws)
+flow_logs = (
+    FlowLogArgs(account_id, settings.network.flow_log_retention_days, kms_key_arn=key_arn, permissions_boundary=boundary)
+    if settings.flow_logs
+    else None
+)
+network = Network(name, NetworkArgs(settings.network, settings.region, flow_logs=flow_logs), opts=on_aws)
+
+# S3 server access logs of the stack's buckets (protected stacks by default) go to a bucket of their own.
+access_logs = None
+if settings.access_logs_enabled:
+    access_log_bucket = AccessLogBucket(
+        f"{name}-access-logs",
+        AccessLogBucketArgs(name, settings.region, account_id, settings.protect_data, settings.access_logs.retention_days),
+        opts=on_aws,
+    )
+    access_logs = lambda prefix: AccessLogTarget(access_log_bucket.name, prefix)  # noqa: E731
+else:
+    access_logs = lambda prefix: None  # noqa: E731
+
+bucket = DagBucket(
+    name,
+    DagBucketArgs(protect=settings.protect_data, kms_key_arn=key_arn, access_logs=access_logs("dag-bucket/")),
+    opts=on_aws,
+)
 assets = DagDelivery(
     name,
     DagDeliveryArgs(
@@ -124,7 +147,7 @@ else:
             aws_provider=provider,
             protect=settings.protect_data,
             permissions_boundary=boundary,
-            secrets_key_arn=key_arn,
+            kms_key_arn=key_arn,
         ),
         opts=on_aws,
     )
@@ -136,7 +159,11 @@ else:
             subnet_ids=network.private_subnet_ids,
             client_security_group_id=cluster.security_group_id,
             protect=settings.protect_data,
+            region=settings.region,
             running_version=stackconfig.running_database_version(name),
+            account_id=account_id,
+            kms_key_arn=key_arn,
+            permissions_boundary=boundary,
         ),
         opts=on_aws,
     )
@@ -147,12 +174,18 @@ else:
             airflow_version=settings.airflow.version,
             keep_images=settings.registry.keep_images,
             protect=settings.protect_data,
+            kms_key_arn=key_arn,
         ),
         opts=on_aws,
     )
     task_logs = TaskLogBucket(
         f"{name}-task-logs",
-        TaskLogBucketArgs(protect=settings.protect_data, retention_days=settings.task_logs.retention_days),
+        TaskLogBucketArgs(
+            protect=settings.protect_data,
+            retention_days=settings.task_logs.retention_days,
+            kms_key_arn=key_arn,
+            access_logs=access_logs("task-log-bucket/"),
+        ),
         opts=on_aws,
     )
     identities = AirflowIdentities(

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from components.arns import boundary_policy_name, partition as partition_of
+from components.arns import boundary_policy_name, log_group_patterns, partition as partition_of
 
 MANAGED, SELF_MANAGED = "managed", "self-managed"
 BOTH = (MANAGED, SELF_MANAGED)
@@ -32,8 +32,12 @@ ATTACHABLE_POLICIES = (
     "AmazonEKS_CNI_Policy",
     "AmazonEC2ContainerRegistryReadOnly",
     "AmazonSSMManagedInstanceCore",
+    "service-role/AmazonRDSEnhancedMonitoringRole",  # the database's Enhanced Monitoring role
 )
-PASSED_TO = {MANAGED: ("airflow.amazonaws.com", "airflow-env.amazonaws.com"), SELF_MANAGED: ("eks.amazonaws.com", "ec2.amazonaws.com")}
+PASSED_TO = {
+    MANAGED: ("airflow.amazonaws.com", "airflow-env.amazonaws.com", "vpc-flow-logs.amazonaws.com"),
+    SELF_MANAGED: ("eks.amazonaws.com", "ec2.amazonaws.com", "monitoring.rds.amazonaws.com", "vpc-flow-logs.amazonaws.com"),
+}
 SERVICE_LINKED = {
     MANAGED: ("airflow.amazonaws.com",),
     SELF_MANAGED: (
@@ -105,7 +109,7 @@ _EC2_TYPES = tuple(
         "vpc:Vpc", "subnet:Subnet", "internetGateway:InternetGateway", "eip:Eip", "natGateway:NatGateway",
         "routeTable:RouteTable", "route:Route", "routeTableAssociation:RouteTableAssociation",
         "securityGroup:SecurityGroup", "defaultSecurityGroup:DefaultSecurityGroup", "vpcEndpoint:VpcEndpoint",
-        "launchTemplate:LaunchTemplate",
+        "launchTemplate:LaunchTemplate", "flowLog:FlowLog",
     )
 ) + ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
 
@@ -130,6 +134,7 @@ GRANTS: tuple[Grant, ...] = (
             "ec2:UpdateSecurityGroupRuleDescriptionsIngress", "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
             "ec2:CreateVpcEndpoint", "ec2:ModifyVpcEndpoint", "ec2:CreateLaunchTemplate",
             "ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate", "ec2:CreateTags", "ec2:DeleteTags",
+            "ec2:CreateFlowLogs",
         ),
         ("*",),
         serves=_EC2_TYPES,
@@ -141,7 +146,7 @@ GRANTS: tuple[Grant, ...] = (
             "ec2:DeleteVpc", "ec2:DeleteSubnet", "ec2:DetachInternetGateway", "ec2:DeleteInternetGateway",
             "ec2:DeleteNatGateway", "ec2:ReleaseAddress", "ec2:DisassociateAddress", "ec2:DeleteRouteTable",
             "ec2:DeleteSecurityGroup", "ec2:DeleteVpcEndpoints", "ec2:DeleteLaunchTemplate",
-            "ec2:DeleteLaunchTemplateVersions",
+            "ec2:DeleteLaunchTemplateVersions", "ec2:DeleteFlowLogs",
         ),
         ("*",),
         serves=_EC2_TYPES,
@@ -460,10 +465,9 @@ def _statement(grant: Grant, scope: Scope) -> dict[str, Any]:
 
 def _log_groups(scope: Scope) -> list[str]:
     base = f"arn:{scope.partition}:logs:{scope.region}:{scope.account}:log-group:"
-    if scope.flavour == MANAGED:
-        names = [f"airflow-{scope.name}-*"]  # MWAA's own naming: airflow-<environment>-<Component>
-    else:
-        names = [f"/aws/eks/{scope.name}/*", f"/aws/rds/instance/{scope.name}-*"]
+    patterns = log_group_patterns(scope.name)
+    owners = ("mwaa", "vpc") if scope.flavour == MANAGED else ("eks", "rds", "vpc")
+    names = [patterns[owner] for owner in owners]
     return [base + n for n in names] + [base + n + ":*" for n in names]
 
 

@@ -20,6 +20,42 @@ def mwaa_log_group_prefix(environment: str) -> str:
     return f"airflow-{environment}-"
 
 
+def eks_log_group_name(cluster: str) -> str:
+    """Where EKS writes the control plane's logs (EKS user guide, control-plane-logs)."""
+    return f"/aws/eks/{cluster}/cluster"
+
+
+def rds_log_group_name(identifier: str, export: str) -> str:
+    """Where RDS exports a database log (RDS user guide, USER_LogAccess.Procedural.UploadtoCloudWatch)."""
+    return f"/aws/rds/instance/{identifier}/{export}"
+
+
+def flow_log_group_name(environment: str) -> str:
+    return f"/aws/vpc/{environment}/flow-logs"
+
+
+def log_group_patterns(environment: str) -> dict[str, str]:
+    """The log groups of an environment, by who writes them: what IAM grants, key policies and boundaries name."""
+    return {
+        "mwaa": f"{mwaa_log_group_prefix(environment)}*",
+        "eks": f"/aws/eks/{environment}/*",
+        "rds": f"/aws/rds/instance/{environment}-*",
+        "vpc": f"/aws/vpc/{environment}/*",
+    }
+
+
+def eks_cluster_resource_name(environment: str) -> str:
+    """The Pulumi name of the environment's pulumi-eks Cluster (components/kubernetes_cluster.py)."""
+    return f"{environment}-eks"
+
+
+def eks_service_role_pattern(environment: str) -> str:
+    """The name of the cluster service role pulumi-eks creates for the environment's cluster: a ServiceRole
+    `<resource name>-eksRole` whose aws.iam.Role is `<resource name>-eksRole-role`, auto-named with a suffix
+    (nodejs/eks/cluster/cluster.ts, nodejs/eks/servicerole.ts)."""
+    return f"{eks_cluster_resource_name(environment)}-eksRole-*"
+
+
 def boundary_policy_name(environment: str) -> str:
     """The permissions boundary the bootstrap creates for one environment. Outside the `<environment>-*` names the
     environment's deploy role manages, so that role cannot widen its own boundary."""

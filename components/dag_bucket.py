@@ -8,7 +8,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.private_bucket import abort_incomplete_uploads, private_bucket, whole_bucket
+from components.private_bucket import AccessLogTarget, abort_incomplete_uploads, private_bucket, whole_bucket
 
 NONCURRENT_VERSION_DAYS = 90
 
@@ -17,6 +17,7 @@ NONCURRENT_VERSION_DAYS = 90
 class DagBucketArgs:
     protect: bool
     kms_key_arn: Optional[pulumi.Input[str]] = None
+    access_logs: Optional[AccessLogTarget] = None
 
 
 class DagBucket(pulumi.ComponentResource):
@@ -31,6 +32,7 @@ class DagBucket(pulumi.ComponentResource):
             name,
             protect=args.protect,
             kms_key_arn=args.kms_key_arn,
+            access_logs=args.access_logs,
             rules=[
                 aws.s3.BucketLifecycleConfigurationRuleArgs(
                     id="expire-old-versions",

@@ -8,6 +8,10 @@ from urllib.parse import quote
 DATABASE_NAME = "airflow"
 MASTER_USERNAME = "airflow"
 PORT = 5432
+# The RDS certificate authorities (every region's, global-bundle.pem from AWS's trust store), in the image at this
+# path (docker/Dockerfile), so that clients verify the server: RDS user guide, UsingWithRDS.SSL.
+RDS_CA_BUNDLE = "/opt/image/rds-global-bundle.pem"
+RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
 
 
 def parameter_group_family(postgres_version: str) -> str:
@@ -35,9 +39,12 @@ def apply_immediately(*, protect: bool, configured: str, running: Optional[str])
     return not protect or major_upgrade
 
 
-def sqlalchemy_url(*, host: str, port: int, database: str, username: str, password: str) -> str:
-    """Airflow's `sql_alchemy_conn`, requiring TLS as the server does."""
+def sqlalchemy_url(
+    *, host: str, port: int, database: str, username: str, password: str, ca_bundle: str = RDS_CA_BUNDLE
+) -> str:
+    """Airflow's `sql_alchemy_conn`: TLS that verifies the server's certificate against the RDS CAs and its name
+    against the host (libpq's verify-full; `require` would encrypt but accept any server)."""
     return (
         f"postgresql+psycopg2://{quote(username, safe='')}:{quote(password, safe='')}@{host}:{port}/{database}"
-        "?sslmode=require"
+        f"?sslmode=verify-full&sslrootcert={quote(ca_bundle, safe='/')}"
     )

@@ -1,22 +1,26 @@
 """The customer-managed KMS key's policy: the account administers it through IAM, CloudWatch Logs may use it for
-this environment's log groups. MWAA and the execution role use it through IAM grants the root statement enables."""
+this environment's log groups, and the EKS cluster's service role for envelope encryption of Kubernetes Secrets.
+MWAA, S3, Secrets Manager, ECR and RDS use it through IAM and the grants the root statement enables."""
 
 from __future__ import annotations
 
-from components.arns import arn, mwaa_log_group_prefix, partition
+from components.arns import arn, eks_service_role_pattern, log_group_patterns, partition
 
 
 def key_policy(*, region: str, account: str, environment: str) -> dict:
+    p = partition(region)
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Sid": "AccountAdministersThroughIam",
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition(region)}:iam::{account}:root"},
+                "Principal": {"AWS": f"arn:{p}:iam::{account}:root"},
                 "Action": "kms:*",
                 "Resource": "*",
             },
+            # CloudWatch Logs encrypts a log group with a key only if the key policy admits the service for that
+            # group (CloudWatch Logs user guide, encrypt-log-data-kms: the aws:logs:arn encryption context).
             {
                 "Sid": "CloudWatchLogsForThisEnvironment",
                 "Effect": "Allow",
@@ -25,10 +29,26 @@ def key_policy(*, region: str, account: str, environment: str) -> dict:
                 "Resource": "*",
                 "Condition": {
                     "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": arn(
-                            "logs", region, account, f"log-group:{mwaa_log_group_prefix(environment)}*"
-                        )
+                        "kms:EncryptionContext:aws:logs:arn": [
+                            arn("logs", region, account, f"log-group:{pattern}")
+                            for pattern in log_group_patterns(environment).values()
+                        ]
                     }
+                },
+            },
+            # EKS encrypts and decrypts Secrets as the cluster's service role, which pulumi-eks creates (and names)
+            # after this key exists: admitted by name within the account.
+            {
+                "Sid": "EksClusterRoleEncryptsSecrets",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:PrincipalAccount": account},
+                    "ArnLike": {
+                        "aws:PrincipalArn": f"arn:{p}:iam::{account}:role/{eks_service_role_pattern(environment)}"
+                    },
                 },
             },
         ],

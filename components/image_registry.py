@@ -25,6 +25,9 @@ class ImageRegistryArgs:
     airflow_version: str
     keep_images: int
     protect: bool
+    # The stack's key; AWS's aws/ecr key when None. ECR cannot change a repository's encryption: a new key replaces
+    # the repository (the images are rebuilt from docker/).
+    kms_key_arn: Optional[pulumi.Input[str]] = None
 
 
 class ImageRegistry(pulumi.ComponentResource):
@@ -46,7 +49,9 @@ class ImageRegistry(pulumi.ComponentResource):
                 )
             ],
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
-            encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS")],
+            encryption_configurations=[
+                aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=args.kms_key_arn)
+            ],
             # Images can be rebuilt from docker/; an unprotected stack may delete a repository that holds some.
             force_delete=not args.protect,
             opts=child,

@@ -12,7 +12,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from components.arns import partition
+from components.arns import eks_cluster_resource_name, eks_log_group_name, partition
 from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.workload_identity_policy import NODE_MANAGED_POLICIES, managed_policy_arn, node_trust_policy
 from stackconfig.self_managed import ClusterSettings
@@ -50,8 +50,9 @@ class KubernetesClusterArgs:
     protect: bool
     # Every IAM role of the cluster carries it: the node role, the autoscaler's, and pulumi-eks's own cluster role.
     permissions_boundary: Optional[pulumi.Input[str]] = None
-    # Kubernetes Secrets are envelope-encrypted with this key (EKS encryption config) when given.
-    secrets_key_arn: Optional[pulumi.Input[str]] = None
+    # The stack's key: Kubernetes Secrets are envelope-encrypted with it (EKS encryption config), and the control
+    # plane's log group, when given.
+    kms_key_arn: Optional[pulumi.Input[str]] = None
 
 
 class KubernetesCluster(pulumi.ComponentResource):
@@ -74,12 +75,13 @@ class KubernetesCluster(pulumi.ComponentResource):
         # EKS would create the control-plane log group itself, without retention, and keep it after the cluster.
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-control-plane-logs",
-            name=f"/aws/eks/{args.cluster_name}/cluster",
+            name=eks_log_group_name(args.cluster_name),
             retention_in_days=settings.log_retention_days,
+            kms_key_id=args.kms_key_arn,
             opts=pulumi.ResourceOptions(parent=self),
         )
         cluster = eks.Cluster(
-            f"{name}-eks",
+            eks_cluster_resource_name(name),
             name=args.cluster_name,
             version=settings.kubernetes_version,
             vpc_id=args.vpc_id,
@@ -98,7 +100,7 @@ class KubernetesCluster(pulumi.ComponentResource):
             public_access_cidrs=settings.public_access_cidrs if settings.endpoint_public_access else None,
             enabled_cluster_log_types=list(settings.log_types),
             deletion_protection=args.protect,
-            encryption_config_key_arn=args.secrets_key_arn,
+            encryption_config_key_arn=args.kms_key_arn,
             # Whoever runs `pulumi up` first is cluster admin (EKS's bootstrap); these principals are too.
             access_entries={
                 f"admin-{i}": eks.AccessEntryArgs(

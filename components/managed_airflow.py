@@ -170,6 +170,18 @@ class ManagedAirflow(pulumi.ComponentResource):
             description="MWAA components among themselves",
             opts=pulumi.ResourceOptions(parent=self),
         )
+        # A private webserver's endpoint is in this group: the ranges given may reach the UI and REST API on 443.
+        for i, cidr in enumerate(args.settings.webserver_allowed_cidrs):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-sg-webserver-{i + 1}",
+                security_group_id=group.id,
+                cidr_ipv4=cidr,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                description=f"Airflow webserver (HTTPS) from {cidr}",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-sg-out",
             security_group_id=group.id,

@@ -3,6 +3,7 @@ encrypted, backed up; in a protected stack also Multi-AZ by default, deletion-pr
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Optional
 
@@ -11,9 +12,12 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components import database_parameters as db
+from components.arns import partition, rds_log_group_name
+from components.service_role_policies import service_trust_policy
 from stackconfig.self_managed import DatabaseSettings, database_identifier
 
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
+ENHANCED_MONITORING_POLICY = "arn:{partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 LOG_EXPORTS = ["postgresql", "upgrade"]
 
 
@@ -25,8 +29,13 @@ class MetadataDatabaseArgs:
     # The only security group allowed to connect: the cluster's nodes and pods.
     client_security_group_id: pulumi.Input[str]
     protect: bool
+    region: str
     # The engine version AWS reports for the running instance (None before it exists).
     running_version: Optional[str] = None
+    account_id: Optional[pulumi.Input[str]] = None
+    # The stack's key: Performance Insights and the database's log groups are encrypted with it when given.
+    kms_key_arn: Optional[pulumi.Input[str]] = None
+    permissions_boundary: Optional[pulumi.Input[str]] = None
 
 
 class MetadataDatabase(pulumi.ComponentResource):
@@ -78,14 +87,16 @@ class MetadataDatabase(pulumi.ComponentResource):
         log_groups = [
             aws.cloudwatch.LogGroup(
                 f"{name}-{export}-logs",
-                name=f"/aws/rds/instance/{identifier}/{export}",
+                name=rds_log_group_name(identifier, export),
                 retention_in_days=settings.log_retention_days,
+                kms_key_id=args.kms_key_arn,
                 opts=child,
             )
             for export in LOG_EXPORTS
         ]
         # A final snapshot name must be new each time an instance is deleted; this suffix is drawn once per database.
         snapshot_suffix = random.RandomId(f"{name}-snapshot-suffix", byte_length=4, opts=child)
+        monitoring_role = self._monitoring_role(name, args) if settings.monitoring_interval_seconds else None
         password = random.RandomPassword(
             f"{name}-password",
             length=40,
@@ -121,6 +132,13 @@ class MetadataDatabase(pulumi.ComponentResource):
             backup_retention_period=settings.backup_retention_days,
             copy_tags_to_snapshot=True,
             enabled_cloudwatch_logs_exports=LOG_EXPORTS,
+            performance_insights_enabled=bool(settings.performance_insights),
+            performance_insights_kms_key_id=args.kms_key_arn if settings.performance_insights else None,
+            performance_insights_retention_period=(
+                settings.performance_insights_retention_days if settings.performance_insights else None
+            ),
+            monitoring_interval=settings.monitoring_interval_seconds or 0,
+            monitoring_role_arn=monitoring_role.arn if monitoring_role is not None else None,
             deletion_protection=args.protect,
             skip_final_snapshot=not args.protect,
             final_snapshot_identifier=snapshot_suffix.hex.apply(lambda h: f"{identifier}-final-{h}") if args.protect else None,
@@ -154,3 +172,22 @@ class MetadataDatabase(pulumi.ComponentResource):
             )
         )
         self.register_outputs({"address": self.address, "port": self.port, "databaseName": self.database_name})
+
+    def _monitoring_role(self, name: str, args: MetadataDatabaseArgs) -> aws.iam.Role:
+        """The role RDS Enhanced Monitoring publishes OS metrics with (RDS user guide, USER_Monitoring.OS)."""
+        role = aws.iam.Role(
+            f"{name}-monitoring-role",
+            description=f"RDS Enhanced Monitoring of {name}",
+            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
+                lambda account: json.dumps(service_trust_policy("monitoring.rds.amazonaws.com", account))
+            ),
+            permissions_boundary=args.permissions_boundary,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring-policy",
+            role=role.name,
+            policy_arn=ENHANCED_MONITORING_POLICY.format(partition=partition(args.region)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return role

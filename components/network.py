@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+import json
+
 import pulumi
 import pulumi_aws as aws
 
+from components.arns import flow_log_group_name
+from components.service_role_policies import flow_log_policy, service_trust_policy
 from stackconfig.model import NetworkSettings
 
 # With no NAT, MWAA's workers reach AWS services only through these interface endpoints (S3 has a gateway endpoint
@@ -27,11 +31,22 @@ INTERFACE_ENDPOINT_SERVICES = (
 
 
 @dataclass
+class FlowLogArgs:
+    """VPC flow logs (all traffic) into a log group of their own, written through a role of their own."""
+
+    account_id: pulumi.Input[str]
+    retention_days: int
+    kms_key_arn: Optional[pulumi.Input[str]] = None
+    permissions_boundary: Optional[pulumi.Input[str]] = None
+
+
+@dataclass
 class NetworkArgs:
     settings: NetworkSettings
     region: str
     # Resolved zone names; None asks AWS for the Region's first available zones.
     availability_zones: Optional[list[str]] = field(default=None)
+    flow_logs: Optional[FlowLogArgs] = None
 
 
 class Network(pulumi.ComponentResource):
@@ -48,12 +63,50 @@ class Network(pulumi.ComponentResource):
             self.public_subnet_ids = []
         else:
             self._build(name, args)
+        if args.flow_logs is not None:
+            self._flow_logs(name, args.region, args.flow_logs)
         self.register_outputs(
             {
                 "vpcId": self.vpc_id,
                 "privateSubnetIds": self.private_subnet_ids,
                 "publicSubnetIds": self.public_subnet_ids,
             }
+        )
+
+    def _flow_logs(self, name: str, region: str, args: FlowLogArgs) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            name=flow_log_group_name(name),
+            retention_in_days=args.retention_days,
+            kms_key_id=args.kms_key_arn,
+            opts=child,
+        )
+        account = pulumi.Output.from_input(args.account_id)
+        role = aws.iam.Role(
+            f"{name}-flow-logs-role",
+            description=f"VPC flow logs of {name}",
+            assume_role_policy=account.apply(lambda a: json.dumps(service_trust_policy("vpc-flow-logs.amazonaws.com", a))),
+            permissions_boundary=args.permissions_boundary,
+            opts=child,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-flow-logs-policy",
+            role=role.id,
+            policy=account.apply(
+                lambda a: json.dumps(flow_log_policy(region=region, account=a, log_group=flow_log_group_name(name)))
+            ),
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-logs",
+            vpc_id=self.vpc_id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            tags={"Name": f"{name}-flow-logs"},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
 
     def _zones(self, args: NetworkArgs) -> list[str]:

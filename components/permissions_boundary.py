@@ -12,19 +12,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from components.arns import arn, mwaa_log_group_prefix, partition
+from components.arns import arn, log_group_patterns, partition
 
-
-def log_group_patterns(environment: str) -> list[str]:
-    """The log groups of the environment: MWAA's, the EKS control plane's, the database's, the VPC's flow logs,
-    and RDS's own group for Enhanced Monitoring (RDSOSMetrics, per account)."""
-    return [
-        f"{mwaa_log_group_prefix(environment)}*",
-        f"/aws/eks/{environment}/*",
-        f"/aws/rds/instance/{environment}-*",
-        f"/aws/vpc/{environment}/*",
-        "RDS*",
-    ]
+# RDS Enhanced Monitoring writes to RDS's own log group, one per account (RDSOSMetrics; the AWS managed policy
+# AmazonRDSEnhancedMonitoringRole names log-group:RDS*).
+ENHANCED_MONITORING_LOG_GROUPS = "RDS*"
 
 
 def boundary_policy(*, environment: str, region: str, account: str, secret_prefixes: Sequence[str]) -> dict:
@@ -50,7 +42,10 @@ def boundary_policy(*, environment: str, region: str, account: str, secret_prefi
                 "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:PutRetentionPolicy",
                            "logs:DescribeLogStreams", "logs:GetLogEvents", "logs:GetLogRecord", "logs:GetLogGroupFields",
                            "logs:GetQueryResults", "logs:FilterLogEvents"],
-                "Resource": [arn("logs", region, account, f"log-group:{g}") for g in log_group_patterns(environment)],
+                "Resource": [
+                    arn("logs", region, account, f"log-group:{g}")
+                    for g in [*log_group_patterns(environment).values(), ENHANCED_MONITORING_LOG_GROUPS]
+                ],
             },
             {
                 "Sid": "OwnSecretsReadOnly",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -13,6 +13,14 @@ import pulumi_aws as aws
 from components.bucket_policy import tls_only_policy
 
 Rule = aws.s3.BucketLifecycleConfigurationRuleArgs
+
+
+@dataclass
+class AccessLogTarget:
+    """Where a bucket's S3 server access logs go: the environment's access-log bucket, under a prefix of its own."""
+
+    bucket: pulumi.Input[str]
+    prefix: str
 
 
 @dataclass
@@ -29,7 +37,10 @@ def private_bucket(
     protect: bool,
     kms_key_arn: Optional[pulumi.Input[str]],
     rules: Sequence[Rule],
+    access_logs: Optional[AccessLogTarget] = None,
+    policy: Optional[Callable[[pulumi.Output[str]], pulumi.Input[str]]] = None,
 ) -> PrivateBucketParts:
+    """`policy` gives the bucket policy's JSON for the bucket's ARN (default: TLS only)."""
     child = pulumi.ResourceOptions(parent=owner)
     bucket = aws.s3.Bucket(
         f"{name}-bucket",
@@ -82,14 +93,22 @@ def private_bucket(
         rules=list(rules),
         opts=pulumi.ResourceOptions(parent=owner, depends_on=[versioning]),
     )
-    policy = aws.s3.BucketPolicy(
+    if access_logs is not None:
+        aws.s3.BucketLogging(
+            f"{name}-logging",
+            bucket=bucket.id,
+            target_bucket=access_logs.bucket,
+            target_prefix=access_logs.prefix,
+            opts=child,
+        )
+    bucket_policy = aws.s3.BucketPolicy(
         f"{name}-policy",
         bucket=bucket.id,
-        policy=bucket.arn.apply(lambda arn: json.dumps(tls_only_policy(arn))),
+        policy=policy(bucket.arn) if policy else bucket.arn.apply(lambda arn: json.dumps(tls_only_policy(arn))),
         # S3 refuses a policy while the public access block is still being applied.
         opts=pulumi.ResourceOptions(parent=owner, depends_on=[public_access]),
     )
-    return PrivateBucketParts(bucket=bucket, ready=[versioning, encryption, public_access, ownership, policy])
+    return PrivateBucketParts(bucket=bucket, ready=[versioning, encryption, public_access, ownership, bucket_policy])
 
 
 def abort_incomplete_uploads(days: int = 7) -> aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs:

@@ -8,7 +8,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.private_bucket import abort_incomplete_uploads, private_bucket, whole_bucket
+from components.private_bucket import AccessLogTarget, abort_incomplete_uploads, private_bucket, whole_bucket
 
 # An overwritten log (a retried task appends to its log object) is kept this long as an old version.
 NONCURRENT_VERSION_DAYS = 7
@@ -18,6 +18,9 @@ NONCURRENT_VERSION_DAYS = 7
 class TaskLogBucketArgs:
     protect: bool
     retention_days: int
+    # The stack's key: task logs are encrypted with it when given (SSE-KMS with an S3 bucket key).
+    kms_key_arn: Optional[pulumi.Input[str]] = None
+    access_logs: Optional[AccessLogTarget] = None
 
 
 class TaskLogBucket(pulumi.ComponentResource):
@@ -30,7 +33,8 @@ class TaskLogBucket(pulumi.ComponentResource):
             self,
             name,
             protect=args.protect,
-            kms_key_arn=None,
+            kms_key_arn=args.kms_key_arn,
+            access_logs=args.access_logs,
             rules=[
                 aws.s3.BucketLifecycleConfigurationRuleArgs(
                     id="expire-task-logs",

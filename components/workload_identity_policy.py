@@ -87,14 +87,17 @@ def airflow_component_policy(
     if access.secrets:
         # The secrets backend reads secrets by name; it never lists them.
         statements += secrets_read_statements(region=region, account=account, prefixes=secret_prefixes, list_secrets=False)
-    if kms_key_arn and (access.dags or access.secrets):
-        # DAG objects and secrets encrypted with the stack's own key are read through S3 and Secrets Manager only.
-        services = (["s3"] if access.dags else []) + (["secretsmanager"] if access.secrets else [])
+    if kms_key_arn and (access.dags or access.secrets or access.logs != "none"):
+        # DAG objects, task logs and secrets encrypted with the stack's own key are used through S3 and Secrets
+        # Manager only; writing a task log (SSE-KMS) needs a data key.
+        uses_s3 = access.dags or access.logs != "none"
+        services = (["s3"] if uses_s3 else []) + (["secretsmanager"] if access.secrets else [])
+        actions = ["kms:Decrypt", "kms:DescribeKey"] + (["kms:GenerateDataKey"] if access.logs == "write" else [])
         statements.append(
             {
                 "Sid": "DecryptWithStackKey",
                 "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                "Action": actions,
                 "Resource": kms_key_arn,
                 "Condition": {"StringLike": {"kms:ViaService": [f"{service}.{region}.amazonaws.com" for service in services]}},
             }

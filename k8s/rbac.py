@@ -52,10 +52,12 @@ def _binding(spec: AirflowSpec, role: str, service_account: str) -> dict:
 
 
 def roles(spec: AirflowSpec) -> list[dict]:
+    # What the KubernetesExecutor calls (cncf.kubernetes provider: create, watch, patch on adoption, delete; the
+    # failed pod's log and events for the task's log). No pods/exec: only KubernetesPodOperator's XCom sidecar
+    # execs into pods, and a scheduler that could exec into any worker pod could read every task's credentials.
     launcher = [
         {"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "list", "get", "patch", "watch", "delete"]},
         {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
-        {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create", "get"]},
         {"apiGroups": [""], "resources": ["events"], "verbs": ["list"]},
     ]
     reader = [

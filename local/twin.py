@@ -74,13 +74,14 @@ class LocalPostgres:
         if result.returncode != 0:
             raise RuntimeError(f"{Path(argv[0]).name} failed: {result.stderr.strip()[-1500:]}")
 
-    def start(self) -> str:
+    def start(self, server_options: str = "") -> str:
+        """Start the server (`server_options`: more `-c name=value` settings) and return its database's URL."""
         self.data.mkdir()
         if self.as_postgres:
             self.data.parent.chmod(0o755)
             shutil.chown(self.data, "postgres", "postgres")
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1"
+        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 {server_options}".strip()
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-w", "start", "-l", str(self.data / "log"))
         self._run(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "airflow")
         return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/airflow"

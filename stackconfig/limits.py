@@ -112,6 +112,14 @@ RDS_INSTANCE_SIZES = {
 }
 RDS_GP3_STORAGE_GB = (20, 65536)
 RDS_BACKUP_DAYS = (1, 35)
+# Performance Insights retention: 7 days (free), a whole number of months as 31-day months, or 731 (RDS API,
+# CreateDBInstance PerformanceInsightsRetentionPeriod; terraform-provider-aws validates 7, 731 or a multiple of 31).
+RDS_PI_RETENTION_DAYS = (7, *(31 * m for m in range(1, 24)), 731)
+# Performance Insights is not offered on the smallest burstable classes (RDS user guide,
+# USER_PerfInsights.Overview.Engines: not db.t2/t3/t4g micro and small).
+RDS_PI_UNSUPPORTED = re.compile(r"^db\.t[234]g?\.(micro|small)$")
+# Enhanced Monitoring intervals (CreateDBInstance MonitoringInterval); 0 turns it off.
+RDS_MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
 PROTECTED_MIN_BACKUP_DAYS = 7
 ECR_KEEP_IMAGES = (1, 10000)
 S3_EXPIRY_DAYS = (1, 3650)

@@ -45,6 +45,9 @@ class NetworkSettings(_Section):
     public_subnet_cidrs: Optional[list[str]] = None
     vpc_id: Optional[str] = None
     private_subnet_ids: Optional[list[str]] = None
+    # VPC flow logs (all traffic) to a CloudWatch log group, for a new or an existing VPC; unset follows protectData.
+    flow_logs: Optional[bool] = None
+    flow_log_retention_days: int = 90
 
     @property
     def existing(self) -> bool:
@@ -61,6 +64,14 @@ class NetworkSettings(_Section):
             issues += self._check_existing()
         else:
             issues += self._check_new()
+        if self.flow_log_retention_days not in limits.LOG_RETENTION_DAYS:
+            issues.append(
+                ConfigIssue(
+                    "flowLogRetentionDays",
+                    self.flow_log_retention_days,
+                    f"one of CloudWatch's retention periods: {', '.join(map(str, limits.LOG_RETENTION_DAYS))}",
+                )
+            )
         _raise_if(issues)
         return self
 
@@ -362,6 +373,9 @@ class MwaaSettings(_Section):
     max_webservers: Optional[int] = None
     webserver_access_mode: Literal["PRIVATE_ONLY", "PUBLIC_ONLY"] = "PRIVATE_ONLY"
     endpoint_management: Literal["SERVICE", "CUSTOMER"] = "SERVICE"
+    # PRIVATE_ONLY: the IPv4 ranges (a VPN, a bastion, a peered network) that may reach the webserver on 443. The
+    # webserver's endpoint sits in the environment's security group, which otherwise admits only its own members.
+    webserver_allowed_cidrs: list[str] = Field(default_factory=list)
     weekly_maintenance_window_start: str = "SUN:03:00"
     worker_replacement_strategy: Optional[Literal["FORCED", "GRACEFUL"]] = None
     logging: MwaaLogging = Field(default_factory=MwaaLogging)
@@ -416,6 +430,19 @@ class MwaaSettings(_Section):
     @model_validator(mode="after")
     def _check(self, info: ValidationInfo) -> "MwaaSettings":
         issues = self._check_sizing()
+        for i, text in enumerate(self.webserver_allowed_cidrs):
+            try:
+                ipaddress.IPv4Network(text, strict=True)
+            except ValueError as err:
+                issues.append(ConfigIssue(f"webserverAllowedCidrs[{i}]", text, f"an IPv4 range such as 10.8.0.0/16 ({err})"))
+        if self.webserver_allowed_cidrs and self.webserver_access_mode != "PRIVATE_ONLY":
+            issues.append(
+                ConfigIssue(
+                    "webserverAllowedCidrs",
+                    self.webserver_allowed_cidrs,
+                    "only with mwaa.webserverAccessMode PRIVATE_ONLY (a PUBLIC_ONLY webserver is reached over the internet)",
+                )
+            )
         project_dir = _context(info).get("project_dir")
         if self.startup_script and project_dir is not None and not (project_dir / self.startup_script).is_file():
             issues.append(ConfigIssue("startupScript", self.startup_script, "a shell script of the project, or ''"))
@@ -489,6 +516,21 @@ class ProjectFiles:
     docker_dir: Path
 
 
+class AccessLogSettings(_Section):
+    """S3 server access logs of the DAG and task-log buckets, into a bucket of their own that expires them."""
+
+    # Unset follows protectData.
+    enabled: Optional[bool] = None
+    retention_days: int = 365
+
+    @model_validator(mode="after")
+    def _check(self) -> "AccessLogSettings":
+        low, high = limits.S3_EXPIRY_DAYS
+        if not low <= self.retention_days <= high:
+            _raise_if([ConfigIssue("retentionDays", self.retention_days, f"{low} to {high} days")])
+        return self
+
+
 class Settings(_Section):
     """Everything one stack deploys. Built by `stackconfig.load`; components get parts of it, never raw config."""
 
@@ -508,6 +550,7 @@ class Settings(_Section):
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     task_logs: TaskLogSettings = Field(default_factory=TaskLogSettings)
     workloads: WorkloadSettings = Field(default_factory=WorkloadSettings)
+    access_logs: AccessLogSettings = Field(default_factory=AccessLogSettings)
     # The permissions boundary every IAM role of the stack carries: none, the bootstrap's (bootstrap), or a policy ARN.
     permissions_boundary: str = "none"
     tags: dict[str, Any] = Field(default_factory=dict)
@@ -554,6 +597,14 @@ class Settings(_Section):
             docker_dir=project_dir / IMAGE_DIR,
         )
 
+    @property
+    def flow_logs(self) -> bool:
+        return self.protect_data if self.network.flow_logs is None else self.network.flow_logs
+
+    @property
+    def access_logs_enabled(self) -> bool:
+        return self.protect_data if self.access_logs.enabled is None else self.access_logs.enabled
+
     def boundary_arn(self, account: str) -> Optional[str]:
         """The ARN of the permissions boundary the stack's roles carry, or None."""
         if self.permissions_boundary == "none":
@@ -580,6 +631,7 @@ class Settings(_Section):
             )
             if self.protect_data:
                 issues += self.workloads.check_protected()
+                issues += self.cluster.check_protected()
         if not limits.ENVIRONMENT_NAME.match(self.name):
             issues.append(
                 ConfigIssue(

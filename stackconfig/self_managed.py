@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from stackconfig import limits
-from stackconfig.errors import ConfigIssue
+from stackconfig.errors import UNSET, ConfigIssue
 from stackconfig.section import Section, raise_if
 
 EksVersion = Literal[limits.EKS_VERSIONS]  # type: ignore[valid-type]
@@ -115,6 +115,31 @@ class ClusterSettings(Section):
         issues += within("nodeDiskSizeGb", self.node_disk_size_gb, limits.NODE_DISK_GB, " GiB")
         return issues
 
+    def check_protected(self) -> list[ConfigIssue]:
+        """A protected stack's API server is never open to the whole internet by default: the ranges are chosen."""
+        if not self.endpoint_public_access:
+            return []
+        if not self._is_set("public_access_cidrs"):
+            return [
+                ConfigIssue(
+                    "cluster.publicAccessCidrs",
+                    UNSET,
+                    "set while protectData is true: the IPv4 ranges of the runners and people who reach the Kubernetes "
+                    "API (pulumi config set --path 'cluster.publicAccessCidrs[0]' 203.0.113.0/24), or "
+                    "cluster.endpointPublicAccess false for a private endpoint",
+                )
+            ]
+        return [
+            ConfigIssue(
+                f"cluster.publicAccessCidrs[{i}]",
+                text,
+                "a range narrower than the whole internet while protectData is true (your runners' and admins' "
+                "egress ranges), or cluster.endpointPublicAccess false",
+            )
+            for i, text in enumerate(self.public_access_cidrs)
+            if text.endswith("/0")
+        ]
+
     def _check_endpoint(self) -> list[ConfigIssue]:
         issues = []
         if not self.public_access_cidrs:
@@ -147,6 +172,12 @@ class DatabaseSettings(Section):
     multi_az: Optional[bool] = None
     backup_retention_days: int = 7
     log_retention_days: int = 30
+    # Performance Insights, encrypted with the stack's key when it has one; unset: on in protected stacks where
+    # the instance class offers it.
+    performance_insights: Optional[bool] = None
+    performance_insights_retention_days: int = 7
+    # Enhanced Monitoring (OS metrics every N seconds) through a role of its own; unset: 60 in protected stacks, else 0.
+    monitoring_interval_seconds: Optional[int] = None
 
     @field_validator("instance_class")
     @classmethod
@@ -177,11 +208,47 @@ class DatabaseSettings(Section):
             )
         issues += within("backupRetentionDays", self.backup_retention_days, limits.RDS_BACKUP_DAYS, " days")
         issues += _retention("logRetentionDays", self.log_retention_days)
+        if self.performance_insights_retention_days not in limits.RDS_PI_RETENTION_DAYS:
+            issues.append(
+                ConfigIssue(
+                    "performanceInsightsRetentionDays",
+                    self.performance_insights_retention_days,
+                    "7 (free), a number of 31-day months (31, 62, ... 713) or 731",
+                )
+            )
+        if self.performance_insights and limits.RDS_PI_UNSUPPORTED.match(self.instance_class):
+            issues.append(
+                ConfigIssue(
+                    "performanceInsights",
+                    True,
+                    f"false with database.instanceClass {self.instance_class}: RDS offers Performance Insights from "
+                    "the medium burstable classes up",
+                )
+            )
+        interval = self.monitoring_interval_seconds
+        if interval is not None and interval not in limits.RDS_MONITORING_INTERVALS:
+            issues.append(
+                ConfigIssue(
+                    "monitoringIntervalSeconds",
+                    interval,
+                    f"one of {', '.join(map(str, limits.RDS_MONITORING_INTERVALS))} (0 turns Enhanced Monitoring off)",
+                )
+            )
         raise_if(issues)
         return self
 
     def with_defaults(self, protect: bool) -> "DatabaseSettings":
-        return self.model_copy(update={"multi_az": protect if self.multi_az is None else self.multi_az})
+        """Unset Multi-AZ, Performance Insights and Enhanced Monitoring resolved for a protected stack or not."""
+        insights = protect and not limits.RDS_PI_UNSUPPORTED.match(self.instance_class)
+        return self.model_copy(
+            update={
+                "multi_az": protect if self.multi_az is None else self.multi_az,
+                "performance_insights": insights if self.performance_insights is None else self.performance_insights,
+                "monitoring_interval_seconds": (60 if protect else 0)
+                if self.monitoring_interval_seconds is None
+                else self.monitoring_interval_seconds,
+            }
+        )
 
 
 class RegistrySettings(Section):

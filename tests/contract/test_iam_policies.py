@@ -88,11 +88,12 @@ def test_parliament_catches_a_broken_policy():
 def test_execution_role_is_scoped_to_this_environment(managed_plan):
     plan = managed_plan
     env = plan.one("aws:mwaa/environment:Environment").inputs["name"]
-    trust = json.loads(plan.one("aws:iam/role:Role").raw_inputs["assumeRolePolicy"])
+    role = next(r for r in plan.of_type("aws:iam/role:Role") if r.name.endswith("-execution-role"))
+    trust = json.loads(role.raw_inputs["assumeRolePolicy"])
     statement = trust["Statement"][0]
     assert sorted(statement["Principal"]["Service"]) == ["airflow-env.amazonaws.com", "airflow.amazonaws.com"]
     assert statement["Condition"]["ArnLike"]["aws:SourceArn"].endswith(f":environment/{env}")
-    policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy").raw_inputs["policy"])
+    policy = json.loads(next(p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("-execution-policy")).raw_inputs["policy"])
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert by_sid["WriteOwnLogs"]["Resource"].endswith(f":log-group:airflow-{env}-*")
     assert by_sid["PublishMetrics"]["Resource"].endswith(f":environment/{env}")

@@ -38,6 +38,14 @@ def test_entrypoint_passes_shellcheck():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_image_carries_the_rds_certificate_authorities_where_the_database_url_looks():
+    from components.database_parameters import RDS_CA_BUNDLE, RDS_CA_BUNDLE_URL
+
+    dockerfile = (DOCKER / "Dockerfile").read_text()
+    assert f"urlretrieve('{RDS_CA_BUNDLE_URL}', '{RDS_CA_BUNDLE}')" in dockerfile
+    assert RDS_CA_BUNDLE.startswith("/opt/image/")  # root-owned, readable by the airflow user
+
+
 def test_dockerfile_follows_the_official_image_conventions():
     text = (DOCKER / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.12-slim-bookworm$", text, re.MULTILINE)

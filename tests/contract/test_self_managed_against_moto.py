@@ -227,7 +227,7 @@ def test_cluster_and_node_group_scaling_are_accepted(self_managed_plan, aws):
             "subnetIds": [ids[s] for s in cluster["privateSubnetIds"] + cluster["publicSubnetIds"]],
             "endpointPrivateAccess": cluster["endpointPrivateAccess"],
             "endpointPublicAccess": cluster["endpointPublicAccess"],
-            "publicAccessCidrs": cluster["publicAccessCidrs"],
+            **({"publicAccessCidrs": cluster["publicAccessCidrs"]} if cluster["endpointPublicAccess"] else {}),
         },
         logging={"clusterLogging": [{"types": cluster["enabledClusterLogTypes"], "enabled": True}]},
         accessConfig={"authenticationMode": cluster["authenticationMode"]},

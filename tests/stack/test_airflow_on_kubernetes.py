@@ -64,7 +64,7 @@ def test_settings_point_at_this_stacks_buckets_image_and_database(self_managed_p
     secret = objects["Secret/airflow-secrets"]
     assert set(secret["object"]["stringData"].values()) == {SECRET}
     conn = secret["resource"].raw_inputs["stringData"]["sql-alchemy-conn"]
-    assert plan.outputs["databaseEndpoint"] in conn and conn.endswith("?sslmode=require")
+    assert plan.outputs["databaseEndpoint"] in conn and conn.endswith("?sslmode=verify-full&sslrootcert=/opt/image/rds-global-bundle.pem")
 
 
 def test_nothing_runs_before_the_migrations(self_managed_plan):

@@ -50,19 +50,29 @@ def test_secret_seeds_need_secret_config():
     assert "plain-value-7f3a" not in repr(ok)
 
 
+def test_a_protected_self_managed_stack_must_choose_who_reaches_its_api():
+    """The protected default opens the API to no one by chance: it asks, naming the key, before anything exists."""
+    with pytest.raises(ConfigError) as err:
+        settings(flavour="self-managed")
+    assert [i.key for i in err.value.issues] == ["cluster.publicAccessCidrs"]
+
+
+PRIVATE_API = '{"endpointPublicAccess": false}'
+
+
 def test_self_managed_defaults_deploy_and_multi_az_follows_protect_data():
-    s = settings(flavour="self-managed")
+    s = settings(flavour="self-managed", cluster=PRIVATE_API)
     assert not s.managed
     assert s.cluster.kubernetes_version == "1.34" and s.cluster.min_nodes <= s.cluster.desired_nodes <= s.cluster.max_nodes
     assert s.database.with_defaults(protect=True).multi_az is True
     assert s.database.with_defaults(protect=False).multi_az is False
-    assert settings(flavour="self-managed", database='{"multiAz": false}').database.with_defaults(protect=True).multi_az is False
+    assert settings(flavour="self-managed", cluster=PRIVATE_API, database='{"multiAz": false}').database.with_defaults(protect=True).multi_az is False
 
 
 def test_self_managed_files_deliver_dags_only(tmp_path):
     from stackconfig.load import PROJECT_DIR
 
-    s = settings(flavour="self-managed")
+    s = settings(flavour="self-managed", cluster=PRIVATE_API)
     files = s.files(PROJECT_DIR)
     assert files.requirements_file is None and files.plugins_dir is None and files.startup_script is None
     assert files.docker_dir == PROJECT_DIR / "docker"

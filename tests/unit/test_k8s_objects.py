@@ -82,7 +82,13 @@ def test_the_pod_launcher_role_is_bound_to_the_schedulers_account():
     roles, bindings = _by_kind("Role"), _by_kind("RoleBinding")
     launcher = {r["resources"][0]: set(r["verbs"]) for r in roles[rbac.POD_LAUNCHER]["rules"]}
     assert launcher["pods"] >= {"create", "list", "get", "patch", "watch", "delete"}
-    assert launcher["pods/log"] >= {"get"} and launcher["pods/exec"] >= {"create", "get"} and launcher["events"] >= {"list"}
+    assert launcher["pods/log"] >= {"get"} and launcher["events"] >= {"list"}
+    # Least privilege: nobody may exec into a pod, and no Role grants more than reading beyond pods.
+    for role in roles.values():
+        for rule in role["rules"]:
+            assert "pods/exec" not in rule["resources"] and "*" not in rule["verbs"] and "*" not in rule["resources"]
+            if rule["resources"] != ["pods"]:
+                assert set(rule["verbs"]) <= {"get", "list", "watch"}, rule
     assert bindings[rbac.POD_LAUNCHER]["subjects"] == [{"kind": "ServiceAccount", "name": identities.SCHEDULER, "namespace": "airflow"}]
     assert bindings[rbac.LOG_READER]["subjects"][0]["name"] == identities.WEBSERVER
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit, unquote
 
 import pytest
 
-from components.database_parameters import parameters, sqlalchemy_url
+from components.database_parameters import RDS_CA_BUNDLE, parameters, sqlalchemy_url
 from components.ecr_lifecycle_policy import keep_newest_images
 from components.image_tag import image_tag
 from components.workload_identity_policy import (
@@ -61,7 +61,8 @@ def test_database_requires_tls_on_both_ends():
     assert parameters()["rds.force_ssl"] == "1"
     url = sqlalchemy_url(host="db.example", port=5432, database="airflow", username="airflow", password="p@ss/w:rd")
     parts = urlsplit(url)
-    assert parts.scheme == "postgresql+psycopg2" and parts.query == "sslmode=require"
+    # verify-full: the client checks RDS's certificate against the CAs in the image and its name against the host.
+    assert parts.scheme == "postgresql+psycopg2" and parts.query == f"sslmode=verify-full&sslrootcert={RDS_CA_BUNDLE}"
     assert unquote(parts.password) == "p@ss/w:rd" and parts.hostname == "db.example"
 
 
