@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.bucket_policy import access_log_bucket_policy
-from components.private_bucket import abort_incomplete_uploads, private_bucket, whole_bucket
+from components.private_bucket import expire_everything, private_bucket
 
 
 @dataclass
@@ -41,18 +41,7 @@ class AccessLogBucket(pulumi.ComponentResource):
             name,
             protect=args.protect,
             kms_key_arn=None,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-access-logs",
-                    status="Enabled",
-                    filter=whole_bucket(),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.retention_days),
-                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=1
-                    ),
-                    abort_incomplete_multipart_upload=abort_incomplete_uploads(1),
-                )
-            ],
+            rules=[expire_everything("expire-access-logs", days=args.retention_days, noncurrent_days=1)],
             policy=policy_of,
         )
         self.name = parts.bucket.bucket

@@ -117,3 +117,18 @@ def abort_incomplete_uploads(days: int = 7) -> aws.s3.BucketLifecycleConfigurati
 
 def whole_bucket() -> aws.s3.BucketLifecycleConfigurationRuleFilterArgs:
     return aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix="")
+
+
+def expire_everything(rule_id: str, *, days: int, noncurrent_days: int) -> Rule:
+    """Objects expire `days` after they are written, overwritten versions `noncurrent_days` after, and an upload
+    left unfinished after a day: for buckets of logs."""
+    return Rule(
+        id=rule_id,
+        status="Enabled",
+        filter=whole_bucket(),
+        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=days),
+        noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+            noncurrent_days=noncurrent_days
+        ),
+        abort_incomplete_multipart_upload=abort_incomplete_uploads(1),
+    )

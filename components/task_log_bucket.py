@@ -8,7 +8,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.private_bucket import AccessLogTarget, abort_incomplete_uploads, private_bucket, whole_bucket
+from components.private_bucket import AccessLogTarget, expire_everything, private_bucket
 
 # An overwritten log (a retried task appends to its log object) is kept this long as an old version.
 NONCURRENT_VERSION_DAYS = 7
@@ -35,18 +35,7 @@ class TaskLogBucket(pulumi.ComponentResource):
             protect=args.protect,
             kms_key_arn=args.kms_key_arn,
             access_logs=args.access_logs,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-task-logs",
-                    status="Enabled",
-                    filter=whole_bucket(),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.retention_days),
-                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=NONCURRENT_VERSION_DAYS
-                    ),
-                    abort_incomplete_multipart_upload=abort_incomplete_uploads(1),
-                )
-            ],
+            rules=[expire_everything("expire-task-logs", days=args.retention_days, noncurrent_days=NONCURRENT_VERSION_DAYS)],
         )
         self.name = parts.bucket.bucket
         self.arn = parts.bucket.arn
