@@ -14,6 +14,7 @@ from components.private_bucket import AccessLogTarget
 from components.dag_bucket import DagBucket, DagBucketArgs
 from components.dag_delivery import DagDelivery, DagDeliveryArgs
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
+from components.encryption_key_policy import service_statements
 from components.airflow_identities import AirflowIdentities, AirflowIdentitiesArgs
 from components.airflow_on_kubernetes import AirflowOnKubernetes, AirflowOnKubernetesArgs
 from components.image_registry import ImageRegistry, ImageRegistryArgs
@@ -43,6 +44,13 @@ if settings.mwaa.kms_key == "create":
     key_arn = EncryptionKey(
         name, EncryptionKeyArgs(name, settings.region, account_id, protect=settings.protect_data), opts=on_aws
     ).arn
+
+if settings.mwaa.existing_kms_key_arn:
+    # A key the stack does not own: what its policy must admit (CloudWatch Logs, the EKS cluster role).
+    pulumi.export(
+        "kmsKeyPolicyStatements",
+        account_id.apply(lambda account: service_statements(region=settings.region, account=account, environment=name)),
+    )
 
 flow_logs = (
     FlowLogArgs(account_id, settings.network.flow_log_retention_days, kms_key_arn=key_arn, permissions_boundary=boundary)

@@ -31,7 +31,7 @@ class DeployRole(pulumi.ComponentResource):
     def __init__(self, name: str, args: DeployRoleArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("airflowaws:bootstrap:DeployRole", name, None, opts)
         target = args.target
-        if args.credentials == "esc":
+        if target.credentials(args.credentials) == "esc":
             env = esc_environment_name(target.project, target.stack)
             audience, subject = esc_audience(args.organization), esc_subject(args.organization, args.esc_project, env)
         else:
@@ -83,7 +83,10 @@ class DeployRole(pulumi.ComponentResource):
                 description=f"Permissions boundary of every IAM role of {target.project}/{target.stack}",
                 policy=pulumi.Output.from_input(args.account_id).apply(
                     lambda account: json.dumps(
-                        boundary_policy(environment=app.name, region=app.region, account=account, secret_prefixes=prefixes)
+                        boundary_policy(
+                            environment=app.name, region=app.region, account=account, secret_prefixes=prefixes,
+                            project=target.project, stack=target.stack, kms_key=app.mwaa.kms_key,
+                        )
                     )
                 ),
                 opts=pulumi.ResourceOptions(parent=self),

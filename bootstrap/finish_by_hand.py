@@ -25,7 +25,7 @@ def finish_by_hand(settings: BootstrapSettings, targets: list[TargetStack], role
                 f"Protect branch {branch} of {settings.repository}: require a reviewed pull request, so that merging "
                 f"into it (which runs `pulumi up` on {stack}) is the approval of the promotion."
             )
-        if settings.credentials == "esc":
+        if target.credentials(settings.credentials) == "esc":
             env = esc_environment_name(target.project, stack)
             steps.append(f"Add the ESC environment to Pulumi.{stack}.yaml: `environment: [{settings.esc_project}/{env}]`.")
         if not target.app.managed:

@@ -28,7 +28,7 @@ class GitPushDeployment(pulumi.ComponentResource):
         trigger = target.trigger
         session = f"pulumi-deploy-{target.stack}"
         oidc = None
-        if settings.credentials == "esc":
+        if target.credentials(settings.credentials) == "esc":
             pulumiservice.Environment(
                 f"{name}-aws-login",
                 organization=settings.organization,

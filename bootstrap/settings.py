@@ -107,6 +107,12 @@ class TargetStack:
     def protected(self) -> bool:
         return self.app.protect_data
 
+    def credentials(self, configured: str) -> str:
+        """How this stack's deployments get AWS credentials. A protected stack always uses Pulumi Deployments' own
+        token: an ESC environment's token names no operation, and whoever may open the environment (a pull
+        request's workflow with an organization token, say) would hold the deploy role."""
+        return "oidc" if self.protected else configured
+
     @property
     def previews_pull_requests(self) -> bool:
         chosen = self.trigger.preview_pull_requests

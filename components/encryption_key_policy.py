@@ -8,48 +8,56 @@ from components.arns import arn, eks_service_role_pattern, log_group_patterns, p
 
 
 def key_policy(*, region: str, account: str, environment: str) -> dict:
-    p = partition(region)
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Sid": "AccountAdministersThroughIam",
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{p}:iam::{account}:root"},
+                "Principal": {"AWS": f"arn:{partition(region)}:iam::{account}:root"},
                 "Action": "kms:*",
                 "Resource": "*",
             },
-            # CloudWatch Logs encrypts a log group with a key only if the key policy admits the service for that
-            # group (CloudWatch Logs user guide, encrypt-log-data-kms: the aws:logs:arn encryption context).
-            {
-                "Sid": "CloudWatchLogsForThisEnvironment",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                "Resource": "*",
-                "Condition": {
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": [
-                            arn("logs", region, account, f"log-group:{pattern}")
-                            for pattern in log_group_patterns(environment).values()
-                        ]
-                    }
-                },
-            },
-            # EKS encrypts and decrypts Secrets as the cluster's service role, which pulumi-eks creates (and names)
-            # after this key exists: admitted by name within the account.
-            {
-                "Sid": "EksClusterRoleEncryptsSecrets",
-                "Effect": "Allow",
-                "Principal": {"AWS": "*"},
-                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"aws:PrincipalAccount": account},
-                    "ArnLike": {
-                        "aws:PrincipalArn": f"arn:{p}:iam::{account}:role/{eks_service_role_pattern(environment)}"
-                    },
-                },
-            },
+            *service_statements(region=region, account=account, environment=environment),
         ],
     }
+
+
+def service_statements(*, region: str, account: str, environment: str) -> list[dict]:
+    """What a key needs beyond IAM delegation for the stack to use it: the statements to add to an existing key's
+    policy (the stack output kmsKeyPolicyStatements), and part of the policy of the key the stack creates."""
+    p = partition(region)
+    return [
+        # CloudWatch Logs encrypts a log group with a key only if the key policy admits the service for that
+        # group (CloudWatch Logs user guide, encrypt-log-data-kms: the aws:logs:arn encryption context).
+        {
+            "Sid": "CloudWatchLogsForThisEnvironment",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            "Resource": "*",
+            "Condition": {
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": [
+                        arn("logs", region, account, f"log-group:{pattern}")
+                        for pattern in log_group_patterns(environment).values()
+                    ]
+                }
+            },
+        },
+        # EKS encrypts and decrypts Secrets as the cluster's service role, which pulumi-eks creates (and names)
+        # after this key exists: admitted by name within the account.
+        {
+            "Sid": "EksClusterRoleEncryptsSecrets",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:PrincipalAccount": account},
+                "ArnLike": {
+                    "aws:PrincipalArn": f"arn:{p}:iam::{account}:role/{eks_service_role_pattern(environment)}"
+                },
+            },
+        },
+    ]

@@ -25,8 +25,8 @@ class ImageRegistryArgs:
     airflow_version: str
     keep_images: int
     protect: bool
-    # The stack's key; AWS's aws/ecr key when None. ECR cannot change a repository's encryption: a new key replaces
-    # the repository (the images are rebuilt from docker/).
+    # The stack's key; AWS's aws/ecr key when None. Used when the repository is created: ECR cannot change a
+    # repository's encryption, and replacing a repository that holds images fails (its recorded force_delete).
     kms_key_arn: Optional[pulumi.Input[str]] = None
 
 
@@ -54,7 +54,9 @@ class ImageRegistry(pulumi.ComponentResource):
             ],
             # Images can be rebuilt from docker/; an unprotected stack may delete a repository that holds some.
             force_delete=not args.protect,
-            opts=child,
+            # A repository created before it was encrypted with the stack's key keeps its key rather than be
+            # replaced under running pods (README: mwaa.kmsKey).
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["encryptionConfigurations"]),
         )
         aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle",

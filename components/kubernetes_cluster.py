@@ -71,6 +71,12 @@ class KubernetesCluster(pulumi.ComponentResource):
         # pulumi-eks is a remote component: it gets the stack's provider explicitly, not through its parent.
         on_aws = pulumi.ResourceOptions(parent=self, providers={"aws": args.aws_provider})
         p = partition(args.region)
+        if args.protect and settings.open_to_the_internet:
+            pulumi.log.warn(
+                "cluster.publicAccessCidrs opens the Kubernetes API of this protected stack to the whole internet "
+                "(IAM still authenticates every call): narrow it to your runners' and admins' egress ranges",
+                resource=self,
+            )
 
         # EKS would create the control-plane log group itself, without retention, and keep it after the cluster.
         log_group = aws.cloudwatch.LogGroup(

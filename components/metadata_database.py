@@ -96,7 +96,8 @@ class MetadataDatabase(pulumi.ComponentResource):
         ]
         # A final snapshot name must be new each time an instance is deleted; this suffix is drawn once per database.
         snapshot_suffix = random.RandomId(f"{name}-snapshot-suffix", byte_length=4, opts=child)
-        monitoring_role = self._monitoring_role(name, args) if settings.monitoring_interval_seconds else None
+        monitoring = self._monitoring_role(name, args) if settings.monitoring_interval_seconds else None
+        monitoring_role = monitoring[0] if monitoring else None
         password = random.RandomPassword(
             f"{name}-password",
             length=40,
@@ -151,7 +152,8 @@ class MetadataDatabase(pulumi.ComponentResource):
                 protect=args.protect,
                 retain_on_delete=args.protect,
                 additional_secret_outputs=["password"],
-                depends_on=log_groups,
+                # RDS checks the monitoring role's policy when it turns Enhanced Monitoring on.
+                depends_on=[*log_groups, *([monitoring[1]] if monitoring else [])],
             ),
         )
 
@@ -173,7 +175,7 @@ class MetadataDatabase(pulumi.ComponentResource):
         )
         self.register_outputs({"address": self.address, "port": self.port, "databaseName": self.database_name})
 
-    def _monitoring_role(self, name: str, args: MetadataDatabaseArgs) -> aws.iam.Role:
+    def _monitoring_role(self, name: str, args: MetadataDatabaseArgs) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
         """The role RDS Enhanced Monitoring publishes OS metrics with (RDS user guide, USER_Monitoring.OS)."""
         role = aws.iam.Role(
             f"{name}-monitoring-role",
@@ -184,10 +186,10 @@ class MetadataDatabase(pulumi.ComponentResource):
             permissions_boundary=args.permissions_boundary,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.iam.RolePolicyAttachment(
+        attachment = aws.iam.RolePolicyAttachment(
             f"{name}-monitoring-policy",
             role=role.name,
             policy_arn=ENHANCED_MONITORING_POLICY.format(partition=partition(args.region)),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        return role
+        return role, attachment

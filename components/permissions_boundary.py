@@ -19,7 +19,52 @@ from components.arns import arn, log_group_patterns, partition
 ENHANCED_MONITORING_LOG_GROUPS = "RDS*"
 
 
-def boundary_policy(*, environment: str, region: str, account: str, secret_prefixes: Sequence[str]) -> dict:
+# What a cluster, its nodes and the Cluster Autoscaler change (AmazonEKSClusterPolicy, AmazonEKS_CNI_Policy,
+# AmazonEKSWorkerNodePolicy and components/workload_identity_policy.cluster_autoscaler_policy, as of the managed
+# policies' versions moto ships): the writes by name, the reads by prefix. Nothing else of EC2, load balancing or
+# Auto Scaling: no instance termination outside Auto Scaling, no snapshot sharing, no VPC changes.
+CLUSTER_WRITES = (
+    "ec2:AssignPrivateIpAddresses", "ec2:AttachNetworkInterface", "ec2:AttachVolume", "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:CreateNetworkInterface", "ec2:CreateRoute", "ec2:CreateSecurityGroup", "ec2:CreateTags", "ec2:CreateVolume",
+    "ec2:DeleteNetworkInterface", "ec2:DeleteRoute", "ec2:DeleteSecurityGroup", "ec2:DeleteVolume",
+    "ec2:DetachNetworkInterface", "ec2:DetachVolume", "ec2:ModifyInstanceAttribute",
+    "ec2:ModifyNetworkInterfaceAttribute", "ec2:ModifyVolume", "ec2:RevokeSecurityGroupIngress",
+    "ec2:UnassignPrivateIpAddresses",
+    "elasticloadbalancing:AddTags", "elasticloadbalancing:ApplySecurityGroupsToLoadBalancer",
+    "elasticloadbalancing:AttachLoadBalancerToSubnets", "elasticloadbalancing:ConfigureHealthCheck",
+    "elasticloadbalancing:Create*", "elasticloadbalancing:Delete*", "elasticloadbalancing:DeregisterInstancesFromLoadBalancer",
+    "elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:DetachLoadBalancerFromSubnets",
+    "elasticloadbalancing:Modify*", "elasticloadbalancing:RegisterInstancesWithLoadBalancer",
+    "elasticloadbalancing:RegisterTargets", "elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer",
+    "elasticloadbalancing:SetLoadBalancerPoliciesOfListener",
+    "autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup", "autoscaling:UpdateAutoScalingGroup",
+)
+# The services that use the stack's keys on a role's behalf (kms:ViaService): MWAA's queue, the buckets, the secrets.
+KEY_USING_SERVICES = ("sqs", "s3", "secretsmanager")
+
+
+def _stack_key(*, region: str, account: str, kms_key: str, project: str, stack: str) -> list[dict]:
+    """EKS encrypts Secrets as the cluster role, directly (no service in between): only the stack's own key, the
+    one it names or the one it creates and tags."""
+    if kms_key == "none":
+        return []
+    statement: dict = {
+        "Sid": "StackKeyForClusterSecrets",
+        "Effect": "Allow",
+        "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+    }
+    if kms_key == "create":
+        statement["Resource"] = arn("kms", region, account, "key/*")
+        statement["Condition"] = {"StringEquals": {"aws:ResourceTag/project": project, "aws:ResourceTag/stack": stack}}
+    else:
+        statement["Resource"] = kms_key
+    return [statement]
+
+
+def boundary_policy(
+    *, environment: str, region: str, account: str, secret_prefixes: Sequence[str], project: str, stack: str, kms_key: str
+) -> dict:
+    """`kms_key`: the stack's mwaa.kmsKey (none, create, or a key ARN)."""
     p = partition(region)
     in_region = {"StringEquals": {"aws:RequestedRegion": region}}
     return {
@@ -70,19 +115,19 @@ def boundary_policy(*, environment: str, region: str, account: str, secret_prefi
                            "sqs:ReceiveMessage", "sqs:SendMessage"],
                 "Resource": f"arn:{p}:sqs:{region}:*:airflow-celery-*",
             },
-            # Keys are scoped by each role's own policy and by the key policies; the boundary keeps them in region.
+            # Keys used through the services that encrypt the stack's data (MWAA's queue key lives in MWAA's account).
             {
-                "Sid": "KeysInRegion",
+                "Sid": "KeysThroughServices",
                 "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:ListGrants"],
+                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
                 "Resource": f"arn:{p}:kms:{region}:*:key/*",
+                "Condition": {"StringLike": {"kms:ViaService": [f"{s}.{region}.amazonaws.com" for s in KEY_USING_SERVICES]}},
             },
-            # What a cluster, its nodes and the Cluster Autoscaler manage (AmazonEKSClusterPolicy, the node policies),
-            # in the stack's region only.
+            *_stack_key(region=region, account=account, kms_key=kms_key, project=project, stack=stack),
             {
                 "Sid": "ClusterComputeAndNetwork",
                 "Effect": "Allow",
-                "Action": ["ec2:*", "elasticloadbalancing:*", "autoscaling:*"],
+                "Action": list(CLUSTER_WRITES),
                 "Resource": "*",
                 "Condition": in_region,
             },
@@ -90,6 +135,8 @@ def boundary_policy(*, environment: str, region: str, account: str, secret_prefi
                 "Sid": "Reads",
                 "Effect": "Allow",
                 "Action": [
+                    "ec2:Describe*", "elasticloadbalancing:Describe*", "autoscaling:Describe*",
+                    "ec2:GetInstanceTypesFromInstanceRequirements",
                     "eks:Describe*", "eks:List*", "eks-auth:AssumeRoleForPodIdentity",
                     "ecr:GetAuthorizationToken", "ecr:BatchGet*", "ecr:BatchCheck*", "ecr:Get*", "ecr:Describe*",
                     "ecr:List*", "kms:DescribeKey", "logs:DescribeLogGroups", "s3:GetAccountPublicAccessBlock",

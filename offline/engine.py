@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import runpy
 import sys
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ class RecordedResource:
     dependencies: list[str]
     state: dict[str, Any] = field(default_factory=dict)  # what the mocks answered; for tests, never printed
     transforms: list = field(default_factory=list)  # the resource's transforms (callables), for tests
+    ignore_changes: list[str] = field(default_factory=list)  # the properties `pulumi up` leaves as they are
     id: Optional[str] = None  # the mocked provider id
 
     def as_json(self) -> dict[str, Any]:
@@ -64,6 +66,7 @@ class Plan:
     outputs: dict[str, Any] = field(default_factory=dict)  # secrets masked
     raw_outputs: dict[str, Any] = field(default_factory=dict)
     error: Optional[BaseException] = None
+    warnings: list[str] = field(default_factory=list)  # what the program logged as warnings (pulumi.log.warn)
 
     def of_type(self, typ: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == typ]
@@ -120,6 +123,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
             dependencies=sorted(set(request.dependencies)),
+            ignore_changes=list(request.ignoreChanges),
         )
         return response
 
@@ -164,6 +168,7 @@ def run_stack(
             if secret:
                 secret_keys.add(_full(project, key))
 
+    plan = Plan(project=project, stack=stack)
     region = values.get("aws:region", "")
     mocks = AwsMocks(
         region=region, subnets=subnets, caller_arn=caller_arn, clusters=clusters, databases=databases,
@@ -178,7 +183,7 @@ def run_stack(
         pulumi_mocks.MockSettings(
             monitor=monitor,
             monitor_features=set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures),
-            engine=pulumi_mocks.MockEngine(None),
+            engine=pulumi_mocks.MockEngine(_recording_logger(plan.warnings)),
             project=project,
             stack=stack,
             dry_run=bool(preview_changing),
@@ -188,7 +193,6 @@ def run_stack(
     )
     pulumi.runtime.set_all_config(values, sorted(secret_keys))
 
-    plan = Plan(project=project, stack=stack)
     program = str(project_dir / "__main__.py")
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
@@ -216,6 +220,22 @@ def run_stack(
     plan.outputs = _masked(monitor.stack_outputs)
     plan.raw_outputs = _unwrapped(monitor.stack_outputs)
     return plan
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, into: list[str]):
+        super().__init__(level=logging.WARNING)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(record.getMessage())
+
+
+def _recording_logger(into: list[str]) -> logging.Logger:
+    """A logger of its own per run (not propagated), keeping the program's warnings for the plan."""
+    logger = logging.Logger("offline-engine")
+    logger.addHandler(_ListHandler(into))
+    return logger
 
 
 def _has_resource_reference(value: Any) -> bool:

@@ -103,6 +103,8 @@ def as_text(plan: Plan) -> str:
     created = len(plan.created)
     lines += ["", f"{created} resources to create.", "", "Outputs:"]
     lines += [f"  {key}: {_short(value)}" for key, value in sorted(plan.outputs.items())]
+    if plan.warnings:
+        lines += ["", "Warnings:"] + [f"  {warning}" for warning in plan.warnings]
     return "\n".join(lines)
 
 

@@ -129,16 +129,11 @@ class ClusterSettings(Section):
                     "cluster.endpointPublicAccess false for a private endpoint",
                 )
             ]
-        return [
-            ConfigIssue(
-                f"cluster.publicAccessCidrs[{i}]",
-                text,
-                "a range narrower than the whole internet while protectData is true (your runners' and admins' "
-                "egress ranges), or cluster.endpointPublicAccess false",
-            )
-            for i, text in enumerate(self.public_access_cidrs)
-            if text.endswith("/0")
-        ]
+        return []
+
+    @property
+    def open_to_the_internet(self) -> bool:
+        return self.endpoint_public_access and any(text.endswith("/0") for text in self.public_access_cidrs)
 
     def _check_endpoint(self) -> list[ConfigIssue]:
         issues = []

@@ -41,6 +41,9 @@ RDS_SLR = "RDS user guide, UsingWithRDS.IAM.ServiceLinkedRoles"
 ECR_KMS = "ECR user guide, encryption-at-rest: kms:RetireGrant in the caller's IAM policy"
 SM_KMS = "Secrets Manager user guide, security-encryption: GenerateDataKey and Decrypt with a customer managed key"
 PASS = {"iam:PassedToService": "{service}"}
+FLOW_LOGS = "VPC user guide, flow-logs-iam-role: the caller needs ec2:CreateFlowLogs and iam:PassRole for the role"
+RDS_EM = "RDS user guide, USER_Monitoring.OS.Enabling: iam:PassRole for the monitoring role to monitoring.rds.amazonaws.com"
+BOUNDARY = {"iam:PermissionsBoundary": "arn:{p}:iam::{a}:policy/pulumi-boundary-{n}"}
 TAGGED_KEY = {"aws:ResourceTag/project": "airflow-on-aws", "aws:ResourceTag/stack": "{stack}"}
 
 DOCUMENTED = [
@@ -82,6 +85,14 @@ DOCUMENTED = [
     CallerSide(EKS_LT, "ec2:RunInstances", "arn:{p}:ec2:{r}:{a}:volume/*", "self-managed", context=FROM_TEMPLATE),
     CallerSide(EKS_LT, "ec2:RunInstances", "arn:{p}:ec2:{r}::image/ami-0a1b2c3d", "self-managed", context=FROM_TEMPLATE),
     CallerSide(EKS_LT, "ec2:CreateTags", "arn:{p}:ec2:{r}:{a}:instance/*", "self-managed"),
+    *[
+        CallerSide(FLOW_LOGS, "iam:PassRole", "arn:{p}:iam::{a}:role/{n}-flow-logs-role-1a2b3c4", flavour, context={"iam:PassedToService": "vpc-flow-logs.amazonaws.com"})
+        for flavour in ("managed", "self-managed")
+    ],
+    CallerSide(FLOW_LOGS, "ec2:CreateFlowLogs", "arn:{p}:ec2:{r}:{a}:vpc-flow-log/*", "both"),
+    CallerSide(RDS_EM, "iam:PassRole", "arn:{p}:iam::{a}:role/{n}-monitoring-role-1a2b3c4", "self-managed", context={"iam:PassedToService": "monitoring.rds.amazonaws.com"}),
+    CallerSide(RDS_EM, "iam:AttachRolePolicy", "arn:{p}:iam::{a}:role/{n}-monitoring-role-1a2b3c4", "self-managed",
+               context={"iam:PolicyARN": "arn:{p}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", **BOUNDARY}),
     CallerSide(RDS_SLR, "iam:CreateServiceLinkedRole", "arn:{p}:iam::{a}:role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS", "self-managed", context={"iam:AWSServiceName": "rds.amazonaws.com"}),
     CallerSide(ECR_KMS, "kms:RetireGrant", "arn:{p}:kms:{r}:{a}:key/" + KEY_ID, "self-managed", context={"kms:ViaService": "ecr.{r}.amazonaws.com"}),
 ]

@@ -67,10 +67,20 @@ def test_no_role_admits_a_pull_request_preview_of_a_protected_stack(bootstrap_pl
     assert settings["prod"]["previewPullRequests"] is False and settings["dev"]["previewPullRequests"] is True
 
 
-def test_with_esc_a_protected_stack_runs_no_pull_request_previews(esc_plan):
-    """An ESC environment's token names no operation, so the trust cannot tell a preview: the settings can."""
-    settings = {r.inputs["stack"]: r.inputs["vcs"] for r in esc_plan.of_type("pulumiservice:index:DeploymentSettings")}
-    assert settings["prod"]["previewPullRequests"] is False
+def test_with_esc_a_protected_stack_keeps_deployments_own_token(esc_plan):
+    """An ESC environment's token names no operation and opens for whoever may read the environment: a protected
+    stack gets no environment, and its role trusts only its non-preview Deployments operations, as without ESC."""
+    environments = {r.inputs["name"] for r in esc_plan.of_type("pulumiservice:index:Environment")}
+    assert environments == {"airflow-on-aws-dev"}
+    (statement,) = trust(esc_plan, "prod")["Statement"]
+    assert statement["Condition"]["StringEquals"] == {"api.pulumi.com/oidc:aud": "acme-data"}
+    assert SUBJECT.format(stack="prod", op="preview") not in statement["Condition"]["StringLike"]["api.pulumi.com/oidc:sub"]
+    assert _assumable_by(esc_plan, SUBJECT.format(stack="prod", op="preview"), "acme-data") == []
+    assert not any("aws:acme-data" == json.loads(r.raw_inputs["assumeRolePolicy"])["Statement"][0]["Condition"]["StringEquals"].get("api.pulumi.com/oidc:aud")
+                   and "airflow-on-aws-prod" in json.dumps(r.raw_inputs["assumeRolePolicy"]) for r in esc_plan.of_type("aws:iam/role:Role"))
+    settings = {r.inputs["stack"]: r.inputs for r in esc_plan.of_type("pulumiservice:index:DeploymentSettings")}
+    assert settings["prod"]["vcs"]["previewPullRequests"] is False
+    assert settings["prod"]["operationContext"]["oidc"]["aws"]["roleARN"]  # Deployments' own token, not ESC
 
 
 def test_a_protected_stack_that_asks_for_pull_request_previews_is_refused():

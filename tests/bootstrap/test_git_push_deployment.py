@@ -75,14 +75,17 @@ def test_deployments_assume_the_stacks_own_role(bootstrap_plan):
 
 
 def test_with_esc_an_environment_logs_in_and_deployments_carry_no_oidc(esc_plan):
-    environment = of_stack(esc_plan, "pulumiservice:index:Environment", "prod").raw_inputs
-    assert (environment["project"], environment["name"]) == ("airflow-on-aws", "airflow-on-aws-prod")
-    document = yaml.safe_load(aws_login_environment("arn:aws:iam::123456789012:role/pulumi-deploy-airflow-prod", "s", 3))
+    """For unprotected stacks; a protected one keeps Deployments' own token (test_deploy_role_trust.py)."""
+    environment = of_stack(esc_plan, "pulumiservice:index:Environment", "dev").raw_inputs
+    assert (environment["project"], environment["name"]) == ("airflow-on-aws", "airflow-on-aws-dev")
+    document = yaml.safe_load(aws_login_environment("arn:aws:iam::123456789012:role/pulumi-deploy-airflow-dev", "s", 3))
     login = document["values"]["aws"]["login"]["fn::open::aws-login"]["oidc"]
-    assert login == {"roleArn": "arn:aws:iam::123456789012:role/pulumi-deploy-airflow-prod", "sessionName": "s", "duration": "3h"}
+    assert login == {"roleArn": "arn:aws:iam::123456789012:role/pulumi-deploy-airflow-dev", "sessionName": "s", "duration": "3h"}
     assert document["values"]["environmentVariables"]["AWS_SESSION_TOKEN"] == "${aws.login.sessionToken}"
-    assert "oidc" not in settings_of(esc_plan, "prod")["operationContext"]
-    assert any("environment: [airflow-on-aws/airflow-on-aws-prod]" in s for s in esc_plan.raw_outputs["finishByHand"])
+    assert "oidc" not in settings_of(esc_plan, "dev")["operationContext"]
+    steps = esc_plan.raw_outputs["finishByHand"]
+    assert any("environment: [airflow-on-aws/airflow-on-aws-dev]" in s for s in steps)
+    assert not any("airflow-on-aws-prod]" in s for s in steps)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

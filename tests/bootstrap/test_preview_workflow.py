@@ -35,8 +35,12 @@ def test_only_unprotected_stacks_are_previewed_and_only_after_the_gate():
     assert preview["strategy"]["matrix"]["stack"] == unprotected and "prod" not in unprotected
     assert preview["needs"] == "gate"
     assert preview["permissions"]["id-token"] == "write"
-    # The only job that can obtain credentials is the preview job.
+    # The only job that can obtain credentials is the preview job, and it asks for a team's token, not the
+    # organization's, which could open a protected stack's environment or start its deployments.
     assert [name for name, job in workflow["jobs"].items() if job.get("permissions", {}).get("id-token")] == ["preview"]
+    login = next(s for s in preview["steps"] if s.get("uses", "").startswith("pulumi/auth-actions@"))
+    assert login["with"]["requested-token-type"] == "urn:pulumi:token-type:access_token:team"
+    assert login["with"]["scope"] == "team:${{ vars.PULUMI_PREVIEW_TEAM }}"
 
 
 def test_the_workflow_never_updates():

@@ -35,8 +35,14 @@ def aws_managed_policy(name: str) -> dict:
 
 def boundary_of(plan) -> dict:
     """The boundary the bootstrap creates for the plan's stack (the same for both flavours)."""
-    scope = scope_of(plan.stack)
-    return boundary_policy(environment=scope.name, region=scope.region, account=ACCOUNT, secret_prefixes=scope.secret_prefixes)
+    return _boundary(scope_of(plan.stack))
+
+
+def _boundary(scope) -> dict:
+    return boundary_policy(
+        environment=scope.name, region=scope.region, account=ACCOUNT, secret_prefixes=scope.secret_prefixes,
+        project=scope.project, stack=scope.stack, kms_key=scope.kms_key,
+    )
 
 
 def _concrete(resource: str, region: str) -> str:
@@ -144,11 +150,30 @@ def test_the_boundary_keeps_out_what_no_role_of_the_stack_does(prod, action, res
     assert not allows(boundary_of(prod), action, resource, {"aws:RequestedRegion": "eu-west-1"})
 
 
-def test_the_boundary_keeps_compute_in_the_stacks_region(prod):
+def test_the_boundary_keeps_compute_to_what_the_cluster_does_in_its_region(prod):
     boundary = boundary_of(prod)
-    instance = "arn:aws:ec2:us-east-1:123456789012:instance/i-1"
-    assert not allows(boundary, "ec2:TerminateInstances", instance, {"aws:RequestedRegion": "us-east-1"})
-    assert allows(boundary, "ec2:TerminateInstances", instance.replace("us-east-1", "eu-west-1"), {"aws:RequestedRegion": "eu-west-1"})
+    here, there = {"aws:RequestedRegion": "eu-west-1"}, {"aws:RequestedRegion": "us-east-1"}
+    volume = "arn:aws:ec2:eu-west-1:123456789012:volume/vol-1"
+    assert allows(boundary, "ec2:AttachVolume", volume, here) and not allows(boundary, "ec2:AttachVolume", volume, there)
+    for action, resource in (
+        ("ec2:TerminateInstances", "arn:aws:ec2:eu-west-1:123456789012:instance/i-1"),
+        ("ec2:ModifySnapshotAttribute", "arn:aws:ec2:eu-west-1::snapshot/snap-1"),
+        ("ec2:DeleteVpc", "arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-1"),
+        ("ec2:RunInstances", "arn:aws:ec2:eu-west-1:123456789012:instance/*"),
+    ):
+        assert not allows(boundary, action, resource, here), action
+
+
+def test_the_boundary_uses_keys_through_the_stacks_services_or_its_own_key_only(prod, dev):
+    key = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    boundary, here = boundary_of(prod), {"aws:RequestedRegion": "eu-west-1"}
+    via_s3 = {**here, "kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+    tagged = {**here, "aws:ResourceTag/project": "airflow-on-aws", "aws:ResourceTag/stack": "prod"}
+    assert allows(boundary, "kms:Decrypt", key, via_s3)
+    assert not allows(boundary, "kms:Decrypt", key, here)  # another team's key, called directly
+    assert allows(boundary, "kms:Encrypt", key, tagged)  # the cluster role, on the stack's own key (kmsKey: create)
+    assert not allows(boundary, "kms:Encrypt", key, {**tagged, "aws:ResourceTag/stack": "dev"})
+    assert not any(s["Sid"] == "StackKeyForClusterSecrets" for s in boundary_of(dev)["Statement"])  # kmsKey: none
 
 
 def test_the_boundary_fits_a_managed_policy_and_passes_parliament(prod):
@@ -156,7 +181,10 @@ def test_the_boundary_fits_a_managed_policy_and_passes_parliament(prod):
 
     from bootstrap.deploy_policy import MANAGED_POLICY_MAX_CHARS, policy_size
 
-    longest = boundary_policy(environment="a" * 32, region="ap-southeast-1", account=ACCOUNT, secret_prefixes=("p" * 40, "q" * 40))
+    longest = boundary_policy(
+        environment="a" * 32, region="ap-southeast-1", account=ACCOUNT, secret_prefixes=("p" * 256, "q" * 256),
+        project="p" * 100, stack="s" * 100, kms_key="create",
+    )
     assert policy_size(longest) <= MANAGED_POLICY_MAX_CHARS
     accepted = {
         ("ClusterComputeAndNetwork", "RESOURCE_STAR"): "what AmazonEKSClusterPolicy and the node policies do, in region",
@@ -196,8 +224,7 @@ def test_the_bootstrap_creates_each_stacks_boundary(bootstrap_admin_plan):
     assert set(boundaries) == {"pulumi-boundary-airflow-dev", "pulumi-boundary-airflow-prod"}
     for stack in ("dev", "prod"):
         scope = scope_of(stack)
-        expected = boundary_policy(environment=scope.name, region=scope.region, account=ACCOUNT, secret_prefixes=scope.secret_prefixes)
-        assert boundaries[f"pulumi-boundary-{scope.name}"] == expected
+        assert boundaries[f"pulumi-boundary-{scope.name}"] == _boundary(scope)
 
 
 def test_a_missing_boundary_is_a_config_error_before_anything_is_created():

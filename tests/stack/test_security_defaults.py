@@ -47,14 +47,18 @@ def test_the_key_admits_pulumi_eks_cluster_role_and_nothing_else_by_name(prod):
     assert set(statement["Action"]) == {"kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"}
 
 
-def test_a_protected_clusters_api_is_private_or_open_to_named_ranges_only(prod):
-    assert prod.one(CLUSTER).inputs["endpointPublicAccess"] is False
+def test_a_protected_clusters_api_ranges_are_chosen_never_defaulted(prod):
+    """Unset ranges stop a protected stack; the shipped prod file chooses them explicitly (its runners' addresses
+    are the user's to name), and `pulumi up` warns while they span the whole internet."""
+    assert prod.one(CLUSTER).inputs["publicAccessCidrs"] == ["0.0.0.0/0"]
+    assert any("cluster.publicAccessCidrs opens the Kubernetes API" in w for w in prod.warnings)
     unset = _error("prod", {"cluster": {"endpointPublicAccess": True}})
     assert "cluster.publicAccessCidrs = (not set)" in unset
-    world = _error("prod", {"cluster": {"endpointPublicAccess": True, "publicAccessCidrs": ["10.1.0.0/16", "0.0.0.0/0"]}})
-    assert "cluster.publicAccessCidrs[1] = '0.0.0.0/0'" in world
     named = run_stack("prod", config={"cluster": {"endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]}})
     assert named.error is None and named.one(CLUSTER).inputs["publicAccessCidrs"] == ["203.0.113.0/24"]
+    assert named.warnings == []
+    private = run_stack("prod", config={"cluster": {"endpointPublicAccess": False}})
+    assert private.error is None and private.one(CLUSTER).inputs["endpointPublicAccess"] is False
 
 
 def test_an_unprotected_cluster_may_keep_a_public_endpoint(dev_self_managed):
@@ -176,6 +180,9 @@ def test_the_image_repository_and_task_logs_use_the_stacks_key_when_it_has_one(s
     key = _key_arn(self_managed_plan)
     repository = self_managed_plan.one("aws:ecr/repository:Repository").inputs
     assert repository["encryptionConfigurations"] == [{"encryptionType": "KMS", **({"kmsKey": key} if key else {})}]
+    # An existing repository keeps the key it was made with: ECR cannot re-encrypt one, and replacing it (with its
+    # images, force_delete off in protected stacks) would fail the update.
+    assert self_managed_plan.one("aws:ecr/repository:Repository").ignore_changes == ["encryptionConfigurations"]
     default = self_managed_plan.named(f"airflow-{self_managed_plan.stack}-task-logs-encryption").inputs["rules"][0]
     expected = {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key} if key else {"sseAlgorithm": "AES256"}
     assert default["applyServerSideEncryptionByDefault"] == expected
@@ -211,3 +218,16 @@ def test_the_shipped_private_webserver_admits_only_the_environment_itself(prod_m
 )
 def test_bad_webserver_ranges_are_refused_by_key(mwaa, key):
     assert f"{key} = " in _error("dev", {"mwaa": {"environmentClass": "mw1.small", **mwaa}})
+
+
+def test_an_existing_key_is_told_what_its_policy_must_admit():
+    key = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    plan = run_stack("prod", config={"mwaa": {"environmentClass": "mw1.medium", "kmsKey": key}})
+    assert plan.error is None, plan.error
+    statements = {s["Sid"]: s for s in plan.outputs["kmsKeyPolicyStatements"]}
+    assert set(statements) == {"CloudWatchLogsForThisEnvironment", "EksClusterRoleEncryptsSecrets"}
+    patterns = statements["CloudWatchLogsForThisEnvironment"]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    for group in plan.of_type("aws:cloudwatch/logGroup:LogGroup"):
+        assert group.inputs["kmsKeyId"] == key
+        assert any(fnmatchcase(f"arn:aws:logs:eu-west-1:123456789012:log-group:{group.inputs['name']}", p) for p in patterns)
+    assert "kmsKeyPolicyStatements" not in run_stack("prod").outputs  # the stack's own key has them already
