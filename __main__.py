@@ -7,23 +7,23 @@ import pulumi_aws as aws
 
 import stackconfig
 from k8s.spec import spec_from_settings
-from components.airflow_options import configuration_options, secrets_backend_options
-from components.access_log_bucket import AccessLogBucket, AccessLogBucketArgs
-from components.airflow_secrets import AirflowSecrets, AirflowSecretsArgs
-from components.private_bucket import AccessLogTarget
-from components.dag_bucket import DagBucket, DagBucketArgs
-from components.dag_delivery import DagDelivery, DagDeliveryArgs
-from components.encryption_key import EncryptionKey, EncryptionKeyArgs
-from components.encryption_key_policy import service_statements
-from components.airflow_identities import AirflowIdentities, AirflowIdentitiesArgs
-from components.airflow_on_kubernetes import AirflowOnKubernetes, AirflowOnKubernetesArgs
-from components.image_registry import ImageRegistry, ImageRegistryArgs
-from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
-from components.managed_airflow import ManagedAirflow, ManagedAirflowArgs
-from components.metadata_database import MetadataDatabase, MetadataDatabaseArgs
-from components.network import FlowLogArgs, Network, NetworkArgs
-from components.operator_policy import operator_policy
-from components.task_log_bucket import TaskLogBucket, TaskLogBucketArgs
+from stackconfig.airflow_options import configuration_options, secrets_backend_options
+from components.shared.access_log_bucket import AccessLogBucket, AccessLogBucketArgs
+from components.shared.airflow_secrets import AirflowSecrets, AirflowSecretsArgs
+from components.shared.private_bucket import AccessLogTarget
+from components.shared.dag_bucket import DagBucket, DagBucketArgs
+from components.shared.dag_delivery import DagDelivery, DagDeliveryArgs
+from components.shared.encryption_key import EncryptionKey, EncryptionKeyArgs
+from components.shared.encryption_key_policy import service_statements
+from components.self_managed.airflow_identities import AirflowIdentities, AirflowIdentitiesArgs
+from components.self_managed.airflow_on_kubernetes import AirflowOnKubernetes, AirflowOnKubernetesArgs
+from components.self_managed.image_registry import ImageRegistry, ImageRegistryArgs
+from components.self_managed.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
+from components.managed.managed_airflow import ManagedAirflow, ManagedAirflowArgs
+from components.self_managed.metadata_database import MetadataDatabase, MetadataDatabaseArgs
+from components.shared.network import FlowLogArgs, Network, NetworkArgs
+from components.shared.operator_policy import operator_policy
+from components.self_managed.task_log_bucket import TaskLogBucket, TaskLogBucketArgs
 
 # Every problem in the stack's config is reported here, before anything is created.
 project_dir = Path(__file__).parent

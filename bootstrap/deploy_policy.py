@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from components.arns import boundary_policy_name, log_group_patterns, partition as partition_of
+from components.naming import boundary_policy_name, log_group_patterns, partition as partition_of
 
 MANAGED, SELF_MANAGED = "managed", "self-managed"
 BOTH = (MANAGED, SELF_MANAGED)

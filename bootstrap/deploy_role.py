@@ -10,8 +10,8 @@ import pulumi
 import pulumi_aws as aws
 
 from bootstrap.deploy_policy import Scope, deploy_policies
-from components.arns import boundary_policy_name
-from components.permissions_boundary import boundary_policy
+from components.naming import boundary_policy_name
+from components.shared.permissions_boundary import boundary_policy
 from bootstrap.esc_environment import esc_environment_name
 from bootstrap.settings import TargetStack
 from bootstrap.trust_policy import deployments_audience, deployments_subjects, esc_audience, esc_subject, trust_policy_json

@@ -26,7 +26,7 @@ import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
-from components.airflow_options import secrets_backend_options
+from stackconfig.airflow_options import secrets_backend_options
 from k8s import environment, pod_template
 from k8s.manifests import airflow_objects, to_yaml
 from k8s.spec import DAG_PREFIX, spec_from_settings

@@ -16,8 +16,8 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from components.airflow_options import secrets_backend_options
-from components.arns import boundary_policy_name, customer_policy_arn
+from stackconfig.airflow_options import secrets_backend_options
+from components.naming import boundary_policy_name, customer_policy_arn
 from stackconfig import limits
 from stackconfig.errors import UNSET, ConfigIssue
 from stackconfig.section import Section as _Section, context as _context, raise_if as _raise_if
@@ -574,7 +574,7 @@ class Settings(_Section):
 
     @property
     def secrets_backend(self) -> dict[str, Optional[str]]:
-        """The arguments of `components.airflow_options.secrets_backend_options`."""
+        """The arguments of `stackconfig.airflow_options.secrets_backend_options`."""
         prefixes = self.secret_prefixes
         return {
             "connections_prefix": prefixes.connections,

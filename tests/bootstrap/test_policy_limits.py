@@ -14,7 +14,7 @@ import yaml
 
 from bootstrap.deploy_policy import MANAGED_POLICIES_PER_ROLE, MANAGED_POLICY_MAX_CHARS, deploy_policies, deploy_policy, policy_size
 from bootstrap.trust_policy import deployments_subject, esc_subject, trust_policy
-from components.arns import partition
+from components.naming import partition
 from offline import run_stack
 from stackconfig.load import PROJECT_DIR
 from tests.bootstrap.test_deploy_policy import FLAVOUR_OF, scope_of

@@ -39,7 +39,7 @@ def test_entrypoint_passes_shellcheck():
 
 
 def test_the_image_carries_the_rds_certificate_authorities_where_the_database_url_looks():
-    from components.database_parameters import RDS_CA_BUNDLE, RDS_CA_BUNDLE_URL
+    from components.self_managed.database_parameters import RDS_CA_BUNDLE, RDS_CA_BUNDLE_URL
 
     dockerfile = (DOCKER / "Dockerfile").read_text()
     assert f"urlretrieve('{RDS_CA_BUNDLE_URL}', '{RDS_CA_BUNDLE}')" in dockerfile

@@ -12,8 +12,8 @@ import pulumi
 import pytest
 
 from bootstrap.deploy_policy import deploy_policy
-from components.kubernetes_cluster import bounded_roles
-from components.permissions_boundary import boundary_policy
+from components.self_managed.kubernetes_cluster import bounded_roles
+from components.shared.permissions_boundary import boundary_policy
 from offline import run_stack
 from tests.bootstrap.test_deploy_policy import scope_of
 from tests.iam_evaluator import allows

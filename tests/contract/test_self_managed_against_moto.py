@@ -165,7 +165,7 @@ def test_a_reverted_docker_change_pushes_its_earlier_tag_again(prod, aws, tmp_pa
     pushes it under that tag while the lifecycle policy still keeps the first push. ECR must accept it."""
     import shutil
 
-    from components.image_tag import image_tag
+    from components.self_managed.image_tag import image_tag
     from stackconfig.load import PROJECT_DIR
 
     ecr, name = aws["ecr"], _repository_as_planned(prod, aws["ecr"])

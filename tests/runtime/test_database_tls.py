@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from components.database_parameters import sqlalchemy_url
+from components.self_managed.database_parameters import sqlalchemy_url
 
 pytestmark = pytest.mark.runtime
 

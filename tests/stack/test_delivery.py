@@ -117,7 +117,7 @@ def test_self_managed_stacks_have_nothing_to_wait_for(self_managed_plan):
 
 @pytest.mark.parametrize("version", ["", "null", None])
 def test_mwaa_is_never_handed_an_empty_or_null_version(version):
-    from components.dag_delivery import require_version
+    from components.shared.dag_delivery import require_version
 
     with pytest.raises(pulumi.RunError, match="requirements.txt without a version id.*Change the file"):
         require_version("requirements.txt", version)

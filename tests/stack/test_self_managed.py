@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from components.image_tag import image_tag
+from components.self_managed.image_tag import image_tag
 from k8s import identities
 from k8s.cluster_autoscaler_values import IMAGE_TAGS
 from offline import run_stack

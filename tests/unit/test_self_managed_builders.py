@@ -9,10 +9,10 @@ from urllib.parse import urlsplit, unquote
 
 import pytest
 
-from components.database_parameters import RDS_CA_BUNDLE, parameters, sqlalchemy_url
-from components.ecr_lifecycle_policy import keep_newest_images
-from components.image_tag import image_tag
-from components.workload_identity_policy import (
+from components.self_managed.database_parameters import RDS_CA_BUNDLE, parameters, sqlalchemy_url
+from components.self_managed.ecr_lifecycle_policy import keep_newest_images
+from components.self_managed.image_tag import image_tag
+from components.self_managed.workload_identity_policy import (
     AIRFLOW_ACCESS,
     ComponentAccess,
     airflow_component_policy,

@@ -8,7 +8,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.private_bucket import AccessLogTarget, abort_incomplete_uploads, private_bucket, whole_bucket
+from components.shared.private_bucket import AccessLogTarget, abort_incomplete_uploads, private_bucket, whole_bucket
 
 NONCURRENT_VERSION_DAYS = 90
 

@@ -15,9 +15,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumiverse_time as time
 
-from components.dag_bucket import DagBucket
-from components.dag_files import asset_files
-from components.plugins_archive import write_plugins_zip
+from components.shared.dag_bucket import DagBucket
+from components.shared.dag_files import asset_files
+from components.shared.plugins_archive import write_plugins_zip
 
 DAG_S3_PATH = "dags"
 REQUIREMENTS_KEY = "requirements.txt"

@@ -9,9 +9,9 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.dag_bucket import DagBucket
-from components.dag_delivery import DagDelivery
-from components.execution_role_policy import permissions_policy, trust_policy
+from components.shared.dag_bucket import DagBucket
+from components.shared.dag_delivery import DagDelivery
+from components.managed.execution_role_policy import permissions_policy, trust_policy
 from stackconfig.model import MwaaSettings
 
 # MWAA's module names as they appear in its log group names, keyed by the logging configuration's field.

@@ -11,8 +11,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.service_account_role import service_account_role
-from components.workload_identity_policy import cluster_autoscaler_policy
+from components.self_managed.service_account_role import service_account_role
+from components.self_managed.workload_identity_policy import cluster_autoscaler_policy
 from k8s import identities
 from k8s.cluster_autoscaler_values import CHART, CHART_REPOSITORY, CHART_VERSION, autoscaler_values
 

@@ -11,9 +11,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components import database_parameters as db
-from components.arns import partition, rds_log_group_name
-from components.service_role_policies import service_trust_policy
+from components.self_managed import database_parameters as db
+from components.naming import partition, rds_log_group_name
+from components.shared.service_role_policies import service_trust_policy
 from stackconfig.self_managed import DatabaseSettings, database_identifier
 
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"

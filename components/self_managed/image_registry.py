@@ -13,8 +13,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_docker_build as docker_build
 
-from components.ecr_lifecycle_policy import keep_newest_images
-from components.image_tag import image_tag, mutable_tags
+from components.self_managed.ecr_lifecycle_policy import keep_newest_images
+from components.self_managed.image_tag import image_tag, mutable_tags
 
 PLATFORM = docker_build.Platform.LINUX_AMD64
 

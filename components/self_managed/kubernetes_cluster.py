@@ -12,9 +12,9 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from components.arns import eks_cluster_resource_name, eks_log_group_name, partition
-from components.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
-from components.workload_identity_policy import NODE_MANAGED_POLICIES, managed_policy_arn, node_trust_policy
+from components.naming import eks_cluster_resource_name, eks_log_group_name, partition
+from components.self_managed.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
+from components.self_managed.workload_identity_policy import NODE_MANAGED_POLICIES, managed_policy_arn, node_trust_policy
 from stackconfig.self_managed import ClusterSettings
 
 # The Airflow image is linux/amd64; AL2023 is the node OS EKS supports for every offered version.

@@ -45,7 +45,7 @@ def log_group_patterns(environment: str) -> dict[str, str]:
 
 
 def eks_cluster_resource_name(environment: str) -> str:
-    """The Pulumi name of the environment's pulumi-eks Cluster (components/kubernetes_cluster.py)."""
+    """The Pulumi name of the environment's pulumi-eks Cluster (components/self_managed/kubernetes_cluster.py)."""
     return f"{environment}-eks"
 
 

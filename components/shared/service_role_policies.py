@@ -3,7 +3,7 @@ and what the flow-log role may do."""
 
 from __future__ import annotations
 
-from components.arns import arn
+from components.naming import arn
 
 
 def service_trust_policy(service: str, account: str) -> dict:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Optional, Sequence
 
-from components.arns import arn
-from components.execution_role_policy import secrets_read_statements
+from components.naming import arn
+from components.managed.execution_role_policy import secrets_read_statements
 from k8s import identities
 
 LogAccess = Literal["none", "read", "write"]

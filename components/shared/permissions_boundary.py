@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from components.arns import arn, log_group_patterns, partition
+from components.naming import arn, log_group_patterns, partition
 
 # RDS Enhanced Monitoring writes to RDS's own log group, one per account (RDSOSMetrics; the AWS managed policy
 # AmazonRDSEnhancedMonitoringRole names log-group:RDS*).

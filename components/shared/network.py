@@ -10,8 +10,8 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from components.arns import flow_log_group_name
-from components.service_role_policies import flow_log_policy, service_trust_policy
+from components.naming import flow_log_group_name
+from components.shared.service_role_policies import flow_log_policy, service_trust_policy
 from stackconfig.model import NetworkSettings
 
 # With no NAT, MWAA's workers reach AWS services only through these interface endpoints (S3 has a gateway endpoint

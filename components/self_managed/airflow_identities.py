@@ -10,8 +10,8 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.service_account_role import service_account_role
-from components.workload_identity_policy import AIRFLOW_ACCESS, airflow_component_policy
+from components.self_managed.service_account_role import service_account_role
+from components.self_managed.workload_identity_policy import AIRFLOW_ACCESS, airflow_component_policy
 
 
 @dataclass

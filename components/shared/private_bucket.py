@@ -10,7 +10,7 @@ from typing import Callable, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.bucket_policy import tls_only_policy
+from components.shared.bucket_policy import tls_only_policy
 
 Rule = aws.s3.BucketLifecycleConfigurationRuleArgs
 

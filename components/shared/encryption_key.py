@@ -9,7 +9,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.encryption_key_policy import key_policy
+from components.shared.encryption_key_policy import key_policy
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.private_bucket import AccessLogTarget, expire_everything, private_bucket
+from components.shared.private_bucket import AccessLogTarget, expire_everything, private_bucket
 
 # An overwritten log (a retried task appends to its log object) is kept this long as an old version.
 NONCURRENT_VERSION_DAYS = 7

@@ -9,7 +9,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.workload_identity_policy import service_account_trust_policy
+from components.self_managed.workload_identity_policy import service_account_trust_policy
 
 
 def service_account_role(

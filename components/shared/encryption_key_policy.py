@@ -4,7 +4,7 @@ MWAA, S3, Secrets Manager, ECR and RDS use it through IAM and the grants the roo
 
 from __future__ import annotations
 
-from components.arns import arn, eks_service_role_pattern, log_group_patterns, partition
+from components.naming import arn, eks_service_role_pattern, log_group_patterns, partition
 
 
 def key_policy(*, region: str, account: str, environment: str) -> dict:

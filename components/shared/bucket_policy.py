@@ -3,7 +3,7 @@ delivery for the environment's own buckets."""
 
 from __future__ import annotations
 
-from components.arns import partition
+from components.naming import partition
 
 
 def tls_only_policy(bucket_arn: str) -> dict:

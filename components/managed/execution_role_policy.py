@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from components.arns import arn, mwaa_log_group_prefix, partition
+from components.naming import arn, mwaa_log_group_prefix, partition
 
 _KMS_USE = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*", "kms:Encrypt"]
 _SECRET_READ = [

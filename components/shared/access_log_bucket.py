@@ -11,8 +11,8 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.bucket_policy import access_log_bucket_policy
-from components.private_bucket import expire_everything, private_bucket
+from components.shared.bucket_policy import access_log_bucket_policy
+from components.shared.private_bucket import expire_everything, private_bucket
 
 
 @dataclass

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from components.arns import arn
+from components.naming import arn
 
 # The Airflow role REST calls through InvokeRestApi act as (MWAA maps it to Airflow's RBAC role of that name).
 REST_API_ROLE = "Op"
