@@ -6,6 +6,8 @@ import pulumi
 import pulumi_aws as aws
 
 import stackconfig
+from components import preflight
+from components.naming import permissions_boundary_arn
 from k8s.spec import spec_from_settings
 from stackconfig.airflow_options import configuration_options, secrets_backend_options
 from components.shared.access_log_bucket import AccessLogBucket, AccessLogBucketArgs
@@ -28,6 +30,7 @@ from components.self_managed.task_log_bucket import TaskLogBucket, TaskLogBucket
 # Every problem in the stack's config is reported here, before anything is created.
 project_dir = Path(__file__).parent
 settings = stackconfig.read(project_dir)
+account_facts = preflight.check(settings)
 name, files = settings.name, settings.files(project_dir)
 prefixes = settings.secret_prefixes
 secrets_backend = secrets_backend_options(**settings.secrets_backend)
@@ -36,7 +39,15 @@ provider = aws.Provider(f"{name}-aws", region=settings.region, default_tags={"ta
 on_aws = pulumi.ResourceOptions(providers=[provider])
 account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
 # Every IAM role the stack creates carries it (the bootstrap's deploy role may create roles under it only).
-boundary = account_id.apply(settings.boundary_arn) if settings.permissions_boundary != "none" else None
+boundary = (
+    account_id.apply(
+        lambda account: permissions_boundary_arn(
+            settings.permissions_boundary, region=settings.region, account=account, environment=name
+        )
+    )
+    if settings.permissions_boundary != "none"
+    else None
+)
 
 # The key stays whatever the flavour, so that a stack's bucket objects, secrets and logs stay readable.
 key_arn = settings.mwaa.existing_kms_key_arn
@@ -168,7 +179,7 @@ else:
             client_security_group_id=cluster.security_group_id,
             protect=settings.protect_data,
             region=settings.region,
-            running_version=stackconfig.running_database_version(name),
+            running_version=account_facts.running_database_version,
             account_id=account_id,
             kms_key_arn=key_arn,
             permissions_boundary=boundary,

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from components.naming import boundary_policy_name, log_group_patterns, partition as partition_of
+from components.naming import log_group_patterns, partition as partition_of, permissions_boundary_arn
 
 MANAGED, SELF_MANAGED = "managed", "self-managed"
 BOTH = (MANAGED, SELF_MANAGED)
@@ -68,9 +68,7 @@ class Scope:
     @property
     def boundary_arn(self) -> str:
         """The boundary every role the deploy role creates or changes must carry."""
-        if self.permissions_boundary == "bootstrap":
-            return f"arn:{self.partition}:iam::{self.account}:policy/{boundary_policy_name(self.name)}"
-        return self.permissions_boundary
+        return permissions_boundary_arn(self.permissions_boundary, region=self.region, account=self.account, environment=self.name) or ""
 
     @classmethod
     def of(cls, app: Any, stack: str, project: str, account: str) -> "Scope":
@@ -190,7 +188,7 @@ GRANTS: tuple[Grant, ...] = (
         serves=("aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"),
         condition={"ArnEquals": {"iam:PermissionsBoundary": "{boundary}"}},
     ),
-    # The program checks that the boundary exists before it creates anything (stackconfig.load.check_boundary).
+    # The program checks that the boundary exists before it creates anything (components.preflight.check_boundary).
     Grant("ReadTheBoundary", ("iam:GetPolicy", "iam:GetPolicyVersion"), ("{boundary}",)),
     Grant(
         "AttachOnlyAwsPoliciesTheClusterNeeds",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 
 def partition(region: str) -> str:
     if region.startswith("cn-"):
@@ -56,6 +58,11 @@ def eks_service_role_pattern(environment: str) -> str:
     return f"{eks_cluster_resource_name(environment)}-eksRole-*"
 
 
+def database_identifier(environment: str) -> str:
+    """The RDS instance's identifier: fixed, so that its log groups exist before it, and it can be looked up."""
+    return f"{environment}-metadata"
+
+
 def boundary_policy_name(environment: str) -> str:
     """The permissions boundary the bootstrap creates for one environment. Outside the `<environment>-*` names the
     environment's deploy role manages, so that role cannot widen its own boundary."""
@@ -64,3 +71,12 @@ def boundary_policy_name(environment: str) -> str:
 
 def customer_policy_arn(region: str, account: str, name: str) -> str:
     return f"arn:{partition(region)}:iam::{account}:policy/{name}"
+
+
+def permissions_boundary_arn(setting: str, *, region: str, account: str, environment: str) -> Optional[str]:
+    """The boundary the stack's roles carry for its `permissionsBoundary` (none, bootstrap or a policy ARN)."""
+    if setting == "none":
+        return None
+    if setting == "bootstrap":
+        return customer_policy_arn(region, account, boundary_policy_name(environment))
+    return setting

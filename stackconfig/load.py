@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 from pydantic import BaseModel, ValidationError
 
@@ -89,20 +89,7 @@ def from_pulumi(project_dir: Path = PROJECT_DIR) -> Settings:
     raw = project_config()
     secret = {key for key in raw if runtime_config.is_config_secret(f"{project}:{key}")}
     region = pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    settings = parse(raw, stack=stack, project=project, region=region, secret_keys=secret, project_dir=project_dir)
-    issues = []
-    if settings.network.existing:
-        issues += check_existing_subnets(settings.network.vpc_id or "", settings.network.private_subnet_ids or [], _lookup_subnet)
-    if not settings.managed and settings.cluster.admin_principal_arns:
-        caller, clusters = _lookup_caller_and_clusters()
-        issues += check_admin_principals(settings.cluster.admin_principal_arns, caller, settings.name in clusters)
-    if not settings.managed:
-        issues += check_database_version(settings.database.postgres_version, running_database_version(settings.name))
-    if settings.permissions_boundary != "none":
-        issues += check_boundary(settings, _lookup_account(), _lookup_policy)
-    if issues:
-        raise ConfigError(stack, issues)
-    return settings
+    return parse(raw, stack=stack, project=project, region=region, secret_keys=secret, project_dir=project_dir)
 
 
 def from_stack_file(project_dir: Path, stack: str, overrides: Optional[Mapping[str, Any]] = None) -> Settings:
@@ -115,146 +102,6 @@ def from_stack_file(project_dir: Path, stack: str, overrides: Optional[Mapping[s
     secret = [key[len(prefix) :] for key in config.secret_keys]
     region = config.values.get("aws:region")
     return parse(raw, stack=stack, project=config.project, region=region, secret_keys=secret, project_dir=project_dir)
-
-
-def check_existing_subnets(
-    vpc_id: str, subnet_ids: list[str], lookup: Callable[[str], Mapping[str, str]]
-) -> list[ConfigIssue]:
-    """MWAA needs the two subnets in the configured VPC and in two different zones: looked up, not assumed."""
-    issues = []
-    zones = {}
-    for i, subnet_id in enumerate(subnet_ids):
-        key = f"network.privateSubnetIds[{i}]"
-        found = lookup(subnet_id)
-        if "error" in found:
-            issues.append(ConfigIssue(key, subnet_id, f"a subnet that exists in aws:region (lookup: {found['error']})"))
-            continue
-        if found.get("vpc_id") != vpc_id:
-            issues.append(ConfigIssue(key, subnet_id, f"a subnet of network.vpcId {vpc_id} (it is in {found.get('vpc_id')})"))
-        zones[subnet_id] = found.get("availability_zone")
-    if len(zones) == 2 and len(set(zones.values())) == 1:
-        issues.append(
-            ConfigIssue(
-                "network.privateSubnetIds",
-                subnet_ids,
-                f"subnets in two different availability zones (both are in {next(iter(zones.values()))})",
-            )
-        )
-    return issues
-
-
-def principal_identity(arn: str) -> tuple[str, str, str]:
-    """(account, kind, name) of an IAM principal ARN, so that the role an STS session runs as compares equal to the
-    role's own ARN: arn:aws:sts::<account>:assumed-role/<role>/<session> is arn:aws:iam::<account>:role/<path/><role>.
-    """
-    parts = arn.split(":", 5)
-    account, resource = (parts[4], parts[5]) if len(parts) == 6 else ("", arn)
-    kind, _, rest = resource.partition("/")
-    if kind == "assumed-role":
-        return account, "role", rest.split("/")[0]
-    return account, kind, rest.rsplit("/", 1)[-1]
-
-
-def check_admin_principals(principals: list[str], caller_arn: str, cluster_exists: bool) -> list[ConfigIssue]:
-    """EKS makes whoever creates the cluster its admin (pulumi-eks always sets bootstrapClusterCreatorAdminPermissions:
-    nodejs/eks/cluster/cluster.ts); a second access entry for the same principal fails the first `pulumi up` with
-    409 ResourceInUseException. Once the cluster exists, listing the deploying principal is how it keeps its access
-    (the bootstrap's finishByHand), so only a cluster still to be created is checked."""
-    if cluster_exists or not caller_arn:
-        return []
-    caller = principal_identity(caller_arn)
-    return [
-        ConfigIssue(
-            f"cluster.adminPrincipalArns[{i}]",
-            principal,
-            f"a principal other than the one running this first `pulumi up` ({caller_arn}): EKS makes the cluster's "
-            "creator an admin itself, and a second access entry for it fails with 409 ResourceInUseException; "
-            "remove it now and add it back once the cluster exists only if another principal created it",
-        )
-        for i, principal in enumerate(principals)
-        if principal_identity(principal) == caller
-    ]
-
-
-def check_database_version(configured: str, running: Optional[str]) -> list[ConfigIssue]:
-    """RDS upgrades PostgreSQL in place but never downgrades it (ModifyDBInstance: the engine version must be one of
-    DescribeDBEngineVersions' ValidUpgradeTarget)."""
-    if running is None or int(running.split(".")[0]) <= int(configured):
-        return []
-    return [
-        ConfigIssue(
-            "database.postgresVersion",
-            configured,
-            f"{running.split('.')[0]} or later: the metadata database runs PostgreSQL {running} and RDS cannot downgrade it",
-        )
-    ]
-
-
-def running_database_version(environment: str) -> Optional[str]:
-    """The engine version AWS reports for the stack's metadata database, or None before it exists."""
-    import pulumi_aws as aws
-
-    from stackconfig.self_managed import database_identifier
-
-    identifier = database_identifier(environment)
-    found = aws.rds.get_instances(filters=[aws.rds.GetInstancesFilterArgs(name="db-instance-id", values=[identifier])])
-    if identifier not in (found.instance_identifiers or []):
-        return None
-    return aws.rds.get_instance(db_instance_identifier=identifier).engine_version
-
-
-def check_boundary(settings: Settings, account: str, lookup: Callable[[str], Optional[str]]) -> list[ConfigIssue]:
-    """CreateRole fails deep inside the provider (NoSuchEntity) when the boundary does not exist: say so first."""
-    arn = settings.boundary_arn(account) or ""
-    problem = lookup(arn)
-    if problem is None:
-        return []
-    remedy = (
-        "run the bootstrap first (cd bootstrap && pulumi up), which creates it"
-        if settings.permissions_boundary == "bootstrap"
-        else "the ARN of a policy in this account"
-    )
-    return [
-        ConfigIssue(
-            "permissionsBoundary",
-            settings.permissions_boundary,
-            f"a boundary that exists: {arn} cannot be read ({problem}); {remedy}, or "
-            "`pulumi config set permissionsBoundary none` to deploy without one",
-        )
-    ]
-
-
-def _lookup_account() -> str:
-    import pulumi_aws as aws
-
-    return aws.get_caller_identity().account_id
-
-
-def _lookup_policy(arn: str) -> Optional[str]:
-    import pulumi_aws as aws
-
-    try:
-        aws.iam.get_policy(arn=arn)
-    except Exception as err:  # noqa: BLE001 - the provider's reason (missing policy, no access) is shown, not hidden
-        return str(err).strip().splitlines()[-1][:200]
-    return None
-
-
-def _lookup_caller_and_clusters() -> tuple[str, set[str]]:
-    import pulumi_aws as aws
-
-    caller = aws.get_caller_identity().arn
-    return caller, set(aws.eks.get_clusters().names or [])
-
-
-def _lookup_subnet(subnet_id: str) -> Mapping[str, str]:
-    import pulumi_aws as aws
-
-    try:
-        subnet = aws.ec2.get_subnet(id=subnet_id)
-    except Exception as err:  # noqa: BLE001 - the provider's reason (missing subnet, no credentials) is shown, not hidden
-        return {"error": str(err).strip().splitlines()[-1][:200]}
-    return {"vpc_id": subnet.vpc_id, "availability_zone": subnet.availability_zone}
 
 
 def issues_from(err: ValidationError, root: type[BaseModel]) -> Iterable[ConfigIssue]:

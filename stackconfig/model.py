@@ -17,7 +17,6 @@ from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validato
 from pydantic.alias_generators import to_camel
 
 from stackconfig.airflow_options import secrets_backend_options
-from components.naming import boundary_policy_name, customer_policy_arn
 from stackconfig import limits
 from stackconfig.errors import UNSET, ConfigIssue
 from stackconfig.section import Section as _Section, context as _context, raise_if as _raise_if
@@ -604,14 +603,6 @@ class Settings(_Section):
     @property
     def access_logs_enabled(self) -> bool:
         return self.protect_data if self.access_logs.enabled is None else self.access_logs.enabled
-
-    def boundary_arn(self, account: str) -> Optional[str]:
-        """The ARN of the permissions boundary the stack's roles carry, or None."""
-        if self.permissions_boundary == "none":
-            return None
-        if self.permissions_boundary == "bootstrap":
-            return customer_policy_arn(self.region, account, boundary_policy_name(self.name))
-        return self.permissions_boundary
 
     @property
     def resource_tags(self) -> dict[str, str]:

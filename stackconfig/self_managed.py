@@ -151,11 +151,6 @@ class ClusterSettings(Section):
         return issues
 
 
-def database_identifier(environment: str) -> str:
-    """The RDS instance's identifier: fixed, so that its log groups exist before it, and it can be looked up."""
-    return f"{environment}-metadata"
-
-
 class DatabaseSettings(Section):
     """The RDS PostgreSQL instance holding Airflow's metadata. Unset Multi-AZ follows `protectData`."""
 

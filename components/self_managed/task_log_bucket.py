@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
-import pulumi_aws as aws
 
 from components.shared.private_bucket import AccessLogTarget, expire_everything, private_bucket
 

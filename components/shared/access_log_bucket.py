@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
-import pulumi_aws as aws
 
 from components.shared.bucket_policy import access_log_bucket_policy
 from components.shared.private_bucket import expire_everything, private_bucket

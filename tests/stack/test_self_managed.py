@@ -338,7 +338,7 @@ def test_once_the_cluster_exists_the_deploying_principal_keeps_its_listed_access
     ],
 )
 def test_principal_identity_compares_a_session_with_its_role(principal, caller, same):
-    from stackconfig.load import principal_identity
+    from components.preflight import principal_identity
 
     assert (principal_identity(principal) == principal_identity(caller)) is same
 
