@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from stackconfig.model import Settings as AppSettings
+from stackconfig.settings import Settings as AppSettings
 
 # Everything the program reads, relative to the folder of Pulumi.yaml, whatever the stack. A stack's own files
 # (its stack file, DAGs, requirements, plugins, startup script) come from its settings.

@@ -13,10 +13,10 @@ from pydantic import Field, ValidationError, field_validator
 
 from stackconfig.errors import UNSET, ConfigError, ConfigIssue
 from stackconfig.load import from_stack_file, issues_from, project_config
-from stackconfig.model import Settings as AppSettings
+from stackconfig.settings import Settings as AppSettings
 from stackconfig.section import Section
 
-APP_DIR = Path(__file__).resolve().parent.parent
+from stackconfig.project_files import PROJECT_DIR as APP_DIR
 ROLE_PREFIX = "pulumi-deploy-"
 PULUMI_OIDC_URL = "api.pulumi.com/oidc"
 _ORG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")

@@ -23,7 +23,7 @@ from gate.dags import airflow_version, check_dags
 from gate.requirements import image_input, managed_input, resolve
 from stackconfig.errors import ConfigError
 from stackconfig.load import PROJECT_DIR, from_stack_file
-from stackconfig.self_managed import CONSTRAINTS_FILE
+from stackconfig.project_files import CONSTRAINTS_FILE
 from stackconfig.stack_files import read_stack_config
 
 AIRFLOW_LOCK = "tests/runtime/airflow-requirements.in"

@@ -3,16 +3,15 @@ installs with? Resolved by uv for the platform the packages are installed on, wi
 
 from __future__ import annotations
 
-import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from stackconfig.project_files import IMAGE_PYTHON, MWAA_PYTHON, constraint_target, constraints_python, header_value
+
 # MWAA and the self-managed image run on x86_64 Linux with glibc >= 2.28.
 PLATFORM = "x86_64-manylinux_2_28"
-_CONSTRAINT_LINE = re.compile(r"^\s*(?:-c|--constraint)(?:\s+|=)[\"']?(?P<target>[^\"'\s]+)[\"']?\s*$")
-_PYTHON_IN_URL = re.compile(r"constraints-(?P<python>3\.\d+)\.txt")
 
 
 @dataclass(frozen=True)
@@ -26,13 +25,12 @@ def managed_input(requirements: str, airflow_version: str, constraints_file: Opt
     """MWAA installs requirements.txt next to apache-airflow==<version>. Returns the resolver input and the Python
     version, read from the constraints URL (`constraints-3.11.txt`). `constraints_file` stands in for the URL where
     raw.githubusercontent.com cannot be reached (this project's own tests)."""
-    python = "3.11"
+    python = MWAA_PYTHON
     lines = [f"apache-airflow=={airflow_version}"]
     for line in requirements.splitlines():
-        match = _CONSTRAINT_LINE.match(line)
-        if match:
-            found = _PYTHON_IN_URL.search(match["target"])
-            python = found["python"] if found else python
+        target = constraint_target(line)
+        if target is not None:
+            python = constraints_python(target) or python
             if constraints_file is not None:
                 line = f"--constraint {constraints_file}"
         lines.append(line)
@@ -42,10 +40,7 @@ def managed_input(requirements: str, airflow_version: str, constraints_file: Opt
 def image_input(requirements: str, airflow_version: str, constraints: Path) -> tuple[str, str]:
     """The self-managed image installs apache-airflow and docker/requirements.txt under docker/constraints.txt,
     whose header names the image's Python (`# python-version: 3.12`)."""
-    python = "3.12"
-    for line in constraints.read_text().splitlines():
-        if line.startswith("# python-version:"):
-            python = line.split(":", 1)[1].strip()
+    python = header_value(constraints, "python-version") or IMAGE_PYTHON
     body = "\n".join([f"apache-airflow=={airflow_version}", f"--constraint {constraints}", requirements])
     return body + "\n", python
 

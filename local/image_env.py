@@ -8,11 +8,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from stackconfig.self_managed import image_airflow_version
+from stackconfig.project_files import IMAGE_DIR, IMAGE_PYTHON, PROJECT_DIR as PROJECT, image_airflow_version
 
-PROJECT = Path(__file__).resolve().parent.parent
-DOCKER = PROJECT / "docker"
-IMAGE_PYTHON = "3.12"
+DOCKER = PROJECT / IMAGE_DIR
 
 
 class ImageEnvError(RuntimeError):

@@ -33,7 +33,7 @@ from k8s.spec import DAG_PREFIX, spec_from_settings
 from local.environment import pod_processes
 from stackconfig.load import from_stack_file
 
-PROJECT = Path(__file__).resolve().parent.parent
+from stackconfig.project_files import PROJECT_DIR as PROJECT
 EXECUTOR = "local.twin_executor.TwinPodExecutor"
 TWIN_IMAGE = "twin.local/airflow:twin@sha256:" + "1" * 64
 

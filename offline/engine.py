@@ -20,7 +20,7 @@ from pulumi.runtime import stack as runtime_stack
 from offline.mocks import CALLER_ARN, AwsMocks
 from stackconfig.stack_files import read_stack_config
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from stackconfig.project_files import PROJECT_DIR
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
 

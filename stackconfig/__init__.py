@@ -2,6 +2,6 @@
 
 from stackconfig.errors import ConfigError, ConfigIssue
 from stackconfig.load import PROJECT_DIR, from_pulumi as read
-from stackconfig.model import Settings
+from stackconfig.settings import Settings
 
 __all__ = ["PROJECT_DIR", "ConfigError", "ConfigIssue", "Settings", "read"]

@@ -13,10 +13,10 @@ from typing import Any, Iterable, Mapping, Optional
 from pydantic import BaseModel, ValidationError
 
 from stackconfig.errors import UNSET, ConfigError, ConfigIssue, ConfigIssues
-from stackconfig.model import Settings
+from stackconfig.settings import Settings
 from stackconfig.stack_files import read_stack_config
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from stackconfig.project_files import PROJECT_DIR
 
 # Keys that hold objects and are set with `pulumi config set --path <key>.<field> <value>`.
 OBJECT_KEYS = tuple(

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationInfo
 from pydantic.alias_generators import to_camel
 
+from stackconfig import limits
 from stackconfig.errors import ConfigIssue, ConfigIssues
 
 
@@ -30,3 +31,17 @@ def raise_if(issues: list[ConfigIssue]) -> None:
 
 def context(info: ValidationInfo) -> dict[str, Any]:
     return info.context or {}
+
+
+def retention_issues(key: str, value: int) -> list[ConfigIssue]:
+    if value in limits.LOG_RETENTION_DAYS:
+        return []
+    return [ConfigIssue(key, value, f"one of CloudWatch's retention periods: {', '.join(map(str, limits.LOG_RETENTION_DAYS))}")]
+
+
+def within(key: str, value: int, bounds: tuple[int, int], unit: str = "") -> list[ConfigIssue]:
+    low, high = bounds
+    if low <= value <= high:
+        return []
+    return [ConfigIssue(key, value, f"{low} to {high}{unit}")]
+

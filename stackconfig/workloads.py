@@ -11,7 +11,7 @@ from pydantic.alias_generators import to_camel
 from stackconfig import limits
 from stackconfig.errors import ConfigIssue
 from stackconfig.section import Section, raise_if
-from stackconfig.self_managed import within
+from stackconfig.section import within
 
 
 _QUANTITY_CPU = limits.re.compile(r"^([1-9]\d*m|\d+(\.\d{1,3})?)$")

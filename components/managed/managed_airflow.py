@@ -12,7 +12,7 @@ import pulumi_aws as aws
 from components.shared.dag_bucket import DagBucket
 from components.shared.dag_delivery import DagDelivery
 from components.managed.execution_role_policy import permissions_policy, trust_policy
-from stackconfig.model import MwaaSettings
+from stackconfig.mwaa import MwaaSettings
 
 # MWAA's module names as they appear in its log group names, keyed by the logging configuration's field.
 LOG_MODULES = {

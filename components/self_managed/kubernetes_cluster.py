@@ -15,7 +15,7 @@ import pulumi_kubernetes as k8s
 from components.naming import eks_cluster_resource_name, eks_log_group_name, partition
 from components.self_managed.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.self_managed.workload_identity_policy import NODE_MANAGED_POLICIES, managed_policy_arn, node_trust_policy
-from stackconfig.self_managed import ClusterSettings
+from stackconfig.cluster import ClusterSettings
 
 # The Airflow image is linux/amd64; AL2023 is the node OS EKS supports for every offered version.
 NODE_AMI_TYPE = "AL2023_x86_64_STANDARD"

@@ -15,7 +15,7 @@ from components.self_managed import database_parameters as db
 from components.naming import partition, rds_log_group_name
 from components.shared.service_role_policies import service_trust_policy
 from components.naming import database_identifier
-from stackconfig.self_managed import DatabaseSettings
+from stackconfig.database import DatabaseSettings
 
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
 ENHANCED_MONITORING_POLICY = "arn:{partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"

@@ -12,7 +12,7 @@ import pulumi_aws as aws
 
 from components.naming import flow_log_group_name
 from components.shared.service_role_policies import flow_log_policy, service_trust_policy
-from stackconfig.model import NetworkSettings
+from stackconfig.network import NetworkSettings
 
 # With no NAT, MWAA's workers reach AWS services only through these interface endpoints (S3 has a gateway endpoint
 # in every case); secretsmanager is here because Airflow reads Variables and Connections from it.

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from offline import run_stack
-from stackconfig import limits, model
+from stackconfig import limits, settings as model
 
 pytestmark = pytest.mark.contract
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from stackconfig.model import Settings
+from stackconfig.settings import Settings
 
 pytestmark = pytest.mark.contract
 

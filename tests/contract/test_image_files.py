@@ -46,6 +46,17 @@ def test_the_image_carries_the_rds_certificate_authorities_where_the_database_ur
     assert RDS_CA_BUNDLE.startswith("/opt/image/")  # root-owned, readable by the airflow user
 
 
+def test_the_images_python_is_one_fact():
+    """stackconfig.project_files.IMAGE_PYTHON, the Dockerfile's base image, the Makefile and the constraints' header
+    name the same Python: the image, the twin and the gate run one."""
+    from stackconfig.project_files import IMAGE_PYTHON, header_value
+
+    assert re.search(rf"^FROM python:{re.escape(IMAGE_PYTHON)}-slim", (DOCKER / "Dockerfile").read_text(), re.MULTILINE)
+    makefile = (DOCKER.parent / "Makefile").read_text()
+    assert re.search(rf"^IMAGE_PYTHON_VERSION := {re.escape(IMAGE_PYTHON)}$", makefile, re.MULTILINE)
+    assert header_value(DOCKER / "constraints.txt", "python-version") == IMAGE_PYTHON
+
+
 def test_dockerfile_follows_the_official_image_conventions():
     text = (DOCKER / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.12-slim-bookworm$", text, re.MULTILINE)

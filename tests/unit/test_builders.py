@@ -12,7 +12,7 @@ import pytest
 from stackconfig.airflow_options import SECRETS_MANAGER_BACKEND, configuration_options, secrets_backend_options
 from components.shared.dag_files import asset_files
 from components.shared.plugins_archive import build_plugins_zip, write_plugins_zip
-from stackconfig.model import NetworkSettings
+from stackconfig.network import NetworkSettings
 
 
 @pytest.fixture

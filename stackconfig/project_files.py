@@ -1,0 +1,62 @@
+"""The project's own files that settings, the gate and the twin read: where the project is, the image's folder
+and Python, the constraints file's header, and a requirements file's `--constraint` line. One place for each."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Optional
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+IMAGE_DIR = "docker"
+CONSTRAINTS_FILE = f"{IMAGE_DIR}/constraints.txt"
+# The self-managed image's Python: docker/Dockerfile's base image and the Makefile's IMAGE_PYTHON_VERSION say the
+# same (a test ties them); the image's constraints are resolved for it.
+IMAGE_PYTHON = "3.12"
+# MWAA's Python for the Airflow versions it runs on 2.x (the constraints URL of the requirements names it too).
+MWAA_PYTHON = "3.11"
+
+_CONSTRAINT_LINE = re.compile(r"^\s*(?:-c|--constraint)(?:\s+|=)[\"']?(?P<target>[^\"'\s]+)[\"']?\s*$")
+_AIRFLOW_IN_URL = re.compile(r"constraints-(?P<airflow>\d+\.\d+\.\d+)/")
+_PYTHON_IN_URL = re.compile(r"constraints-(?P<python>3\.\d+)\.txt")
+
+
+def constraint_target(line: str) -> Optional[str]:
+    """The file or URL of a `--constraint`/`-c` line of a requirements file, or None for any other line."""
+    match = _CONSTRAINT_LINE.match(line)
+    return match["target"] if match else None
+
+
+def constraints_airflow_version(target: str) -> Optional[str]:
+    """The Airflow version of Airflow's constraints URL (`.../constraints-2.9.2/constraints-3.11.txt`)."""
+    match = _AIRFLOW_IN_URL.search(target)
+    return match["airflow"] if match else None
+
+
+def constraints_python(target: str) -> Optional[str]:
+    match = _PYTHON_IN_URL.search(target)
+    return match["python"] if match else None
+
+
+def requirements_airflow_version(requirements: str) -> Optional[str]:
+    """The Airflow version a requirements file's first `--constraint` line is for."""
+    for line in requirements.splitlines():
+        target = constraint_target(line)
+        if target is not None:
+            return constraints_airflow_version(target)
+    return None
+
+
+def header_value(path: Path, name: str) -> Optional[str]:
+    """A `# <name>: <value>` line at the top of a generated constraints file."""
+    if not path.is_file():
+        return None
+    for line in path.read_text().splitlines():
+        if line.startswith(f"# {name}:"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def image_airflow_version(project_dir: Path = PROJECT_DIR) -> Optional[str]:
+    """The Airflow version docker/constraints.txt was resolved for (its `# airflow-version:` line)."""
+    return header_value(project_dir / CONSTRAINTS_FILE, "airflow-version")

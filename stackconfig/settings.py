@@ -1,0 +1,252 @@
+"""The typed stack settings: the top-level keys and every section. Field names are snake_case in Python and
+camelCase in `pulumi config set`.
+
+Field-level rules live on the fields; rules that relate fields live in `after` validators that raise
+`ConfigIssues`, so that every problem of every section is reported in one go.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from pydantic import Field, ValidationInfo, model_validator
+
+from stackconfig import limits
+from stackconfig.errors import UNSET, ConfigIssue
+from stackconfig.section import Section as _Section, context as _context, raise_if as _raise_if
+from stackconfig.airflow import AirflowSettings, SecretPrefixes
+from stackconfig.airflow_options import secrets_backend_options
+from stackconfig.mwaa import MwaaSettings
+from stackconfig.network import NetworkSettings
+from stackconfig.project_files import IMAGE_DIR
+from stackconfig.self_managed import (
+    ClusterSettings,
+    DatabaseSettings,
+    RegistrySettings,
+    TaskLogSettings,
+    check_self_managed,
+)
+from stackconfig.workloads import WorkloadSettings
+
+
+@dataclass(frozen=True)
+class ProjectFiles:
+    """The project's files a stack delivers, as paths; None where a stack delivers none."""
+
+    dags_dir: Path
+    build_dir: Path
+    requirements_file: Optional[Path]
+    plugins_dir: Optional[Path]
+    startup_script: Optional[Path]
+    docker_dir: Path
+
+
+class AccessLogSettings(_Section):
+    """S3 server access logs of the DAG and task-log buckets, into a bucket of their own that expires them."""
+
+    # Unset follows protectData.
+    enabled: Optional[bool] = None
+    retention_days: int = 365
+
+    @model_validator(mode="after")
+    def _check(self) -> "AccessLogSettings":
+        low, high = limits.S3_EXPIRY_DAYS
+        if not low <= self.retention_days <= high:
+            _raise_if([ConfigIssue("retentionDays", self.retention_days, f"{low} to {high} days")])
+        return self
+
+
+class Settings(_Section):
+    """Everything one stack deploys. Built by `stackconfig.load`; components get parts of it, never raw config."""
+
+    stack: str = Field(exclude=True)
+    project: str = Field(exclude=True)
+    region: str = Field(exclude=True)
+    # The top-level keys set with --secret (some value under them is secret).
+    secret_keys: frozenset[str] = Field(default=frozenset(), exclude=True)
+    flavour: Literal["managed", "self-managed"] = "managed"
+    environment_name: Optional[str] = None
+    protect_data: bool = True
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
+    airflow: AirflowSettings = Field(default_factory=AirflowSettings)
+    mwaa: MwaaSettings = Field(default_factory=MwaaSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)
+    task_logs: TaskLogSettings = Field(default_factory=TaskLogSettings)
+    workloads: WorkloadSettings = Field(default_factory=WorkloadSettings)
+    access_logs: AccessLogSettings = Field(default_factory=AccessLogSettings)
+    # The permissions boundary every IAM role of the stack carries: none, the bootstrap's (bootstrap), or a policy ARN.
+    permissions_boundary: str = "none"
+    tags: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def managed(self) -> bool:
+        return self.flavour == "managed"
+
+    @property
+    def name(self) -> str:
+        """The environment's name: MWAA's environment name and the prefix of every resource name."""
+        return self.environment_name or f"airflow-{self.stack}"
+
+    @property
+    def secret_prefixes(self) -> SecretPrefixes:
+        configured = self.airflow.secrets
+        return SecretPrefixes(
+            connections=configured.connections_prefix or f"{self.name}/connections",
+            variables=configured.variables_prefix or f"{self.name}/variables",
+        )
+
+    @property
+    def secrets_backend(self) -> dict[str, Optional[str]]:
+        """The arguments of `stackconfig.airflow_options.secrets_backend_options`."""
+        prefixes = self.secret_prefixes
+        return {
+            "connections_prefix": prefixes.connections,
+            "variables_prefix": prefixes.variables,
+            "connections_lookup_pattern": self.airflow.secrets.connections_lookup_pattern,
+            "variables_lookup_pattern": self.airflow.secrets.variables_lookup_pattern,
+        }
+
+    def files(self, project_dir: Path) -> ProjectFiles:
+        airflow = self.airflow
+        plugins = project_dir / airflow.plugins_dir if airflow.plugins_dir else None
+        return ProjectFiles(
+            dags_dir=project_dir / airflow.dags_dir,
+            build_dir=project_dir / ".build" / self.stack,
+            # MWAA installs requirements and plugins from the bucket; the self-managed image carries its packages
+            # (docker/requirements.txt), so that flavour delivers DAG files only.
+            requirements_file=project_dir / airflow.requirements_file if self.managed and airflow.requirements_file else None,
+            plugins_dir=plugins if self.managed and plugins is not None and plugins.is_dir() else None,
+            startup_script=project_dir / self.mwaa.startup_script if self.managed and self.mwaa.startup_script else None,
+            docker_dir=project_dir / IMAGE_DIR,
+        )
+
+    @property
+    def flow_logs(self) -> bool:
+        return self.protect_data if self.network.flow_logs is None else self.network.flow_logs
+
+    @property
+    def access_logs_enabled(self) -> bool:
+        return self.protect_data if self.access_logs.enabled is None else self.access_logs.enabled
+
+    @property
+    def resource_tags(self) -> dict[str, str]:
+        return {**{k: str(v) for k, v in self.tags.items()}, "project": self.project, "stack": self.stack, "managed-by": "pulumi"}
+
+    @model_validator(mode="after")
+    def _check(self, info: ValidationInfo) -> "Settings":
+        issues: list[ConfigIssue] = []
+        project_dir = _context(info).get("project_dir")
+        if not self.managed:
+            issues += check_self_managed(
+                airflow_version=self.airflow.version,
+                database=self.database,
+                nat_gateways=None if self.network.existing else self.network.nat_gateways,
+                protect=self.protect_data,
+                project_dir=project_dir,
+            )
+            if self.protect_data:
+                issues += self.workloads.check_protected()
+                issues += self.cluster.check_protected()
+        if not limits.ENVIRONMENT_NAME.match(self.name):
+            issues.append(
+                ConfigIssue(
+                    "environmentName",
+                    self.name,
+                    "2-32 lower-case letters, digits and single '-', a letter first and no '-' last "
+                    "(it prefixes bucket, database and role names)",
+                )
+            )
+        if self.managed and self.airflow.version not in limits.MWAA_AIRFLOW_VERSIONS:
+            issues.append(
+                ConfigIssue(
+                    "airflow.version",
+                    self.airflow.version,
+                    f"a version MWAA runs: {', '.join(limits.MWAA_AIRFLOW_VERSIONS)}",
+                )
+            )
+        issues += self.airflow.check_constraint_line(project_dir)
+        issues += self._check_region()
+        issues += self._check_tags()
+        if self.permissions_boundary not in ("none", "bootstrap") and not limits.IAM_POLICY_ARN.match(self.permissions_boundary):
+            issues.append(
+                ConfigIssue(
+                    "permissionsBoundary",
+                    self.permissions_boundary,
+                    "none, bootstrap (the boundary bootstrap/ creates for this environment: run it first), or the ARN "
+                    "of a customer managed policy such as arn:aws:iam::123456789012:policy/airflow-boundary",
+                )
+            )
+        issues += self._check_secret_seeds(self.secret_keys)
+        if not issues:
+            issues += self.airflow.check_seeds(self.secret_prefixes)
+            issues += self._check_backend_options()
+        _raise_if(issues)
+        return self
+
+    def _check_backend_options(self) -> list[ConfigIssue]:
+        options = secrets_backend_options(**self.secrets_backend)
+        kwargs = options["secrets.backend_kwargs"]
+        if len(kwargs) > limits.CONFIG_OPTION_VALUE_MAX:
+            return [
+                ConfigIssue(
+                    "airflow.secrets",
+                    kwargs,
+                    f"prefixes and lookup patterns that fit secrets.backend_kwargs in "
+                    f"{limits.CONFIG_OPTION_VALUE_MAX} characters (now {len(kwargs)})",
+                )
+            ]
+        return []
+
+    def _check_region(self) -> list[ConfigIssue]:
+        issues = []
+        if not limits.REGION.match(self.region or ""):
+            return [ConfigIssue("aws:region", self.region or UNSET, "an AWS Region such as eu-west-1 (pulumi config set aws:region eu-west-1)")]
+        for i, zone in enumerate(self.network.availability_zones or []):
+            if limits.AVAILABILITY_ZONE.match(zone) and not zone.startswith(self.region):
+                issues.append(ConfigIssue(f"network.availabilityZones[{i}]", zone, f"a zone of aws:region {self.region}"))
+        key_region = self.mwaa.kms_key_region
+        if key_region is not None and key_region != self.region:
+            issues.append(ConfigIssue("mwaa.kmsKey", self.mwaa.kms_key, f"a key in aws:region {self.region}"))
+        return issues
+
+    def _check_tags(self) -> list[ConfigIssue]:
+        issues = []
+        room = limits.USER_TAGS_MAX
+        if len(self.tags) > room:
+            issues.append(
+                ConfigIssue(
+                    "tags",
+                    f"{len(self.tags)} tags",
+                    f"at most {room}: every resource gets them, S3 objects (the DAG files) take at most "
+                    f"{limits.TAGS_MAX_BY_TYPE['aws:s3/bucketObjectv2:BucketObjectv2']} tags and the project adds "
+                    f"{len(limits.PROJECT_TAG_KEYS)} ({', '.join(limits.PROJECT_TAG_KEYS)})",
+                )
+            )
+        for key, value in self.tags.items():
+            item = f"tags.{key}"
+            if key in limits.PROJECT_TAG_KEYS:
+                issues.append(ConfigIssue(item, value, "a key of your own; this project sets it"))
+            elif key.lower().startswith("aws:") or not limits.TAG_KEY.match(key):
+                issues.append(ConfigIssue(item, value, "a key of 1-128 letters, digits, spaces and _.:/=+-@, not starting with aws:"))
+            if not isinstance(value, (str, int, float)) or len(str(value)) > limits.TAG_VALUE_MAX:
+                issues.append(ConfigIssue(item, value, f"a text of at most {limits.TAG_VALUE_MAX} characters"))
+        return issues
+
+    def _check_secret_seeds(self, secret_keys: frozenset[str]) -> list[ConfigIssue]:
+        if "airflow" in secret_keys:
+            return []
+        issues = []
+        for field in ("variables", "connections"):
+            for name in getattr(self.airflow, field):
+                issues.append(
+                    ConfigIssue(
+                        f"airflow.{field}.{name}",
+                        "[hidden]",
+                        f"a secret: pulumi config set --secret --path 'airflow.{field}.{name}' <value>",
+                    )
+                )
+        return issues
