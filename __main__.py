@@ -173,7 +173,7 @@ else:
     database = MetadataDatabase(
         name,
         MetadataDatabaseArgs(
-            settings=settings.database.with_defaults(protect=settings.protect_data),
+            settings=settings.database,
             vpc_id=network.vpc_id,
             subnet_ids=network.private_subnet_ids,
             client_security_group_id=cluster.security_group_id,

@@ -81,7 +81,7 @@ class AirflowSpec:
 
 def spec_from_settings(settings, *, environment: str, secrets_backend: Mapping[str, str]) -> AirflowSpec:
     """The plain part of the spec from the stack's settings; image, buckets and role ARNs are placeholders here."""
-    workloads = settings.workloads.with_defaults(protect=settings.protect_data)
+    workloads = settings.workloads
     return AirflowSpec(
         environment=environment,
         namespace=settings.cluster.namespace,

@@ -90,7 +90,7 @@ class DatabaseSettings(Section):
         raise_if(issues)
         return self
 
-    def with_defaults(self, protect: bool) -> "DatabaseSettings":
+    def resolved(self, protect: bool) -> "DatabaseSettings":
         """Unset Multi-AZ, Performance Insights and Enhanced Monitoring resolved for a protected stack or not."""
         insights = protect and not limits.RDS_PI_UNSUPPORTED.match(self.instance_class)
         return self.model_copy(

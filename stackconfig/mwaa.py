@@ -50,8 +50,7 @@ class MwaaSettings(_Section):
     def is_micro(self) -> bool:
         return self.environment_class == "mw1.micro"
 
-    @property
-    def sizing(self) -> dict[str, int]:
+    def _sizing(self) -> dict[str, int]:
         """Workers, schedulers and webservers with the class-aware defaults filled in."""
         one = 1 if self.is_micro else None
         defaults = {
@@ -110,11 +109,14 @@ class MwaaSettings(_Section):
         if self.startup_script and project_dir is not None and not (project_dir / self.startup_script).is_file():
             issues.append(ConfigIssue("startupScript", self.startup_script, "a shell script of the project, or ''"))
         _raise_if(issues)
+        # Resolved once, here: every reader sees the class-aware numbers, none has to fill in defaults.
+        for field, value in self._sizing().items():
+            object.__setattr__(self, field, value)
         return self
 
     def _check_sizing(self) -> list[ConfigIssue]:
         issues: list[ConfigIssue] = []
-        size = self.sizing
+        size = self._sizing()
         if self.is_micro:
             for field, value in size.items():
                 if value != 1:

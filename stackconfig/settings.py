@@ -185,6 +185,9 @@ class Settings(_Section):
             issues += self.airflow.check_seeds(self.secret_prefixes)
             issues += self._check_backend_options()
         _raise_if(issues)
+        # The defaults that follow protectData, resolved once: readers get the numbers, not a rule to remember.
+        object.__setattr__(self, "database", self.database.resolved(self.protect_data))
+        object.__setattr__(self, "workloads", self.workloads.resolved(self.protect_data))
         return self
 
     def _check_backend_options(self) -> list[ConfigIssue]:

@@ -98,7 +98,7 @@ class WorkloadSettings(Section):
             if getattr(self, field) is not None and getattr(self, field) < 2
         ]
 
-    def with_defaults(self, protect: bool) -> "WorkloadSettings":
+    def resolved(self, protect: bool) -> "WorkloadSettings":
         default = 2 if protect else 1
         fields = ("scheduler_replicas", "webserver_replicas", "triggerer_replicas")
         return self.model_copy(update={f: default if getattr(self, f) is None else getattr(self, f) for f in fields})

@@ -67,7 +67,6 @@ class ManagedAirflow(pulumi.ComponentResource):
             )
             for field, module in LOG_MODULES.items()
         }
-        sizing = settings.sizing
         assets = args.assets
         environment = aws.mwaa.Environment(
             f"{name}-environment",
@@ -90,11 +89,11 @@ class ManagedAirflow(pulumi.ComponentResource):
             endpoint_management=settings.endpoint_management,
             weekly_maintenance_window_start=settings.weekly_maintenance_window_start,
             worker_replacement_strategy=settings.worker_replacement_strategy,
-            min_workers=sizing["min_workers"],
-            max_workers=sizing["max_workers"],
-            schedulers=sizing["schedulers"],
-            min_webservers=sizing["min_webservers"],
-            max_webservers=sizing["max_webservers"],
+            min_workers=settings.min_workers,
+            max_workers=settings.max_workers,
+            schedulers=settings.schedulers,
+            min_webservers=settings.min_webservers,
+            max_webservers=settings.max_webservers,
             kms_key=args.kms_key_arn,
             # Secret in state (pulumi-aws makes it so too): MWAA treats the map as sensitive, it may hold credentials.
             airflow_configuration_options=pulumi.Output.secret(dict(args.configuration_options)),

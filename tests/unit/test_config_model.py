@@ -16,14 +16,15 @@ def test_defaults_deploy_a_small_private_environment():
     s = settings()
     assert s.name == "airflow-dev"
     assert s.mwaa.environment_class == "mw1.small" and s.mwaa.webserver_access_mode == "PRIVATE_ONLY"
-    assert s.mwaa.sizing == {"min_workers": 1, "max_workers": 10, "schedulers": 2, "min_webservers": 2, "max_webservers": 2}
+    sizing = {f: getattr(s.mwaa, f) for f in ("min_workers", "max_workers", "schedulers", "min_webservers", "max_webservers")}
+    assert sizing == {"min_workers": 1, "max_workers": 10, "schedulers": 2, "min_webservers": 2, "max_webservers": 2}
     assert s.protect_data is True
     assert s.secret_prefixes.variables == "airflow-dev/variables"
 
 
 def test_micro_defaults_to_one_of_each():
     s = settings(mwaa='{"environmentClass": "mw1.micro"}')
-    assert set(s.mwaa.sizing.values()) == {1}
+    assert {getattr(s.mwaa, f) for f in ("min_workers", "max_workers", "schedulers", "min_webservers", "max_webservers")} == {1}
 
 
 def test_numbers_and_booleans_from_config_set_path_become_airflow_text():
@@ -64,9 +65,9 @@ def test_self_managed_defaults_deploy_and_multi_az_follows_protect_data():
     s = settings(flavour="self-managed", cluster=PRIVATE_API)
     assert not s.managed
     assert s.cluster.kubernetes_version == "1.34" and s.cluster.min_nodes <= s.cluster.desired_nodes <= s.cluster.max_nodes
-    assert s.database.with_defaults(protect=True).multi_az is True
-    assert s.database.with_defaults(protect=False).multi_az is False
-    assert settings(flavour="self-managed", cluster=PRIVATE_API, database='{"multiAz": false}').database.with_defaults(protect=True).multi_az is False
+    assert s.database.multi_az is True  # protectData is true by default
+    assert settings(flavour="self-managed", protectData=False).database.multi_az is False
+    assert settings(flavour="self-managed", cluster=PRIVATE_API, database='{"multiAz": false}').database.multi_az is False
 
 
 def test_self_managed_files_deliver_dags_only(tmp_path):
