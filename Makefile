@@ -12,10 +12,11 @@ AIRFLOW_PYTHON_VERSION := 3.11
 IMAGE_PYTHON_VERSION := 3.12
 AIRFLOW_VERSION ?= 2.9.2
 
-.PHONY: help plan golden manifests local gate test test-fast airflow-lock image-constraints clean
+.PHONY: help plan bench-plan golden manifests local gate test test-fast airflow-lock image-constraints clean
 
 help:
 	@echo "make plan STACK=dev [FORMAT=json]   what 'pulumi up' would create, offline (Pulumi's mock engine)"
+	@echo "make bench-plan                    how long make plan takes for dev and prod (prints figures)"
 	@echo "make golden                        write tests/golden/*.json anew after an intended change (review the diff)"
 	@echo "make manifests STACK=prod          a self-managed stack's Kubernetes objects as YAML (secrets masked)"
 	@echo "make local [PORT=8080]             the self-managed Airflow on this machine (no Docker): UI on localhost"
@@ -30,7 +31,7 @@ help:
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
 .venv/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --group test --quiet
+	$(UV) sync --frozen --group test --quiet --compile-bytecode
 	@touch $@
 
 # checkov pins its own dependencies apart from the project's: it gets a virtual environment of its own.
@@ -55,6 +56,11 @@ plan: .venv/.installed
 # The self-managed deployment on this machine: PostgreSQL, moto, then Airflow from the rendered manifests.
 local: .venv/.installed .venv-image/.installed
 	.venv/bin/python -m local.twin --bin .venv-image/bin --port $(PORT) --stack $(STACK)
+
+# How long a plan takes, fresh and warm (figures, no assertions). The virtual environment is compiled to bytecode
+# when it is installed: pulumi_aws is large, and compiling it on every run (no writable .pyc) triples a plan's time.
+bench-plan: .venv/.installed
+	@.venv/bin/python bench/plan_speed.py
 
 # The committed plans of every stack/flavour combination and the bootstrap (tests/stack/test_golden_plans.py).
 golden: .venv/.installed

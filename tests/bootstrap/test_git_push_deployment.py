@@ -95,7 +95,8 @@ def test_every_file_the_program_loads_triggers_a_deployment(bootstrap_plan, stac
         [sys.executable, "-c", LOADED_FILES, stack], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300, check=True
     )
     program_files = [f for f in json.loads(loaded.stdout) if not f.startswith(("offline/", "tests/"))]
-    assert "components/managed/managed_airflow.py" in program_files and "stackconfig/settings.py" in program_files
+    runtime = {"dev": "components/managed/managed_airflow.py", "prod": "components/self_managed/kubernetes_cluster.py"}[stack]
+    assert runtime in program_files and "stackconfig/settings.py" in program_files
     delivered = [f"Pulumi.{stack}.yaml", "dags/hello_secrets.py"]
     delivered += {"dev": ["airflow-requirements.txt", "plugins/platform_macros.py"], "prod": ["docker/Dockerfile", "docker/constraints.txt"]}[stack]
     missed = [f for f in program_files + delivered if not matches(f, paths)]
