@@ -17,22 +17,29 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from components.naming import log_group_patterns, partition as partition_of, permissions_boundary_arn
+from components.naming import (
+    EKS_CLUSTER_POLICIES,
+    ENHANCED_MONITORING_POLICY,
+    NODE_POLICIES,
+    log_group_patterns,
+    partition as partition_of,
+    permissions_boundary_arn,
+)
 
 MANAGED, SELF_MANAGED = "managed", "self-managed"
 BOTH = (MANAGED, SELF_MANAGED)
 # Resource types that call no AWS API: Pulumi's own, random values, waits, and Kubernetes objects (authorised by
 # the cluster's access entries, not by IAM).
 NO_AWS_CALLS = ("pulumi:", "random:", "time:", "kubernetes:")
-# Policies the self-managed flavour attaches (its node role; pulumi-eks's cluster and instance roles).
+# Policies the self-managed flavour attaches (components/naming.py: pulumi-eks's cluster role, the node role, the
+# database's Enhanced Monitoring role), and two pulumi-eks attaches in other modes (its VPC resource controller, an
+# instance role's SSM).
 ATTACHABLE_POLICIES = (
-    "AmazonEKSClusterPolicy",
+    *EKS_CLUSTER_POLICIES,
     "AmazonEKSVPCResourceController",
-    "AmazonEKSWorkerNodePolicy",
-    "AmazonEKS_CNI_Policy",
-    "AmazonEC2ContainerRegistryReadOnly",
+    *NODE_POLICIES,
     "AmazonSSMManagedInstanceCore",
-    "service-role/AmazonRDSEnhancedMonitoringRole",  # the database's Enhanced Monitoring role
+    ENHANCED_MONITORING_POLICY,
 )
 PASSED_TO = {
     MANAGED: ("airflow.amazonaws.com", "airflow-env.amazonaws.com", "vpc-flow-logs.amazonaws.com"),

@@ -80,3 +80,15 @@ def permissions_boundary_arn(setting: str, *, region: str, account: str, environ
     if setting == "bootstrap":
         return customer_policy_arn(region, account, boundary_policy_name(environment))
     return setting
+
+
+# AWS managed policies the stack's roles attach: the node role's (a managed node group's: join the cluster, run the
+# VPC CNI, pull from ECR), pulumi-eks's cluster service role's (nodejs/eks/cluster/cluster.ts, EKS Auto Mode off),
+# and the RDS Enhanced Monitoring role's.
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
+EKS_CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
+ENHANCED_MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
+
+
+def aws_managed_policy_arn(region: str, name: str) -> str:
+    return f"arn:{partition(region)}:iam::aws:policy/{name}"

@@ -7,7 +7,7 @@ from typing import Mapping
 
 import yaml
 
-from k8s import environment, pod_template, rbac, workloads
+from k8s import environment, namespace, network_policies, pod_template, rbac, service, workloads
 from k8s.containers import labels
 from k8s.spec import AirflowSpec
 
@@ -18,7 +18,7 @@ PLACEHOLDER_SECRETS = {key: f"<{key}>" for key in environment.SECRET_KEYS}
 def airflow_objects(spec: AirflowSpec, secret_values: Mapping[str, str] = PLACEHOLDER_SECRETS) -> list[dict]:
     """Namespace first, then identities, settings and secrets, then the migration Job, then what runs Airflow."""
     return [
-        workloads.namespace(spec),
+        namespace.namespace(spec),
         *rbac.service_accounts(spec),
         *rbac.roles(spec),
         environment.config_map(spec, labels(spec, "config")),
@@ -28,9 +28,9 @@ def airflow_objects(spec: AirflowSpec, secret_values: Mapping[str, str] = PLACEH
         workloads.scheduler(spec),
         workloads.webserver(spec),
         workloads.triggerer(spec),
-        workloads.webserver_service(spec),
+        service.webserver_service(spec),
         *workloads.disruption_budgets(spec),
-        *workloads.network_policies(spec),
+        *network_policies.network_policies(spec),
     ]
 
 

@@ -1,6 +1,6 @@
 """The running parts: the migration Job (migrations, then the admin user), and Deployments for the scheduler, the
-webserver (behind a load balancer) and the triggerer, each with the probes Airflow's chart uses, a DAG sync
-sidecar, and a PodDisruptionBudget; a NetworkPolicy that admits traffic to the webserver only."""
+webserver and the triggerer, each with the probes Airflow's chart uses, a DAG sync sidecar, and a
+PodDisruptionBudget. The namespace, the webserver's Service and the NetworkPolicies have modules of their own."""
 
 from __future__ import annotations
 
@@ -24,8 +24,6 @@ from k8s.environment import ADMIN_PASSWORD_KEY, SECRET, airflow_settings
 from k8s.pod_template import CONFIG_MAP as POD_TEMPLATE_CONFIG_MAP, worker_pod_template
 from k8s.spec import POD_TEMPLATE_DIR, WEBSERVER_PORT, AirflowSpec
 
-WEBSERVER_SERVICE = "airflow-webserver"
-TRIGGERER_LOG_PORT = 8794  # [logging] trigger_log_server_port
 
 
 def _job_check(job_type: str) -> dict:
@@ -181,33 +179,6 @@ def migration_job(spec: AirflowSpec) -> dict:
     }
 
 
-def webserver_service(spec: AirflowSpec) -> dict:
-    """An NLB to the webserver: inside the VPC, or on the internet for the allowed ranges only; with a certificate,
-    it terminates TLS on 443."""
-    annotations = {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
-    if spec.webserver_exposure == "internal":
-        annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] = "true"
-    port = {"name": "http", "port": 80, "targetPort": WEBSERVER_PORT, "protocol": "TCP"}
-    if spec.webserver_certificate_arn:
-        annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] = spec.webserver_certificate_arn
-        annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"] = "https"
-        port = {"name": "https", "port": 443, "targetPort": WEBSERVER_PORT, "protocol": "TCP"}
-    service_spec: dict = {"type": "LoadBalancer", "selector": labels(spec, "webserver"), "ports": [port]}
-    if spec.webserver_allowed_cidrs:
-        service_spec["loadBalancerSourceRanges"] = list(spec.webserver_allowed_cidrs)
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {
-            "name": WEBSERVER_SERVICE,
-            "namespace": spec.namespace,
-            "labels": labels(spec, "webserver"),
-            "annotations": annotations,
-        },
-        "spec": service_spec,
-    }
-
-
 def disruption_budgets(spec: AirflowSpec) -> list[dict]:
     return [
         {
@@ -218,58 +189,3 @@ def disruption_budgets(spec: AirflowSpec) -> list[dict]:
         }
         for component in ("scheduler", "webserver", "triggerer")
     ]
-
-
-def network_policies(spec: AirflowSpec) -> list[dict]:
-    """Nothing may connect to Airflow's pods but to the webserver's port; their own traffic out is unrestricted
-    (database, S3, Secrets Manager, the Kubernetes API)."""
-    base = {"app.kubernetes.io/name": "airflow", "app.kubernetes.io/instance": spec.environment}
-    return [
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": "airflow-deny-ingress", "namespace": spec.namespace, "labels": labels(spec, "network")},
-            "spec": {"podSelector": {"matchLabels": base}, "policyTypes": ["Ingress"], "ingress": []},
-        },
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": "airflow-webserver-ingress", "namespace": spec.namespace, "labels": labels(spec, "network")},
-            "spec": {
-                "podSelector": {"matchLabels": labels(spec, "webserver")},
-                "policyTypes": ["Ingress"],
-                "ingress": [{"ports": [{"port": WEBSERVER_PORT, "protocol": "TCP"}]}],
-            },
-        },
-        {
-            # The webserver reads a deferred task's log from the triggerer's log server.
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": "airflow-triggerer-logs", "namespace": spec.namespace, "labels": labels(spec, "network")},
-            "spec": {
-                "podSelector": {"matchLabels": labels(spec, "triggerer")},
-                "policyTypes": ["Ingress"],
-                "ingress": [
-                    {
-                        "from": [{"podSelector": {"matchLabels": labels(spec, "webserver")}}],
-                        "ports": [{"port": TRIGGERER_LOG_PORT, "protocol": "TCP"}],
-                    }
-                ],
-            },
-        },
-    ]
-
-
-def namespace(spec: AirflowSpec) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {
-            "name": spec.namespace,
-            "labels": {
-                **labels(spec, "namespace"),
-                # Pod Security Admission: the restricted profile, which every pod here meets.
-                "pod-security.kubernetes.io/enforce": "restricted",
-            },
-        },
-    }

@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from k8s.kinds import KINDS, OBJECT_FIELDS
 from offline.engine import SECRET, Plan, RecordedResource
 
 # Inputs worth a line in the text view, by resource type; the JSON view has them all.
@@ -55,9 +56,6 @@ KEY_SETTINGS = {
 }
 
 
-_OBJECT_FIELDS = ("metadata", "automountServiceAccountToken", "rules", "roleRef", "subjects", "data", "type", "stringData", "spec")
-
-
 def kubernetes_objects(plan: Plan) -> list[tuple[dict, RecordedResource]]:
     """The Kubernetes objects the program registers (Helm releases aside), as manifests; a Secret's values show as
     `[secret]` each."""
@@ -65,9 +63,9 @@ def kubernetes_objects(plan: Plan) -> list[tuple[dict, RecordedResource]]:
     for resource in plan.resources:
         if not resource.type.startswith("kubernetes:") or resource.type.startswith(("kubernetes:helm", "pulumi:")):
             continue
-        api, kind = resource.type.split(":", 1)[1].rsplit(":", 1)
-        obj = {"apiVersion": api.removeprefix("core/"), "kind": kind}
-        obj.update({k: resource.inputs[k] for k in _OBJECT_FIELDS if k in resource.inputs})
+        kind = resource.type.rsplit(":", 1)[1]
+        obj = {"apiVersion": KINDS[kind].api_version, "kind": kind}
+        obj.update({k: resource.inputs[k] for k in OBJECT_FIELDS if k in resource.inputs})
         if obj.get("stringData") == SECRET:
             obj["stringData"] = {key: SECRET for key in resource.raw_inputs["stringData"]}
         found.append((obj, resource))

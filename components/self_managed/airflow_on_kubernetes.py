@@ -17,23 +17,17 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from k8s.environment import ADMIN_PASSWORD_KEY
+from k8s.kinds import KINDS, snake
 from k8s.manifests import airflow_objects, late_fields_used, with_values
+from k8s.service import WEBSERVER_SERVICE
 from k8s.spec import PLACEHOLDER as _PLACEHOLDER, AirflowSpec
 
-# kind -> (resource class, the object's top-level fields as the class's arguments)
-_KINDS: dict[str, tuple[Any, dict[str, str]]] = {
-    "Namespace": (k8s.core.v1.Namespace, {}),
-    "ServiceAccount": (k8s.core.v1.ServiceAccount, {"automountServiceAccountToken": "automount_service_account_token"}),
-    "Role": (k8s.rbac.v1.Role, {"rules": "rules"}),
-    "RoleBinding": (k8s.rbac.v1.RoleBinding, {"roleRef": "role_ref", "subjects": "subjects"}),
-    "ConfigMap": (k8s.core.v1.ConfigMap, {"data": "data"}),
-    "Secret": (k8s.core.v1.Secret, {"type": "type", "stringData": "string_data"}),
-    "Job": (k8s.batch.v1.Job, {"spec": "spec"}),
-    "Deployment": (k8s.apps.v1.Deployment, {"spec": "spec"}),
-    "Service": (k8s.core.v1.Service, {"spec": "spec"}),
-    "PodDisruptionBudget": (k8s.policy.v1.PodDisruptionBudget, {"spec": "spec"}),
-    "NetworkPolicy": (k8s.networking.v1.NetworkPolicy, {"spec": "spec"}),
-}
+
+
+def _resource_class(kind: str) -> Any:
+    """pulumi_kubernetes' class for a kind of k8s/kinds.py (k8s.apps.v1.Deployment, ...)."""
+    group, version = KINDS[kind].sdk_module
+    return getattr(getattr(getattr(k8s, group), version), kind)
 
 
 @dataclass
@@ -95,8 +89,8 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
         migration: Optional[pulumi.Resource] = None
         for index, shape in enumerate(skeleton):
             kind, object_name = shape["kind"], shape["metadata"]["name"]
-            cls, fields = _KINDS[kind]
-            kwargs = {arg: part(index, field) for field, arg in fields.items() if field in shape}
+            cls = _resource_class(kind)
+            kwargs = {snake(field): part(index, field) for field in KINDS[kind].fields if field in shape}
             if kind == "Secret":
                 kwargs["string_data"] = secret_data
             depends = [namespace] if namespace is not None else []
@@ -126,7 +120,7 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
             if kind == "Job":
                 migration = resource
 
-        service = created["Service/airflow-webserver"]
+        service = created[f"Service/{WEBSERVER_SERVICE}"]
         self.admin_username = args.spec.admin_username
         self.admin_password = pulumi.Output.secret(admin_password.result)
         self.webserver_hostname = service.status.apply(  # type: ignore[attr-defined]

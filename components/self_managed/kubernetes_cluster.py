@@ -12,9 +12,9 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
-from components.naming import eks_cluster_resource_name, eks_log_group_name, partition
+from components.naming import NODE_POLICIES, aws_managed_policy_arn, eks_cluster_resource_name, eks_log_group_name, partition
 from components.self_managed.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
-from components.self_managed.workload_identity_policy import NODE_MANAGED_POLICIES, managed_policy_arn, node_trust_policy
+from components.self_managed.workload_identity_policy import node_trust_policy
 from stackconfig.cluster import ClusterSettings
 
 # The Airflow image is linux/amd64; AL2023 is the node OS EKS supports for every offered version.
@@ -140,10 +140,10 @@ class KubernetesCluster(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(
                 f"{name}-node-{policy}",
                 role=node_role.name,
-                policy_arn=managed_policy_arn(p, policy),
+                policy_arn=aws_managed_policy_arn(args.region, policy),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            for policy in NODE_MANAGED_POLICIES
+            for policy in NODE_POLICIES
         ]
 
         # Pods reach the instance metadata service no more (one network hop, IMDSv2 only): worker pods run DAG

@@ -12,13 +12,12 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.self_managed import database_parameters as db
-from components.naming import partition, rds_log_group_name
+from components.naming import ENHANCED_MONITORING_POLICY, aws_managed_policy_arn, rds_log_group_name
 from components.shared.service_role_policies import service_trust_policy
 from components.naming import database_identifier
 from stackconfig.database import DatabaseSettings
 
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
-ENHANCED_MONITORING_POLICY = "arn:{partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 LOG_EXPORTS = ["postgresql", "upgrade"]
 
 
@@ -190,7 +189,7 @@ class MetadataDatabase(pulumi.ComponentResource):
         attachment = aws.iam.RolePolicyAttachment(
             f"{name}-monitoring-policy",
             role=role.name,
-            policy_arn=ENHANCED_MONITORING_POLICY.format(partition=partition(args.region)),
+            policy_arn=aws_managed_policy_arn(args.region, ENHANCED_MONITORING_POLICY),
             opts=pulumi.ResourceOptions(parent=self),
         )
         return role, attachment

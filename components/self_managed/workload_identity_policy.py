@@ -153,9 +153,3 @@ def node_trust_policy() -> dict:
     }
 
 
-# What a managed node group's role needs: join the cluster, run the VPC CNI, pull images from ECR.
-NODE_MANAGED_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
-
-
-def managed_policy_arn(partition: str, name: str) -> str:
-    return f"arn:{partition}:iam::aws:policy/{name}"

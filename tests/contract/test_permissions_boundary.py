@@ -12,6 +12,7 @@ import pulumi
 import pytest
 
 from bootstrap.deploy_policy import deploy_policy
+from components.naming import EKS_CLUSTER_POLICIES
 from components.self_managed.kubernetes_cluster import bounded_roles
 from components.shared.permissions_boundary import boundary_policy
 from offline import run_stack
@@ -21,9 +22,8 @@ from tests.iam_evaluator import allows
 pytestmark = pytest.mark.contract
 
 ACCOUNT = "123456789012"
-# pulumi-eks's own cluster service role attaches this AWS managed policy (nodejs/eks/cluster/cluster.ts,
-# `managedPolicies = ["AmazonEKSClusterPolicy"]` when EKS Auto Mode is off, as here).
-PULUMI_EKS_SERVICE_ROLE_POLICIES = ("AmazonEKSClusterPolicy",)
+# pulumi-eks's own cluster service role attaches these AWS managed policies.
+PULUMI_EKS_SERVICE_ROLE_POLICIES = EKS_CLUSTER_POLICIES
 
 
 @cache

@@ -141,3 +141,25 @@ def test_a_new_image_gets_a_new_migration_job():
 def test_a_secret_without_every_value_is_refused():
     with pytest.raises(ValueError, match="admin-password"):
         airflow_objects(SPEC, {"fernet-key": "x", "sql-alchemy-conn": "x", "webserver-secret-key": "x"})
+
+
+def test_placeholder_and_resolved_objects_have_the_same_shape():
+    """The wiring names resources from the placeholder objects and fills them from the resolved ones: the two lists
+    must hold the same kinds, names and top-level fields, in the same order, for every kind of k8s/kinds.py."""
+    from dataclasses import replace
+
+    from k8s.kinds import KINDS, OBJECT_FIELDS
+    from k8s.manifests import late_fields, with_values
+
+    resolved = with_values(SPEC, {f: "resolved:" + f.replace(":", "-") for f in late_fields(SPEC) if f != "image"})
+    resolved = replace(resolved, image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/r:2.9.2-abc@sha256:" + "2" * 64)
+    placeholder, real = airflow_objects(SPEC), airflow_objects(resolved)
+
+    def shape(objects):
+        return [(o["kind"], o["metadata"]["name"] if o["kind"] != "Job" else "job", sorted(o)) for o in objects]
+
+    assert shape(placeholder) == shape(real)
+    assert {o["kind"] for o in placeholder} == set(KINDS)
+    for obj in placeholder:
+        assert obj["apiVersion"] == KINDS[obj["kind"]].api_version
+        assert set(obj) - {"apiVersion", "kind"} <= set(OBJECT_FIELDS)

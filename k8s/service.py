@@ -1,0 +1,35 @@
+"""The webserver's Service: a Network Load Balancer, inside the VPC or for the allowed ranges on the internet."""
+
+from __future__ import annotations
+
+from k8s.containers import labels
+from k8s.spec import WEBSERVER_PORT, AirflowSpec
+
+WEBSERVER_SERVICE = "airflow-webserver"
+
+
+def webserver_service(spec: AirflowSpec) -> dict:
+    """An NLB to the webserver: inside the VPC, or on the internet for the allowed ranges only; with a certificate,
+    it terminates TLS on 443."""
+    annotations = {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
+    if spec.webserver_exposure == "internal":
+        annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] = "true"
+    port = {"name": "http", "port": 80, "targetPort": WEBSERVER_PORT, "protocol": "TCP"}
+    if spec.webserver_certificate_arn:
+        annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] = spec.webserver_certificate_arn
+        annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"] = "https"
+        port = {"name": "https", "port": 443, "targetPort": WEBSERVER_PORT, "protocol": "TCP"}
+    service_spec: dict = {"type": "LoadBalancer", "selector": labels(spec, "webserver"), "ports": [port]}
+    if spec.webserver_allowed_cidrs:
+        service_spec["loadBalancerSourceRanges"] = list(spec.webserver_allowed_cidrs)
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": WEBSERVER_SERVICE,
+            "namespace": spec.namespace,
+            "labels": labels(spec, "webserver"),
+            "annotations": annotations,
+        },
+        "spec": service_spec,
+    }
