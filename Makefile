@@ -12,11 +12,12 @@ AIRFLOW_PYTHON_VERSION := 3.11
 IMAGE_PYTHON_VERSION := 3.12
 AIRFLOW_VERSION ?= 2.9.2
 
-.PHONY: help plan bench-plan golden manifests local gate test test-fast airflow-lock image-constraints clean
+.PHONY: help plan bench-plan golden docs manifests local gate test test-fast airflow-lock image-constraints clean
 
 help:
 	@echo "make plan STACK=dev [FORMAT=json]   what 'pulumi up' would create, offline (Pulumi's mock engine)"
 	@echo "make bench-plan                    how long make plan takes for dev and prod (prints figures)"
+	@echo "make docs                          write docs/configuration.md anew from the config model"
 	@echo "make golden                        write tests/golden/*.json anew after an intended change (review the diff)"
 	@echo "make manifests STACK=prod          a self-managed stack's Kubernetes objects as YAML (secrets masked)"
 	@echo "make local [PORT=8080]             the self-managed Airflow on this machine (no Docker): UI on localhost"
@@ -61,6 +62,10 @@ local: .venv/.installed .venv-image/.installed
 # when it is installed: pulumi_aws is large, and compiling it on every run (no writable .pyc) triples a plan's time.
 bench-plan: .venv/.installed
 	@.venv/bin/python bench/plan_speed.py
+
+# The configuration reference, generated from the config model (tests/contract/test_config_keys.py checks it).
+docs: .venv/.installed
+	@.venv/bin/python -m stackconfig.reference
 
 # The committed plans of every stack/flavour combination and the bootstrap (tests/stack/test_golden_plans.py).
 golden: .venv/.installed

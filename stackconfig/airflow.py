@@ -38,9 +38,13 @@ class SecretsBackendSettings(_Section):
     """
 
     connections_prefix: Optional[str] = None
+    """Unset: `<environmentName>/connections`. a secret-name prefix, no leading/trailing `/`"""
     variables_prefix: Optional[str] = None
+    """Unset: `<environmentName>/variables`. as above, different from the connections prefix"""
     connections_lookup_pattern: Optional[str] = None
+    """Unset: (all). a regular expression; only matching conn ids are looked up"""
     variables_lookup_pattern: Optional[str] = None
+    """Unset: (all). as above, for Variables"""
 
     @model_validator(mode="after")
     def _check(self) -> "SecretsBackendSettings":
@@ -74,13 +78,27 @@ class SecretsBackendSettings(_Section):
 
 class AirflowSettings(_Section):
     version: str = "2.9.2"
+    """managed: a version MWAA runs: 2.7.2, 2.8.1, 2.9.2, 2.10.1, 2.10.3, 2.11.0, 3.0.6; self-managed: the version
+    `docker/constraints.txt` is resolved for (2.9.2; `make image-constraints AIRFLOW_VERSION=...` to change it)
+    """
     configuration_options: dict[str, Any] = Field(default_factory=dict)
+    """`section.option` keys (lower case, at most 64 chars) to printable-ASCII values (at most 256); `secrets.backend*`
+    are reserved
+    """
     secrets: SecretsBackendSettings = Field(default_factory=SecretsBackendSettings)
+    """where Airflow reads Variables and Connections in Secrets Manager."""
     variables: dict[str, SecretStr] = Field(default_factory=dict)
+    """Variables seeded as secrets `<variablesPrefix>/<key>`; set with `--secret`"""
     connections: dict[str, SecretStr] = Field(default_factory=dict)
+    """Connections (URI or JSON object) seeded as `<connectionsPrefix>/<conn_id>`; set with `--secret`"""
     dags_dir: str = "dags"
+    """project folder whose files go to `s3://<bucket>/dags/`"""
     requirements_file: str = "airflow-requirements.txt"
+    """managed: project file delivered as `requirements.txt` (`''` for none); its `--constraint` line must name
+    `airflow.version`. Self-managed images take their packages from `docker/requirements.txt`
+    """
     plugins_dir: str = "plugins"
+    """managed: project folder zipped (deterministically) to `plugins.zip` (`''` for none)"""
 
     @field_validator("configuration_options", mode="before")
     @classmethod

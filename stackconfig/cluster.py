@@ -19,20 +19,53 @@ class ClusterSettings(Section):
     """The EKS cluster, its managed node group, and the namespace Airflow runs in."""
 
     kubernetes_version: EksVersion = "1.34"
+    """`1.32`, `1.33`, `1.34` (EKS standard support; the Cluster Autoscaler is pinned per version)"""
     # `pulumi up` talks to the API server to deploy Airflow: a private-only endpoint needs a runner inside the VPC.
     endpoint_public_access: bool = True
+    """`true`: the API server is reachable from `publicAccessCidrs` (still IAM-authenticated), which `pulumi up` needs
+    unless it runs inside the VPC; `false`: private endpoint only (the shipped prod stack: its runners reach the
+    VPC)
+    """
     public_access_cidrs: list[str] = Field(default_factory=lambda: ["0.0.0.0/0"])
+    """IPv4 ranges allowed to reach the public endpoint; only with `endpointPublicAccess: true`. While `protectData` is
+    true it must be set, and a `/0` range is refused: name your runners' and admins' egress ranges or make the
+    endpoint private
+    """
     log_types: list[EksLogType] = Field(default_factory=lambda: ["api", "audit", "authenticator"])
+    """control-plane logs to CloudWatch: any of `api`, `audit`, `authenticator`, `controllerManager`, `scheduler`"""
     log_retention_days: int = 30
+    """a CloudWatch retention period (as `mwaa.logRetentionDays`) for `/aws/eks/<cluster>/cluster`, which the program
+    creates before the cluster so EKS does not create it without retention
+    """
     # IAM users or roles (a CI role, an SSO role) given cluster-admin besides whoever creates the cluster.
     admin_principal_arns: list[str] = Field(default_factory=list)
+    """IAM role or user ARNs given cluster-admin (EKS access entries) besides whoever creates the cluster (EKS makes
+    the creator admin itself). Do not list the principal that runs the first `pulumi up`: EKS refuses a second entry
+    for it (409 ResourceInUseException), so the program refuses it while the cluster does not exist yet (once it
+    exists, the creator is no longer known to the program: adding the creator then fails in EKS with that 409). Add
+    your team's SSO role, and, if someone else created the cluster, the deploy role, or only the creator can run
+    `pulumi up` against the cluster
+    """
     node_instance_types: list[str] = Field(default_factory=lambda: ["m6i.large"])
+    """one or more x86_64 EC2 types of one size, e.g. `[m6i.large, m7i.large]` (the image is linux/amd64, so Graviton
+    types are refused; the Cluster Autoscaler sizes a group by one type)
+    """
     capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+    """`ON_DEMAND`, `SPOT` (two or more instance types)"""
     min_nodes: int = 2
+    """1-450"""
     desired_nodes: int = 2
+    """`minNodes` to `maxNodes`; the starting size: afterwards the Cluster Autoscaler owns it and `pulumi up` leaves it
+    alone
+    """
     max_nodes: int = 6
+    """1-450, at least `desiredNodes`: how far the Cluster Autoscaler may grow for queued worker pods"""
     node_disk_size_gb: int = 50
+    """20-16384 GiB per node: an encrypted gp3 root volume. Nodes allow IMDSv2 only with one network hop, so pods
+    cannot use the node's role; they get AWS access through IRSA
+    """
     namespace: str = "airflow"
+    """the Kubernetes namespace Airflow runs in (IRSA roles trust its service accounts); a DNS label, not `kube-*`"""
 
     @model_validator(mode="after")
     def _check(self) -> "ClusterSettings":

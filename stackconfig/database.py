@@ -18,19 +18,43 @@ class DatabaseSettings(Section):
     """The RDS PostgreSQL instance holding Airflow's metadata. Unset Multi-AZ follows `protectData`."""
 
     postgres_version: PostgresVersion = "16"
+    """`13`, `14`, `15`, `16` (what Airflow 2.9 supports); minor versions upgrade automatically; raising it upgrades
+    the instance in place at the next `pulumi up`, protected or not (the parameter group of the new major replaces
+    the old one, which RDS frees only once the instance has moved; RDS snapshots the instance first, as backups are
+    on); lowering it below the running version is refused (RDS cannot downgrade). Other changes of a protected stack
+    wait for the maintenance window, except in the `pulumi up` of a major upgrade, which applies every pending
+    change of the instance at once
+    """
     instance_class: str = "db.t4g.medium"
+    """an RDS class that exists for PostgreSQL: families t3, t4g (micro to 2xlarge), m5, m5d, m6g, m6gd, m6i, m7g, m7i,
+    m8g, r5, r5d, r6g, r6gd, r6i, r7g, r7i, r8g (large and up), e.g. `db.m7g.large`
+    """
     allocated_storage_gb: int = 20
+    """20-65536 GiB of gp3"""
     # Storage autoscaling grows the volume up to this size; equal to allocatedStorageGb turns it off.
     max_allocated_storage_gb: int = 100
+    """storage autoscaling's ceiling: at least 10% above `allocatedStorageGb`, at most 65536; equal to
+    `allocatedStorageGb` turns autoscaling off
+    """
     multi_az: Optional[bool] = None
+    """Unset: `protectData`. a standby in a second zone"""
     backup_retention_days: int = 7
+    """1-35; at least 7 with `protectData: true`"""
     log_retention_days: int = 30
+    """a CloudWatch retention period for the database's `postgresql` and `upgrade` log groups"""
     # Performance Insights, encrypted with the stack's key when it has one; unset: on in protected stacks where
     # the instance class offers it.
     performance_insights: Optional[bool] = None
+    """Unset: `protectData`, where the class offers it. Performance Insights (encrypted with the stack's key when it
+    has one); refused on `db.t*.micro` and `db.t*.small`, which RDS does not offer it on
+    """
     performance_insights_retention_days: int = 7
+    """7 (free), a number of 31-day months (31, 62, ... 713) or 731"""
     # Enhanced Monitoring (OS metrics every N seconds) through a role of its own; unset: 60 in protected stacks, else 0.
     monitoring_interval_seconds: Optional[int] = None
+    """Unset: 60 if `protectData`, else 0. Enhanced Monitoring every 1, 5, 10, 15, 30 or 60 seconds through a role of
+    its own; 0 turns it off
+    """
 
     @field_validator("instance_class")
     @classmethod

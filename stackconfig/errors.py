@@ -48,6 +48,6 @@ class ConfigError(pulumi.RunError):
         lines += [f"  - {issue}" for issue in self.issues]
         lines.append(
             "Fix each with `pulumi config set --path <key> <value>` (add --secret for secrets), "
-            "see the configuration reference in README.md."
+            "see docs/configuration.md."
         )
         super().__init__("\n".join(lines))

@@ -21,30 +21,64 @@ class MwaaLogging(_Section):
     """Log level per MWAA module; OFF disables a module's logs."""
 
     dag_processing: LogLevel = "WARNING"
+    """as above"""
     scheduler: LogLevel = "WARNING"
+    """as above"""
     task: LogLevel = "INFO"
+    """as above"""
     webserver: LogLevel = "WARNING"
+    """as above"""
     worker: LogLevel = "WARNING"
+    """as above"""
 
 
 class MwaaSettings(_Section):
     environment_class: Literal[limits.MWAA_ENVIRONMENT_CLASSES] = "mw1.small"  # type: ignore[valid-type]
+    """`mw1.micro`, `mw1.small`, `mw1.medium`, `mw1.large`, `mw1.xlarge`, `mw1.2xlarge`"""
     min_workers: Optional[int] = None
+    """Unset: 1. 1-25; 1 on mw1.micro"""
     max_workers: Optional[int] = None
+    """Unset: 10 (1 on micro). `minWorkers`-25; 1 on mw1.micro"""
     schedulers: Optional[int] = None
+    """Unset: 2 (1 on micro). 2-5; 1 on mw1.micro"""
     min_webservers: Optional[int] = None
+    """Unset: 2 (1 on micro). 2-5; 1 on mw1.micro"""
     max_webservers: Optional[int] = None
+    """Unset: 2 (1 on micro). `minWebservers`-5; 1 on mw1.micro"""
     webserver_access_mode: Literal["PRIVATE_ONLY", "PUBLIC_ONLY"] = "PRIVATE_ONLY"
+    """`PRIVATE_ONLY`, `PUBLIC_ONLY`"""
     endpoint_management: Literal["SERVICE", "CUSTOMER"] = "SERVICE"
+    """`SERVICE`; `CUSTOMER` (the program creates the VPC endpoints MWAA waits for); create-only"""
     # PRIVATE_ONLY: the IPv4 ranges (a VPN, a bastion, a peered network) that may reach the webserver on 443. The
     # webserver's endpoint sits in the environment's security group, which otherwise admits only its own members.
     webserver_allowed_cidrs: list[str] = Field(default_factory=list)
+    """with `PRIVATE_ONLY`: IPv4 ranges (your VPN, bastion or peered network) that may reach the webserver's endpoint
+    on 443. The endpoint sits in the environment's security group, which otherwise admits only its own members, so
+    without a range the UI and REST API are reachable from the environment alone
+    """
     weekly_maintenance_window_start: str = "SUN:03:00"
+    """`DAY:HH:MM` in UTC, `MM` 00 or 30"""
     worker_replacement_strategy: Optional[Literal["FORCED", "GRACEFUL"]] = None
+    """Unset: (MWAA's). `FORCED`, `GRACEFUL` (updates wait up to 12 h for running tasks)"""
     logging: MwaaLogging = Field(default_factory=MwaaLogging)
+    """a level per module: `CRITICAL`, `ERROR`, `WARNING`, `INFO`, `DEBUG`, or `OFF`."""
     log_retention_days: int = 30
+    """a CloudWatch retention period: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+    2557, 2922, 3288, 3653
+    """
     kms_key: str = "none"
+    """`none` (AWS-owned key), `create` (a rotated customer key for environment, bucket, secrets and logs), or a key
+    ARN in `aws:region` (no aliases, no multi-Region keys); create-only. Kept whatever the flavour: with
+    `self-managed` it encrypts the DAG bucket, the secrets, every log group, the task-log bucket, the image
+    repository, Performance Insights and (EKS envelope encryption) the Kubernetes Secrets; the database's storage
+    keeps its AWS-managed key. On a deployed self-managed stack, setting it turns on Secrets encryption in place
+    (EKS cannot turn it off again) and leaves an existing image repository on the key it was made with (ECR cannot
+    re-encrypt a repository; to move it, delete the repository's images and run `pulumi up --target-replace` on it).
+    An existing key must admit CloudWatch Logs and the EKS cluster role: add the statements of the
+    `kmsKeyPolicyStatements` output (`make plan` shows them offline) to its policy first
+    """
     startup_script: str = ""
+    """a project shell script delivered as `startup.sh`"""
 
     @property
     def is_micro(self) -> bool:

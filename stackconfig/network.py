@@ -17,15 +17,29 @@ class NetworkSettings(_Section):
     """Either a new VPC (cidr, availabilityZones, natGateways) or an existing one (vpcId, privateSubnetIds)."""
 
     cidr: str = "10.0.0.0/16"
+    """IPv4 network, `/16` to `/24`"""
     availability_zones: Optional[list[str]] = None
+    """Unset: the Region's first 2. 2 or 3 different zones of `aws:region`"""
     nat_gateways: Literal["single", "perAz", "none"] = "single"
+    """`single`, `perAz` (one per zone), `none` (no internet: interface endpoints for MWAA's services and Secrets
+    Manager; managed flavour only, as EKS nodes need NAT)
+    """
     private_subnet_cidrs: Optional[list[str]] = None
+    """Unset: carved from `network.cidr`. one CIDR per zone, inside the VPC, `/28` or larger, no overlaps"""
     public_subnet_cidrs: Optional[list[str]] = None
+    """Unset: carved from `network.cidr`. as above; unused with `natGateways: none`"""
     vpc_id: Optional[str] = None
+    """Unset: (none). `vpc-...`: adopt an existing VPC instead (no new-VPC keys then)"""
     private_subnet_ids: Optional[list[str]] = None
+    """Unset: (none). with `vpcId`: exactly 2 private subnets of that VPC in 2 different zones (looked up)"""
     # VPC flow logs (all traffic) to a CloudWatch log group, for a new or an existing VPC; unset follows protectData.
     flow_logs: Optional[bool] = None
+    """Unset: `protectData`. VPC flow logs (all traffic) of the new or existing VPC into the log group
+    `/aws/vpc/<environmentName>/flow-logs` (encrypted with the stack's key when it has one), written through a role
+    of their own
+    """
     flow_log_retention_days: int = 90
+    """a CloudWatch retention period for the flow log group"""
 
     @property
     def existing(self) -> bool:

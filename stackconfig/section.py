@@ -18,6 +18,8 @@ class Section(BaseModel):
         populate_by_name=True,
         extra="forbid",
         frozen=True,
+        # A field's docstring is its description: the generated configuration reference (docs/configuration.md).
+        use_attribute_docstrings=True,
     )
 
     def _is_set(self, field: str) -> bool:

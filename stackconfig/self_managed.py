@@ -23,6 +23,9 @@ class RegistrySettings(Section):
     """The ECR repository of the Airflow image."""
 
     keep_images: int = 20
+    """1-10000: the lifecycle policy expires older images. Tags are immutable except `<airflow.version>-*`, the ones
+    the program pushes: a revert of a `docker/` change pushes an earlier tag again, and pods pin the digest anyway
+    """
 
     @model_validator(mode="after")
     def _check(self) -> "RegistrySettings":
@@ -34,6 +37,7 @@ class TaskLogSettings(Section):
     """The bucket task logs are shipped to, so they outlive the worker pods."""
 
     retention_days: int = 90
+    """1-3650: logs expire after this many days"""
 
     @model_validator(mode="after")
     def _check(self) -> "TaskLogSettings":

@@ -48,7 +48,11 @@ class AccessLogSettings(_Section):
 
     # Unset follows protectData.
     enabled: Optional[bool] = None
+    """Unset: `protectData`. into a private, TLS-only bucket of their own (`<environmentName>-access-logs-bucket-*`,
+    SSE-S3: S3 delivers access logs only into such buckets), one prefix per bucket
+    """
     retention_days: int = 365
+    """1-3650: access logs expire after this many days"""
 
     @model_validator(mode="after")
     def _check(self) -> "AccessLogSettings":
@@ -67,20 +71,52 @@ class Settings(_Section):
     # The top-level keys set with --secret (some value under them is secret).
     secret_keys: frozenset[str] = Field(default=frozenset(), exclude=True)
     flavour: Literal["managed", "self-managed"] = "managed"
+    """`managed` (Amazon MWAA) or `self-managed` (Airflow on EKS)"""
     environment_name: Optional[str] = None
+    """Unset: `airflow-<stack>`. 2-32 lower-case letters, digits and single `-`, a letter first: the MWAA environment's
+    or EKS cluster's name and the prefix of every resource, so it must suit S3 bucket, RDS and IAM names
+    (create-only: changing it replaces the environment)
+    """
     protect_data: bool = True
+    """`true`: buckets, database and KMS key are `protect`ed and kept by `pulumi destroy`, the database and cluster get
+    deletion protection, the database a final snapshot, Multi-AZ (unless `database.multiAz` says otherwise) and at
+    least 7 days of backups, secrets a 7-day recovery window; `false`: destroy removes them
+    """
     network: NetworkSettings = Field(default_factory=NetworkSettings)
+    """a new VPC (the default) from the new-VPC keys, or an existing one from the existing-VPC keys below"""
     airflow: AirflowSettings = Field(default_factory=AirflowSettings)
+    """the Airflow both flavours run: its version and options, where Variables and Connections live, the project's
+    DAG, requirements and plugin files
+    """
     mwaa: MwaaSettings = Field(default_factory=MwaaSettings)
+    """the managed flavour's environment; ignored by the self-managed flavour."""
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    """the self-managed flavour's EKS cluster and nodes."""
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    """the self-managed flavour's RDS PostgreSQL metadata database."""
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
+    """the self-managed flavour's ECR repository."""
     task_logs: TaskLogSettings = Field(default_factory=TaskLogSettings)
+    """the self-managed flavour's task-log bucket (worker pods are deleted after their task; their logs stay
+    here).
+    """
     workloads: WorkloadSettings = Field(default_factory=WorkloadSettings)
+    """the self-managed flavour's Airflow processes on the cluster."""
     access_logs: AccessLogSettings = Field(default_factory=AccessLogSettings)
+    """S3 server access logs of the DAG bucket and the task-log bucket."""
     # The permissions boundary every IAM role of the stack carries: none, the bootstrap's (bootstrap), or a policy ARN.
     permissions_boundary: str = "none"
+    """the permissions boundary every IAM role of the stack carries (the execution role, the IRSA, node, autoscaler,
+    monitoring and flow-log roles, and pulumi-eks's cluster role): `none`; `bootstrap`, the boundary `bootstrap/`
+    creates for this environment (`pulumi-boundary-<environmentName>`), the only one under which its deploy role may
+    create roles, so run the bootstrap first; or the ARN of your own customer managed policy. The program checks
+    that it exists before it creates anything. Deploying by hand without the bootstrap: `pulumi config set
+    permissionsBoundary none` (the shipped stack files: `bootstrap`)
+    """
     tags: dict[str, Any] = Field(default_factory=dict)
+    """at most 7 tags: they land on every resource, DAG objects included, and S3 objects take 10 (the project adds
+    `project`, `stack`, `managed-by`); keys 1-128 chars not starting `aws:`, values at most 256
+    """
 
     @property
     def managed(self) -> bool:

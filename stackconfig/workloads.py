@@ -22,7 +22,9 @@ class ContainerResources(Section):
     """Requests of one container; the memory request is also its limit (Airflow processes leak under pressure)."""
 
     cpu: str
+    """the CPU request, e.g. `500m` or `2` (no limit: throttled schedulers miss their heartbeats)"""
     memory: str
+    """the memory request and limit, e.g. `2Gi` or `512Mi`"""
 
     @model_validator(mode="after")
     def _check(self) -> "ContainerResources":
@@ -40,21 +42,42 @@ class WorkloadSettings(Section):
 
     # Unset replica counts follow protectData: 2 in a protected stack, 1 otherwise.
     scheduler_replicas: Optional[int] = None
+    """Unset: 2 with `protectData`, else 1. 1-10; at least 2 with `protectData: true`"""
     webserver_replicas: Optional[int] = None
+    """Unset: 2 with `protectData`, else 1. 1-10; at least 2 with `protectData: true`"""
     triggerer_replicas: Optional[int] = None
+    """Unset: 2 with `protectData`, else 1. 1-10"""
     # The webserver's Service: a load balancer inside the VPC, or one on the internet (the UI still asks to log in).
     webserver_exposure: Literal["internal", "internet-facing"] = "internal"
+    """`internal` (a network load balancer inside the VPC; from a laptop: `kubectl -n airflow port-forward
+    svc/airflow-webserver 8080:80`) or `internet-facing` (needs `webserverAllowedCidrs`)
+    """
     # Who may reach the webserver's load balancer; required when it is internet-facing.
     webserver_allowed_cidrs: list[str] = Field(default_factory=list)
+    """IPv4 ranges allowed to reach the load balancer (`loadBalancerSourceRanges`); required with `internet-facing`"""
     # An ACM certificate: the load balancer then serves HTTPS on 443.
     webserver_certificate_arn: Optional[str] = None
+    """Unset: (none). an ACM certificate ARN: the load balancer serves HTTPS on 443 instead of HTTP on 80"""
     scheduler: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="1", memory="2Gi"))
+    """`cpu` (e.g. `500m`, `2`) and `memory` (`Mi`/`Gi`) requests; memory is also the
+    limit, CPU has none
+    """
     webserver: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="500m", memory="2Gi"))
+    """as `workloads.scheduler` (`workloads.webserver.cpu`,
+    `workloads.webserver.memory`)
+    """
     triggerer: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="250m", memory="1Gi"))
+    """as above"""
     worker: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="500m", memory="1Gi"))
+    """each task's worker pod"""
     worker_pods_creation_batch_size: int = 8
+    """1-100 worker pods the scheduler creates per loop"""
     dag_sync_interval_seconds: int = 30
+    """5-3600: how often the DAG sync sidecars mirror `s3://<dagBucket>/dags/`"""
     admin_username: str = "admin"
+    """the Airflow admin user created once; its password is generated (`pulumi stack output adminPassword
+    --show-secrets`)
+    """
 
     @model_validator(mode="after")
     def _check(self) -> "WorkloadSettings":

@@ -55,7 +55,7 @@ class ImageRegistry(pulumi.ComponentResource):
             # Images can be rebuilt from docker/; an unprotected stack may delete a repository that holds some.
             force_delete=not args.protect,
             # A repository created before it was encrypted with the stack's key keeps its key rather than be
-            # replaced under running pods (README: mwaa.kmsKey).
+            # replaced under running pods (docs/configuration.md: mwaa.kmsKey).
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["encryptionConfigurations"]),
         )
         aws.ecr.LifecyclePolicy(

@@ -62,7 +62,7 @@ def test_every_bootstrap_key_is_declared_and_documented():
     declared = yaml.safe_load((PROJECT_DIR / "bootstrap" / "Pulumi.yaml").read_text())["config"]
     keys = [f.alias or n for n, f in BootstrapSettings.model_fields.items()]
     assert sorted(declared) == sorted(keys)
-    readme = (PROJECT_DIR / "README.md").read_text()
+    readme = (PROJECT_DIR / "docs" / "deploying.md").read_text()
     documented = keys + [f"stacks.<stack>.{f.alias or n}" for n, f in StackTrigger.model_fields.items()]
     assert [k for k in documented if f"`{k}`" not in readme] == []
 
