@@ -67,17 +67,39 @@ class KubernetesCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KubernetesClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("airflowaws:index:KubernetesCluster", name, None, opts)
-        settings = args.settings
-        # pulumi-eks is a remote component: it gets the stack's provider explicitly, not through its parent.
-        on_aws = pulumi.ResourceOptions(parent=self, providers={"aws": args.aws_provider})
-        p = partition(args.region)
-        if args.protect and settings.open_to_the_internet:
+        if args.protect and args.settings.open_to_the_internet:
             pulumi.log.warn(
                 "cluster.publicAccessCidrs opens the Kubernetes API of this protected stack to the whole internet "
                 "(IAM still authenticates every call): narrow it to your runners' and admins' egress ranges",
                 resource=self,
             )
+        cluster = self._cluster(name, args)
+        node_role, attachments = self._node_role(name, args)
+        nodes = self._nodes(name, args, cluster, node_role, attachments)
+        self._coredns(name, args, nodes)
+        self.provider = self._kubernetes_provider(name, cluster)
+        self._autoscaler(name, args, cluster, nodes)
 
+        self.name = pulumi.Output.from_input(args.cluster_name)
+        self.kubeconfig = pulumi.Output.secret(cluster.kubeconfig_json)
+        self.oidc_provider_arn = cluster.oidc_provider_arn
+        self.oidc_issuer = cluster.oidc_issuer
+        self.security_group_id = cluster.cluster_security_group_id
+        self.node_role_arn = node_role.arn
+        self.register_outputs(
+            {
+                "name": self.name,
+                "oidcProviderArn": self.oidc_provider_arn,
+                "securityGroupId": self.security_group_id,
+                "nodeRoleArn": self.node_role_arn,
+            }
+        )
+
+    def _cluster(self, name: str, args: KubernetesClusterArgs) -> eks.Cluster:
+        settings = args.settings
+        # pulumi-eks is a remote component: it gets the stack's provider explicitly, not through its parent.
+        on_aws = pulumi.ResourceOptions(parent=self, providers={"aws": args.aws_provider})
+        p = partition(args.region)
         # EKS would create the control-plane log group itself, without retention, and keep it after the cluster.
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-control-plane-logs",
@@ -128,7 +150,9 @@ class KubernetesCluster(pulumi.ComponentResource):
                 ),
             ),
         )
+        return cluster
 
+    def _node_role(self, name: str, args: KubernetesClusterArgs) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
         node_role = aws.iam.Role(
             f"{name}-node-role",
             assume_role_policy=json.dumps(node_trust_policy()),
@@ -145,7 +169,15 @@ class KubernetesCluster(pulumi.ComponentResource):
             )
             for policy in NODE_POLICIES
         ]
+        return node_role, attachments
 
+    def _nodes(
+        self, name: str, args: KubernetesClusterArgs, cluster: eks.Cluster, node_role: aws.iam.Role,
+        attachments: list[aws.iam.RolePolicyAttachment],
+    ) -> eks.ManagedNodeGroup:
+        settings = args.settings
+        # pulumi-eks is a remote component: it gets the stack's provider explicitly, not through its parent.
+        on_aws = pulumi.ResourceOptions(parent=self, providers={"aws": args.aws_provider})
         # Pods reach the instance metadata service no more (one network hop, IMDSv2 only): worker pods run DAG
         # code, and the node role's rights are not theirs; they get AWS access through IRSA only.
         launch_template = aws.ec2.LaunchTemplate(
@@ -188,7 +220,10 @@ class KubernetesCluster(pulumi.ComponentResource):
             ignore_scaling_changes=True,
             opts=pulumi.ResourceOptions.merge(on_aws, pulumi.ResourceOptions(depends_on=attachments)),
         )
+        return nodes
 
+    def _coredns(self, name: str, args: KubernetesClusterArgs, nodes: eks.ManagedNodeGroup) -> None:
+        settings = args.settings
         # pulumi-eks manages the VPC CNI and kube-proxy add-ons, but CoreDNS only with its own default node group
         # (nodejs/eks/cluster/cluster.ts: "We can only enable the coredns addon if we have a node group to place it
         # on"). Without a managed add-on, EKS's bootstrap CoreDNS is never upgraded with the cluster. It is created
@@ -211,7 +246,8 @@ class KubernetesCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[nodes]),
         )
 
-        self.provider = k8s.Provider(
+    def _kubernetes_provider(self, name: str, cluster: eks.Cluster) -> k8s.Provider:
+        return k8s.Provider(
             f"{name}-k8s",
             kubeconfig=pulumi.Output.secret(cluster.kubeconfig_json),
             enable_server_side_apply=True,
@@ -222,6 +258,8 @@ class KubernetesCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
+    def _autoscaler(self, name: str, args: KubernetesClusterArgs, cluster: eks.Cluster, nodes: eks.ManagedNodeGroup) -> None:
+        settings = args.settings
         ClusterAutoscaler(
             f"{name}-autoscaler",
             ClusterAutoscalerArgs(
@@ -235,19 +273,4 @@ class KubernetesCluster(pulumi.ComponentResource):
                 permissions_boundary=args.permissions_boundary,
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[nodes]),
-        )
-
-        self.name = pulumi.Output.from_input(args.cluster_name)
-        self.kubeconfig = pulumi.Output.secret(cluster.kubeconfig_json)
-        self.oidc_provider_arn = cluster.oidc_provider_arn
-        self.oidc_issuer = cluster.oidc_issuer
-        self.security_group_id = cluster.cluster_security_group_id
-        self.node_role_arn = node_role.arn
-        self.register_outputs(
-            {
-                "name": self.name,
-                "oidcProviderArn": self.oidc_provider_arn,
-                "securityGroupId": self.security_group_id,
-                "nodeRoleArn": self.node_role_arn,
-            }
         )

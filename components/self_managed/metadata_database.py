@@ -51,53 +51,17 @@ class MetadataDatabase(pulumi.ComponentResource):
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
 
-        subnets = aws.rds.SubnetGroup(
-            f"{name}-subnets",
-            subnet_ids=args.subnet_ids,
-            description=f"Private subnets of {name}",
-            opts=child,
-        )
-        security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            vpc_id=args.vpc_id,
-            description=f"PostgreSQL of {name}: the cluster only",
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-cluster",
-            security_group_id=security_group.id,
-            referenced_security_group_id=args.client_security_group_id,
-            ip_protocol="tcp",
-            from_port=db.PORT,
-            to_port=db.PORT,
-            description="PostgreSQL from the nodes and pods of the EKS cluster",
-            opts=child,
-        )
-        parameters = aws.rds.ParameterGroup(
-            f"{name}-params",
-            family=db.parameter_group_family(settings.postgres_version),
-            description=f"PostgreSQL settings of {name}",
-            parameters=[aws.rds.ParameterGroupParameterArgs(name=k, value=v) for k, v in db.parameters().items()],
-            opts=child,
-        )
-        # Letters, digits and URL-safe punctuation only: the password goes into a connection URL unescaped by some
-        # tools, and RDS refuses '/', '@', '"' and spaces.
+        subnets, security_group = self._network_access(name, args)
+        parameters = self._parameters(name, args)
         # The instance's name is fixed so that its log groups can exist (with retention) before it does.
         identifier = database_identifier(name)
-        log_groups = [
-            aws.cloudwatch.LogGroup(
-                f"{name}-{export}-logs",
-                name=rds_log_group_name(identifier, export),
-                retention_in_days=settings.log_retention_days,
-                kms_key_id=args.kms_key_arn,
-                opts=child,
-            )
-            for export in LOG_EXPORTS
-        ]
+        log_groups = self._log_groups(name, identifier, args)
         # A final snapshot name must be new each time an instance is deleted; this suffix is drawn once per database.
         snapshot_suffix = random.RandomId(f"{name}-snapshot-suffix", byte_length=4, opts=child)
         monitoring = self._monitoring_role(name, args) if settings.monitoring_interval_seconds else None
         monitoring_role = monitoring[0] if monitoring else None
+        # Letters, digits and URL-safe punctuation only: the password goes into a connection URL unescaped by some
+        # tools, and RDS refuses '/', '@', '"' and spaces.
         password = random.RandomPassword(
             f"{name}-password",
             length=40,
@@ -174,6 +138,56 @@ class MetadataDatabase(pulumi.ComponentResource):
             )
         )
         self.register_outputs({"address": self.address, "port": self.port, "databaseName": self.database_name})
+
+    def _network_access(self, name: str, args: MetadataDatabaseArgs) -> tuple[aws.rds.SubnetGroup, aws.ec2.SecurityGroup]:
+        """Private subnets, and a security group that admits PostgreSQL from the cluster only."""
+        child = pulumi.ResourceOptions(parent=self)
+        subnets = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            subnet_ids=args.subnet_ids,
+            description=f"Private subnets of {name}",
+            opts=child,
+        )
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description=f"PostgreSQL of {name}: the cluster only",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-cluster",
+            security_group_id=security_group.id,
+            referenced_security_group_id=args.client_security_group_id,
+            ip_protocol="tcp",
+            from_port=db.PORT,
+            to_port=db.PORT,
+            description="PostgreSQL from the nodes and pods of the EKS cluster",
+            opts=child,
+        )
+        return subnets, security_group
+
+    def _parameters(self, name: str, args: MetadataDatabaseArgs) -> aws.rds.ParameterGroup:
+        settings, child = args.settings, pulumi.ResourceOptions(parent=self)
+        return aws.rds.ParameterGroup(
+            f"{name}-params",
+            family=db.parameter_group_family(settings.postgres_version),
+            description=f"PostgreSQL settings of {name}",
+            parameters=[aws.rds.ParameterGroupParameterArgs(name=k, value=v) for k, v in db.parameters().items()],
+            opts=child,
+        )
+
+    def _log_groups(self, name: str, identifier: str, args: MetadataDatabaseArgs) -> list[aws.cloudwatch.LogGroup]:
+        settings, child = args.settings, pulumi.ResourceOptions(parent=self)
+        return [
+            aws.cloudwatch.LogGroup(
+                f"{name}-{export}-logs",
+                name=rds_log_group_name(identifier, export),
+                retention_in_days=settings.log_retention_days,
+                kms_key_id=args.kms_key_arn,
+                opts=child,
+            )
+            for export in LOG_EXPORTS
+        ]
 
     def _monitoring_role(self, name: str, args: MetadataDatabaseArgs) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
         """The role RDS Enhanced Monitoring publishes OS metrics with (RDS user guide, USER_Monitoring.OS)."""
