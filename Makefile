@@ -31,7 +31,8 @@ help:
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
-.venv/.installed: pyproject.toml uv.lock | $(UV)
+# Makefile: a change of how the environment is installed (e.g. compiled to bytecode) installs it again.
+.venv/.installed: pyproject.toml uv.lock Makefile | $(UV)
 	$(UV) sync --frozen --group test --quiet --compile-bytecode
 	@touch $@
 
@@ -74,7 +75,7 @@ golden: .venv/.installed
 manifests: .venv/.installed
 	@.venv/bin/python -m offline --stack $(STACK) --format kubernetes --project $(PROJECT)
 
-# The deployment gate, which Pulumi Deployments runs before every preview and update (README.md, "Deploying on git push"): the
+# The deployment gate, which Pulumi Deployments runs before every preview and update (docs/deploying.md, "Deploying on git push"): the
 # stack file, the requirements against Airflow's constraints, DAG and plugin import on the stack's Airflow, then the
 # unit and stack tests. CONSTRAINTS=<file> stands in for Airflow's constraints URL on machines without GitHub.
 gate: .venv/.installed .venv-airflow/.installed

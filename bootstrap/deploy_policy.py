@@ -21,6 +21,7 @@ from components.naming import (
     EKS_CLUSTER_POLICIES,
     ENHANCED_MONITORING_POLICY,
     NODE_POLICIES,
+    arn,
     log_group_patterns,
     partition as partition_of,
     permissions_boundary_arn,
@@ -469,11 +470,10 @@ def _statement(grant: Grant, scope: Scope) -> dict[str, Any]:
 
 
 def _log_groups(scope: Scope) -> list[str]:
-    base = f"arn:{scope.partition}:logs:{scope.region}:{scope.account}:log-group:"
     patterns = log_group_patterns(scope.name)
     owners = ("mwaa", "vpc") if scope.flavour == MANAGED else ("eks", "rds", "vpc")
-    names = [patterns[owner] for owner in owners]
-    return [base + n for n in names] + [base + n + ":*" for n in names]
+    groups = [arn("logs", scope.region, scope.account, f"log-group:{patterns[owner]}") for owner in owners]
+    return groups + [group + ":*" for group in groups]
 
 
 def _expand(template: str, scope: Scope) -> list[str]:

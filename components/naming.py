@@ -22,6 +22,10 @@ def mwaa_log_group_prefix(environment: str) -> str:
     return f"airflow-{environment}-"
 
 
+def mwaa_log_group_name(environment: str, module: str) -> str:
+    return f"{mwaa_log_group_prefix(environment)}{module}"
+
+
 def eks_log_group_name(cluster: str) -> str:
     """Where EKS writes the control plane's logs (EKS user guide, control-plane-logs)."""
     return f"/aws/eks/{cluster}/cluster"

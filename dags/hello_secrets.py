@@ -24,7 +24,7 @@ def hello_secrets():
     def read_greeting() -> str:
         greeting = Variable.get("greeting", default_var=None)
         if greeting is None:
-            raise ValueError("Variable 'greeting' not found: seed it as airflow.variables.greeting (see README)")
+            raise ValueError("Variable 'greeting' not found: seed it as airflow.variables.greeting (see docs/deploying.md)")
         print(f"greeting: {greeting}")
         return greeting
 

@@ -38,12 +38,6 @@ KINDS: dict[str, Kind] = {
 OBJECT_FIELDS = ("metadata", *dict.fromkeys(f for kind in KINDS.values() for f in kind.fields))
 
 
-def pulumi_type(kind: str) -> str:
-    """The pulumi-kubernetes type token of a kind, e.g. kubernetes:apps/v1:Deployment."""
-    api = KINDS[kind].api_version
-    return f"kubernetes:{api if '/' in api else 'core/' + api}:{kind}"
-
-
 def snake(field: str) -> str:
     """A manifest field as the pulumi-kubernetes argument: roleRef -> role_ref."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", field).lower()

@@ -24,7 +24,6 @@ CONFIG_OPTION_KEY = re.compile(r"^[a-z]+([a-z0-9._]*[a-z0-9_]+)?$")
 CONFIG_OPTION_KEY_MAX = 64
 CONFIG_OPTION_VALUE_MAX = 256  # CloudFormation's limit; the API does not state one
 PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]*$")
-LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )

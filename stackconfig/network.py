@@ -17,21 +17,21 @@ class NetworkSettings(_Section):
     """Either a new VPC (cidr, availabilityZones, natGateways) or an existing one (vpcId, privateSubnetIds)."""
 
     cidr: str = "10.0.0.0/16"
-    """IPv4 network, `/16` to `/24`"""
+    """IPv4 network, `/16` to `/24`. Changing it replaces the VPC and everything in it."""
     availability_zones: Optional[list[str]] = None
-    """Unset: the Region's first 2. 2 or 3 different zones of `aws:region`"""
+    """Unset: the Region's first 2. 2 or 3 different zones of `aws:region`. Changing it on a deployed managed stack replaces the subnets and with them the MWAA environment (MWAA's subnets are create-only), whose metadata database is lost."""
     nat_gateways: Literal["single", "perAz", "none"] = "single"
     """`single`, `perAz` (one per zone), `none` (no internet: interface endpoints for MWAA's services and Secrets
     Manager; managed flavour only, as EKS nodes need NAT)
     """
     private_subnet_cidrs: Optional[list[str]] = None
-    """Unset: carved from `network.cidr`. one CIDR per zone, inside the VPC, `/28` or larger, no overlaps"""
+    """Unset: carved from `network.cidr`. one CIDR per zone, inside the VPC, `/28` or larger, no overlaps. Changing it on a deployed managed stack replaces the subnets and with them the MWAA environment (MWAA's subnets are create-only), whose metadata database is lost."""
     public_subnet_cidrs: Optional[list[str]] = None
     """Unset: carved from `network.cidr`. as above; unused with `natGateways: none`"""
     vpc_id: Optional[str] = None
     """Unset: (none). `vpc-...`: adopt an existing VPC instead (no new-VPC keys then)"""
     private_subnet_ids: Optional[list[str]] = None
-    """Unset: (none). with `vpcId`: exactly 2 private subnets of that VPC in 2 different zones (looked up)"""
+    """Unset: (none). with `vpcId`: exactly 2 private subnets of that VPC in 2 different zones (looked up). Changing it on a deployed managed stack replaces the subnets and with them the MWAA environment (MWAA's subnets are create-only), whose metadata database is lost."""
     # VPC flow logs (all traffic) to a CloudWatch log group, for a new or an existing VPC; unset follows protectData.
     flow_logs: Optional[bool] = None
     """Unset: `protectData`. VPC flow logs (all traffic) of the new or existing VPC into the log group

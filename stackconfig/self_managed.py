@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Optional
 
 from pydantic import model_validator
-from pydantic.alias_generators import to_camel
 
 from stackconfig import limits
 from stackconfig.errors import ConfigIssue
@@ -45,7 +44,6 @@ class TaskLogSettings(Section):
         return self
 
 
-SELF_MANAGED_SECTIONS = tuple(to_camel(name) for name in ("cluster", "database", "registry", "task_logs"))
 
 def check_self_managed(
     *, airflow_version: str, database: DatabaseSettings, nat_gateways: Optional[str], protect: bool, project_dir: Optional[Path]

@@ -161,14 +161,6 @@ class Settings(_Section):
         )
 
     @property
-    def flow_logs(self) -> bool:
-        return self.protect_data if self.network.flow_logs is None else self.network.flow_logs
-
-    @property
-    def access_logs_enabled(self) -> bool:
-        return self.protect_data if self.access_logs.enabled is None else self.access_logs.enabled
-
-    @property
     def resource_tags(self) -> dict[str, str]:
         return {**{k: str(v) for k, v in self.tags.items()}, "project": self.project, "stack": self.stack, "managed-by": "pulumi"}
 
@@ -224,6 +216,11 @@ class Settings(_Section):
         # The defaults that follow protectData, resolved once: readers get the numbers, not a rule to remember.
         object.__setattr__(self, "database", self.database.resolved(self.protect_data))
         object.__setattr__(self, "workloads", self.workloads.resolved(self.protect_data))
+        protect = self.protect_data
+        if self.network.flow_logs is None:
+            object.__setattr__(self, "network", self.network.model_copy(update={"flow_logs": protect}))
+        if self.access_logs.enabled is None:
+            object.__setattr__(self, "access_logs", self.access_logs.model_copy(update={"enabled": protect}))
         return self
 
     def _check_backend_options(self) -> list[ConfigIssue]:

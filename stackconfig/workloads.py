@@ -22,9 +22,9 @@ class ContainerResources(Section):
     """Requests of one container; the memory request is also its limit (Airflow processes leak under pressure)."""
 
     cpu: str
-    """the CPU request, e.g. `500m` or `2` (no limit: throttled schedulers miss their heartbeats)"""
+    """the container's CPU request, e.g. `500m` or `2` (required with the object; no CPU limit is set)"""
     memory: str
-    """the memory request and limit, e.g. `2Gi` or `512Mi`"""
+    """the container's memory request and limit, e.g. `2Gi` or `512Mi` (required with the object)"""
 
     @model_validator(mode="after")
     def _check(self) -> "ContainerResources":
@@ -59,17 +59,15 @@ class WorkloadSettings(Section):
     webserver_certificate_arn: Optional[str] = None
     """Unset: (none). an ACM certificate ARN: the load balancer serves HTTPS on 443 instead of HTTP on 80"""
     scheduler: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="1", memory="2Gi"))
-    """`cpu` (e.g. `500m`, `2`) and `memory` (`Mi`/`Gi`) requests; memory is also the
-    limit, CPU has none
+    """the scheduler's container: `cpu` (e.g. `500m`, `2`) and `memory` (`Mi`/`Gi`) requests; memory is also its
+    limit, CPU has none (a throttled scheduler misses its heartbeats). Setting the object needs both `cpu` and `memory`.
     """
     webserver: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="500m", memory="2Gi"))
-    """as `workloads.scheduler` (`workloads.webserver.cpu`,
-    `workloads.webserver.memory`)
-    """
+    """the webserver's container, as `workloads.scheduler`. Setting the object needs both `cpu` and `memory`."""
     triggerer: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="250m", memory="1Gi"))
-    """as above"""
+    """the triggerer's container, as `workloads.scheduler`. Setting the object needs both `cpu` and `memory`."""
     worker: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="500m", memory="1Gi"))
-    """each task's worker pod"""
+    """each task's worker pod, as `workloads.scheduler`. Setting the object needs both `cpu` and `memory`."""
     worker_pods_creation_batch_size: int = 8
     """1-100 worker pods the scheduler creates per loop"""
     dag_sync_interval_seconds: int = 30

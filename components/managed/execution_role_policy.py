@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+from components.shared.secrets_access import secrets_read_statements
 from components.naming import arn, mwaa_log_group_prefix, partition
 
 _KMS_USE = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*", "kms:Encrypt"]
-_SECRET_READ = [
-    "secretsmanager:GetSecretValue",
-    "secretsmanager:DescribeSecret",
-    "secretsmanager:GetResourcePolicy",
-    "secretsmanager:ListSecretVersionIds",
-]
 
 
 def environment_arn(region: str, account: str, environment: str) -> str:
@@ -146,18 +141,3 @@ def permissions_policy(
         )
     statements += secrets_read_statements(region=region, account=account, prefixes=secret_prefixes)
     return {"Version": "2012-10-17", "Statement": statements}
-
-
-def secrets_read_statements(*, region: str, account: str, prefixes: Sequence[str], list_secrets: bool = True) -> list[dict]:
-    """Read access to the secrets under the prefixes only; ListSecrets cannot be scoped to resources."""
-    statements = [
-        {
-            "Sid": "ReadAirflowSecrets",
-            "Effect": "Allow",
-            "Action": _SECRET_READ,
-            "Resource": [arn("secretsmanager", region, account, f"secret:{prefix}/*") for prefix in prefixes],
-        },
-    ]
-    if list_secrets:
-        statements.append({"Sid": "ListSecrets", "Effect": "Allow", "Action": "secretsmanager:ListSecrets", "Resource": "*"})
-    return statements

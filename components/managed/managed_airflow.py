@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from components.shared.dag_bucket import DagBucket
 from components.shared.dag_delivery import DagDelivery
+from components.naming import mwaa_log_group_name
 from components.managed.execution_role_policy import permissions_policy, trust_policy
 from stackconfig.mwaa import MwaaSettings
 
@@ -60,7 +61,7 @@ class ManagedAirflow(pulumi.ComponentResource):
             field: aws.cloudwatch.LogGroup(
                 f"{name}-logs-{module.lower()}",
                 # The names MWAA writes to: created here first, so they get a retention and the key.
-                name=f"airflow-{args.environment}-{module}",
+                name=mwaa_log_group_name(args.environment, module),
                 retention_in_days=settings.log_retention_days,
                 kms_key_id=args.kms_key_arn,
                 opts=child,

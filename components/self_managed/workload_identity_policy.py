@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal, Optional, Sequence
 
 from components.naming import arn
-from components.managed.execution_role_policy import secrets_read_statements
+from components.shared.secrets_access import secrets_read_statements
 from k8s import identities
 
 LogAccess = Literal["none", "read", "write"]

@@ -91,7 +91,7 @@ def stack_context(settings: Settings, project_dir: Path) -> StackContext:
 def shared_foundation(settings: Settings, ctx: StackContext) -> Foundation:
     name, files, prefixes = ctx.name, ctx.files, settings.secret_prefixes
     flow_logs = None
-    if settings.flow_logs:
+    if settings.network.flow_logs:
         flow_logs = FlowLogArgs(
             ctx.account_id, settings.network.flow_log_retention_days, kms_key_arn=ctx.key_arn, permissions_boundary=ctx.boundary
         )
@@ -102,7 +102,7 @@ def shared_foundation(settings: Settings, ctx: StackContext) -> Foundation:
         return None
 
     access_logs = no_access_logs
-    if settings.access_logs_enabled:
+    if settings.access_logs.enabled:
         log_bucket = AccessLogBucket(
             f"{name}-access-logs",
             AccessLogBucketArgs(name, ctx.region, ctx.account_id, ctx.protect, settings.access_logs.retention_days),

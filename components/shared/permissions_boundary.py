@@ -20,7 +20,7 @@ ENHANCED_MONITORING_LOG_GROUPS = "RDS*"
 
 
 # What a cluster, its nodes and the Cluster Autoscaler change (AmazonEKSClusterPolicy, AmazonEKS_CNI_Policy,
-# AmazonEKSWorkerNodePolicy and components/workload_identity_policy.cluster_autoscaler_policy, as of the managed
+# AmazonEKSWorkerNodePolicy and components/self_managed/workload_identity_policy.cluster_autoscaler_policy, as of the managed
 # policies' versions moto ships): the writes by name, the reads by prefix. Nothing else of EC2, load balancing or
 # Auto Scaling: no instance termination outside Auto Scaling, no snapshot sharing, no VPC changes.
 CLUSTER_WRITES = (

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stackconfig.self_managed import image_airflow_version
+from stackconfig.project_files import image_airflow_version
 from local.image_env import uv as _uv
 
 pytestmark = pytest.mark.runtime

@@ -163,3 +163,16 @@ def test_placeholder_and_resolved_objects_have_the_same_shape():
     for obj in placeholder:
         assert obj["apiVersion"] == KINDS[obj["kind"]].api_version
         assert set(obj) - {"apiVersion", "kind"} <= set(OBJECT_FIELDS)
+
+
+def test_every_kind_has_its_pulumi_kubernetes_class():
+    import pulumi_kubernetes as k8s
+
+    from k8s.kinds import KINDS, snake
+
+    for kind, spec in KINDS.items():
+        group, version = spec.sdk_module
+        assert hasattr(getattr(getattr(k8s, group), version), kind), kind
+    assert [snake(f) for f in ("roleRef", "stringData", "automountServiceAccountToken")] == [
+        "role_ref", "string_data", "automount_service_account_token"
+    ]
