@@ -23,17 +23,37 @@ from gate.dags import airflow_version, check_dags
 from gate.requirements import image_input, managed_input, resolve
 from stackconfig.errors import ConfigError
 from stackconfig.load import PROJECT_DIR, from_stack_file
-from stackconfig.project_files import CONSTRAINTS_FILE
+from stackconfig.project_files import constraints_file, image_requirements_for
 from stackconfig.stack_files import read_stack_config
 
 AIRFLOW_LOCK = "tests/runtime/airflow-requirements.in"
+
+
+def _stack_airflow_python(project: Path, settings) -> Path:
+    """The Airflow the stack runs: MWAA's for a managed stack, the image's for a self-managed one."""
+    if settings.managed:
+        return Path(os.environ.get("AIRFLOW_PYTHON", PROJECT_DIR / ".venv-airflow/bin/python"))
+    from local import image_env
+
+    version = settings.airflow.version
+    try:
+        return image_env.build(project / ".venv-image" / version, version) / "python"
+    except image_env.ImageEnvError as err:
+        print(f"gate: cannot build the image's Airflow {version}: {str(err)[-500:]}", file=sys.stderr)
+        return project / ".venv-image" / version / "bin" / "python"
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="make gate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stack", required=True)
     parser.add_argument("--project", type=Path, default=PROJECT_DIR, help="the folder holding Pulumi.yaml")
-    parser.add_argument("--airflow-python", type=Path, default=Path(os.environ.get("AIRFLOW_PYTHON", PROJECT_DIR / ".venv-airflow/bin/python")))
+    parser.add_argument(
+        "--airflow-python",
+        type=Path,
+        help="the Python of the stack's Airflow; default: MWAA's (AIRFLOW_PYTHON or .venv-airflow) for a managed "
+        "stack, the image's Python layer for the stack's version (.venv-image/<version>, built once) for a "
+        "self-managed one",
+    )
     parser.add_argument(
         "--constraints-file",
         type=Path,
@@ -76,6 +96,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             print("gate: failed: nothing was deployed")
             return 1
 
+    if args.airflow_python is None:
+        args.airflow_python = _stack_airflow_python(project, settings)
     if not args.airflow_python.exists():
         print(f"gate: cannot run: no Airflow at {args.airflow_python} (make gate creates .venv-airflow)", file=sys.stderr)
         return 2
@@ -98,9 +120,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         elif settings.managed:
             body, python, what = None, "", ""
         else:
-            requirements = files.docker_dir / "requirements.txt"
-            body, python = image_input(requirements.read_text(), version, project / CONSTRAINTS_FILE)
-            what = f"docker/requirements.txt resolves with apache-airflow=={version} under {CONSTRAINTS_FILE}"
+            requirements, pins = image_requirements_for(version, project), constraints_file(version)
+            body, python = image_input((project / requirements).read_text(), version, project / pins)
+            what = f"{requirements} resolves with apache-airflow=={version} under {pins}"
         if body is not None:
             resolution = resolve(what, body, python, uv=uv, workdir=work)
             report(resolution.ok, resolution.what, resolution.detail.splitlines()[-12:])

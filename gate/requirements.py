@@ -38,8 +38,8 @@ def managed_input(requirements: str, airflow_version: str, constraints_file: Opt
 
 
 def image_input(requirements: str, airflow_version: str, constraints: Path) -> tuple[str, str]:
-    """The self-managed image installs apache-airflow and docker/requirements.txt under docker/constraints.txt,
-    whose header names the image's Python (`# python-version: 3.12`)."""
+    """The self-managed image installs apache-airflow and its requirements file under the version's pins
+    (docker/constraints/<version>.txt), whose header names the image's Python (`# python-version: 3.12`)."""
     python = header_value(constraints, "python-version") or IMAGE_PYTHON
     body = "\n".join([f"apache-airflow=={airflow_version}", f"--constraint {constraints}", requirements])
     return body + "\n", python

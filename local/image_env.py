@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from stackconfig.project_files import IMAGE_DIR, IMAGE_PYTHON, PROJECT_DIR as PROJECT, image_airflow_version
+from stackconfig.project_files import IMAGE_DIR, IMAGE_PYTHON, PROJECT_DIR as PROJECT, constraints_file, image_requirements_for
 
 DOCKER = PROJECT / IMAGE_DIR
 
@@ -36,8 +36,8 @@ def image_python() -> str:
     raise ImageEnvError(f"no Python {IMAGE_PYTHON} found (set IMAGE_PYTHON to one): the image runs Python {IMAGE_PYTHON}")
 
 
-def build(venv: Path) -> Path:
-    """Create (or refresh) the environment at `venv`; returns its bin folder."""
+def build(venv: Path, airflow_version: str) -> Path:
+    """Create (or refresh) the environment at `venv` for one offered Airflow version; returns its bin folder."""
     tool = uv()
     created = subprocess.run(
         [tool, "venv", "--quiet", "--allow-existing", "--python", image_python(), str(venv)],
@@ -47,8 +47,8 @@ def build(venv: Path) -> Path:
         raise ImageEnvError(f"could not create {venv}: {created.stderr}")
     install = subprocess.run(
         [tool, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
-         f"apache-airflow=={image_airflow_version(PROJECT)}",
-         "-r", str(DOCKER / "requirements.txt"), "-c", str(DOCKER / "constraints.txt")],
+         f"apache-airflow=={airflow_version}",
+         "-r", str(PROJECT / image_requirements_for(airflow_version)), "-c", str(PROJECT / constraints_file(airflow_version))],
         capture_output=True, text=True, timeout=900,
     )
     if install.returncode != 0:
@@ -59,4 +59,4 @@ def build(venv: Path) -> Path:
 if __name__ == "__main__":
     import sys
 
-    print(build(Path(sys.argv[1])))
+    print(build(Path(sys.argv[1]), sys.argv[2]))

@@ -219,14 +219,22 @@ class Twin:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make local", description=__doc__.splitlines()[0])
-    parser.add_argument("--bin", type=Path, required=True, help="the image's virtual environment's bin folder")
+    parser.add_argument("--bin", type=Path, help="the image's virtual environment's bin folder (default: built in "
+                        ".venv-image/<airflow.version> for the stack's version)")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--work", type=Path, default=PROJECT / ".build" / "twin")
     parser.add_argument("--stack", default="dev", help="whose settings to run (as self-managed)")
     args = parser.parse_args(argv)
     if args.work.exists():
         shutil.rmtree(args.work)
-    twin = Twin(args.work, args.bin.resolve(), web_port=args.port, stack=args.stack)
+    bin_dir = args.bin
+    if bin_dir is None:
+        from local import image_env
+
+        version = from_stack_file(PROJECT, args.stack, {"flavour": "self-managed"}).airflow.version
+        print(f"the image's Python layer for Airflow {version} (.venv-image/{version}; the first time takes minutes)")
+        bin_dir = image_env.build(PROJECT / ".venv-image" / version, version)
+    twin = Twin(args.work, bin_dir.resolve(), web_port=args.port, stack=args.stack)
     try:
         twin.start()
         user, password = twin.admin

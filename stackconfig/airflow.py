@@ -77,9 +77,10 @@ class SecretsBackendSettings(_Section):
 
 
 class AirflowSettings(_Section):
-    version: str = "2.9.2"
-    """managed: a version MWAA runs: 2.7.2, 2.8.1, 2.9.2, 2.10.1, 2.10.3, 2.11.0, 3.0.6; self-managed: the version
-    `docker/constraints.txt` is resolved for (2.9.2; `make image-constraints AIRFLOW_VERSION=...` to change it)
+    version: Optional[str] = None
+    """Unset: 2.9.2 (managed) or 2.9.3 (self-managed). managed: a version MWAA runs: 2.7.2, 2.8.1, 2.9.2, 2.10.1,
+    2.10.3, 2.11.0, 3.0.6; self-managed: a version the image has pins for in `docker/constraints/` (2.9.3, 2.11.2,
+    3.3.2; `make image-constraints AIRFLOW_VERSION=...` adds one)
     """
     configuration_options: dict[str, Any] = Field(default_factory=dict)
     """`section.option` keys (lower case, at most 64 chars) to printable-ASCII values (at most 256); `secrets.backend*`

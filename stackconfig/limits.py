@@ -12,6 +12,9 @@ import re
 MWAA_ENVIRONMENT_CLASSES = ("mw1.micro", "mw1.small", "mw1.medium", "mw1.large", "mw1.xlarge", "mw1.2xlarge")
 # What MWAA runs today. The 2.x line is what this project's secrets backend settings and tests target.
 MWAA_AIRFLOW_VERSIONS = ("2.7.2", "2.8.1", "2.9.2", "2.10.1", "2.10.3", "2.11.0", "3.0.6")
+# What an unset airflow.version means: the 2.9 line our users asked for, on each flavour's newest 2.9 (MWAA runs
+# 2.9.2; 2.9.3 is the line's last patch).
+DEFAULT_AIRFLOW_VERSION = {"managed": "2.9.2", "self-managed": "2.9.3"}
 # The environment's name prefixes every resource name, so it must suit the strictest of them once Pulumi adds its
 # 8-character suffix: S3 bucket names (lower case, 63), RDS identifiers (no '--'), IAM role names (64). MWAA
 # itself would take up to 80 characters with capitals and '_'.

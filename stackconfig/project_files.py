@@ -9,7 +9,8 @@ from typing import Optional
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 IMAGE_DIR = "docker"
-CONSTRAINTS_FILE = f"{IMAGE_DIR}/constraints.txt"
+# One file of pins per Airflow version the self-managed image is offered for: docker/constraints/<version>.txt.
+CONSTRAINTS_DIR = f"{IMAGE_DIR}/constraints"
 # The self-managed image's Python: docker/Dockerfile's base image and the Makefile's IMAGE_PYTHON_VERSION say the
 # same (a test ties them); the image's constraints are resolved for it.
 IMAGE_PYTHON = "3.12"
@@ -57,6 +58,24 @@ def header_value(path: Path, name: str) -> Optional[str]:
     return None
 
 
-def image_airflow_version(project_dir: Path = PROJECT_DIR) -> Optional[str]:
-    """The Airflow version docker/constraints.txt was resolved for (its `# airflow-version:` line)."""
-    return header_value(project_dir / CONSTRAINTS_FILE, "airflow-version")
+def constraints_file(version: str) -> str:
+    """The image's pins for one Airflow version, relative to the project."""
+    return f"{CONSTRAINTS_DIR}/{version}.txt"
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def offered_image_versions(project_dir: Path = PROJECT_DIR) -> list[str]:
+    """The Airflow versions the image has pins for, oldest first (each file's `# airflow-version:` line)."""
+    found = [header_value(path, "airflow-version") for path in (project_dir / CONSTRAINTS_DIR).glob("*.txt")]
+    return sorted((v for v in found if v), key=_version_key)
+
+
+def image_requirements_for(version: str, project_dir: Path = PROJECT_DIR) -> str:
+    """The requirements file the image installs with this version (its pins' `# requirements:` line), relative to
+    the project; Airflow 3 needs other providers than Airflow 2."""
+    named = header_value(project_dir / constraints_file(version), "requirements")
+    default = "requirements-3.txt" if version.startswith("3.") else "requirements.txt"
+    return f"{IMAGE_DIR}/{named or default}"

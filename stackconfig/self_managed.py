@@ -13,7 +13,7 @@ from stackconfig.errors import ConfigIssue
 from stackconfig.section import Section, raise_if, within
 from stackconfig.cluster import ClusterSettings
 from stackconfig.database import DatabaseSettings
-from stackconfig.project_files import CONSTRAINTS_FILE, image_airflow_version
+from stackconfig.project_files import CONSTRAINTS_DIR, offered_image_versions
 
 __all__ = ["ClusterSettings", "DatabaseSettings", "RegistrySettings", "TaskLogSettings", "check_self_managed"]
 
@@ -51,15 +51,14 @@ def check_self_managed(
     """The rules the self-managed flavour adds to the shared keys."""
     issues = []
     if project_dir is not None:
-        pinned = image_airflow_version(project_dir)
-        if pinned is None:
-            issues.append(ConfigIssue("airflow.version", airflow_version, f"a version {CONSTRAINTS_FILE} is resolved for; that file is missing"))
-        elif pinned != airflow_version:
+        offered = offered_image_versions(project_dir)
+        if airflow_version not in offered:
             issues.append(
                 ConfigIssue(
                     "airflow.version",
                     airflow_version,
-                    f"{pinned}, the version {CONSTRAINTS_FILE} pins (or run make image-constraints AIRFLOW_VERSION={airflow_version})",
+                    f"a version the image is offered for: {', '.join(offered) or 'none'} (each has its pins in "
+                    f"{CONSTRAINTS_DIR}/; make image-constraints AIRFLOW_VERSION={airflow_version} adds one)",
                 )
             )
     if nat_gateways == "none":

@@ -166,6 +166,9 @@ class Settings(_Section):
 
     @model_validator(mode="after")
     def _check(self, info: ValidationInfo) -> "Settings":
+        if self.airflow.version is None:
+            version = limits.DEFAULT_AIRFLOW_VERSION[self.flavour]
+            object.__setattr__(self, "airflow", self.airflow.model_copy(update={"version": version}))
         issues: list[ConfigIssue] = []
         project_dir = _context(info).get("project_dir")
         if not self.managed:
@@ -196,7 +199,8 @@ class Settings(_Section):
                     f"a version MWAA runs: {', '.join(limits.MWAA_AIRFLOW_VERSIONS)}",
                 )
             )
-        issues += self.airflow.check_constraint_line(project_dir)
+        if self.managed:
+            issues += self.airflow.check_constraint_line(project_dir)
         issues += self._check_region()
         issues += self._check_tags()
         if self.permissions_boundary not in ("none", "bootstrap") and not limits.IAM_POLICY_ARN.match(self.permissions_boundary):

@@ -1,4 +1,5 @@
-"""The Airflow image's tag: the Airflow version and a digest of everything in docker/.
+"""The Airflow image's tag: the Airflow version and a digest of what in docker/ builds that version's image (every
+file but the other versions' pins and requirements).
 
 The same files give the same tag, so an unchanged image is neither rebuilt nor pushed again, and a changed
 Dockerfile, requirement or entrypoint always gets a new tag. The same tag can still be pushed again: a `git revert`
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+
+from stackconfig.project_files import image_requirements_for
 
 DIGEST_LENGTH = 12
 _SKIP = {"__pycache__", ".DS_Store"}
@@ -22,10 +25,21 @@ def mutable_tags(airflow_version: str) -> str:
     return f"{airflow_version}-*"
 
 
+def _builds(relative: str, airflow_version: str, requirements: str) -> bool:
+    if relative.startswith("constraints/"):
+        return relative == f"constraints/{airflow_version}.txt"
+    if relative.startswith("requirements") and relative.endswith(".txt"):
+        return relative == requirements
+    return True
+
+
 def image_tag(docker_dir: Path, airflow_version: str) -> str:
     digest = hashlib.sha256(airflow_version.encode())
+    requirements = Path(image_requirements_for(airflow_version, docker_dir.parent)).name
     for path in sorted(p for p in docker_dir.rglob("*") if p.is_file() and not _SKIP & set(p.parts)):
         relative = path.relative_to(docker_dir).as_posix()
+        if not _builds(relative, airflow_version, requirements):
+            continue
         digest.update(b"\0" + relative.encode() + b"\0")
         digest.update(path.read_bytes())
     return f"{airflow_version}-{digest.hexdigest()[:DIGEST_LENGTH]}"

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from stackconfig.project_files import offered_image_versions
+
 pytestmark = pytest.mark.contract
 
 DOCKER = Path(__file__).resolve().parents[2] / "docker"
@@ -49,12 +51,13 @@ def test_the_image_carries_the_rds_certificate_authorities_where_the_database_ur
 def test_the_images_python_is_one_fact():
     """stackconfig.project_files.IMAGE_PYTHON, the Dockerfile's base image, the Makefile and the constraints' header
     name the same Python: the image, the twin and the gate run one."""
-    from stackconfig.project_files import IMAGE_PYTHON, header_value
+    from stackconfig.project_files import IMAGE_PYTHON, constraints_file, header_value, offered_image_versions
 
     assert re.search(rf"^FROM python:{re.escape(IMAGE_PYTHON)}-slim", (DOCKER / "Dockerfile").read_text(), re.MULTILINE)
     makefile = (DOCKER.parent / "Makefile").read_text()
     assert re.search(rf"^IMAGE_PYTHON_VERSION := {re.escape(IMAGE_PYTHON)}$", makefile, re.MULTILINE)
-    assert header_value(DOCKER / "constraints.txt", "python-version") == IMAGE_PYTHON
+    for version in offered_image_versions():
+        assert header_value(DOCKER.parent / constraints_file(version), "python-version") == IMAGE_PYTHON, version
 
 
 def test_dockerfile_follows_the_official_image_conventions():
@@ -64,19 +67,25 @@ def test_dockerfile_follows_the_official_image_conventions():
     assert re.search(r"^USER \$\{AIRFLOW_UID\}:0$", text, re.MULTILINE)
     assert "AIRFLOW_HOME=/opt/airflow" in text
     assert re.search(r'^ENTRYPOINT \[.*"/entrypoint\.sh"\]$', text, re.MULTILINE)
-    assert "-c /opt/image/constraints.txt" in text
+    # The version's pins name its requirements file: Airflow 2 and 3 install different providers.
+    assert 'pins="/opt/image/constraints/${AIRFLOW_VERSION}.txt"' in text and '-c "${pins}"' in text
 
 
-def test_constraints_pin_the_providers_requirements_names():
-    pins = dict(
-        line.split("==", 1) for line in (DOCKER / "constraints.txt").read_text().splitlines() if "==" in line and not line.startswith("#")
-    )
-    required = [
-        line.split("==")[0] for line in (DOCKER / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")
-    ]
-    for name in required + ["apache-airflow"]:
-        assert name in pins, f"{name} is not pinned in docker/constraints.txt; run make image-constraints"
-    for line in (DOCKER / "requirements.txt").read_text().splitlines():
+@pytest.mark.parametrize("version", offered_image_versions())
+def test_each_versions_pins_hold_its_requirements(version):
+    from stackconfig.project_files import constraints_file, header_value, image_requirements_for
+
+    pins_path = DOCKER.parent / constraints_file(version)
+    pins = dict(line.split("==", 1) for line in pins_path.read_text().splitlines() if "==" in line and not line.startswith("#"))
+    requirements = (DOCKER.parent / image_requirements_for(version)).read_text().splitlines()
+    required = [line.split("==")[0] for line in requirements if line and not line.startswith("#")]
+    assert pins["apache-airflow"] == version == header_value(pins_path, "airflow-version")
+    for name in required:
+        assert name in pins, f"{name} is not pinned in {pins_path.name}; run make image-constraints"
+    for line in requirements:
         if "==" in line and not line.startswith("#"):
-            name, version = line.split("==")
-            assert pins[name] == version, f"{name}: requirements say {version}, constraints {pins[name]}"
+            name, pinned = line.split("==")
+            assert pins[name] == pinned, f"{name}: requirements say {pinned}, {pins_path.name} {pins[name]}"
+    # Airflow 3 runs with the standard provider (the core operators) and the FAB auth manager.
+    if version.startswith("3."):
+        assert {"apache-airflow-providers-standard", "apache-airflow-providers-fab"} <= set(required)

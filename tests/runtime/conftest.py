@@ -7,12 +7,16 @@ from pathlib import Path
 import pytest
 
 from local import image_env
+from stackconfig.load import from_stack_file
+from stackconfig.project_files import PROJECT_DIR
 
 
 @pytest.fixture(scope="session")
 def image_env_bin(tmp_path_factory) -> Path:
+    """The image's Python layer for the self-managed stack's Airflow version (prod's)."""
+    version = from_stack_file(PROJECT_DIR, "prod").airflow.version
     try:
-        return image_env.build(tmp_path_factory.mktemp("image") / "venv")
+        return image_env.build(tmp_path_factory.mktemp("image") / "venv", version)
     except image_env.ImageEnvError as err:
         pytest.fail(str(err))
 

@@ -32,10 +32,11 @@ with DAG("round_and_round", start_date=datetime(2024, 1, 1), schedule=None):
 """
 
 
-def gate(stack: str, project: Path = PROJECT) -> subprocess.CompletedProcess:
+def gate(stack: str, project: Path = PROJECT, python: Path | None = None) -> subprocess.CompletedProcess:
+    """`python`: the stack's Airflow (MWAA's for dev; the image's, for prod's version, for prod)."""
     return subprocess.run(
         [sys.executable, "-m", "gate", "--stack", stack, "--project", str(project),
-         "--airflow-python", str(airflow_python()), "--constraints-file", str(CONSTRAINTS)],
+         "--airflow-python", str(python or airflow_python()), "--constraints-file", str(CONSTRAINTS)],
         cwd=PROJECT, capture_output=True, text=True, timeout=600,
         env={**os.environ, "UV": os.environ.get("UV", "uv")},
     )
@@ -60,11 +61,14 @@ def failures(result: subprocess.CompletedProcess) -> str:
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_the_shipped_project_passes(stack):
-    result = gate(stack)
+def test_the_shipped_project_passes(stack, image_env_bin):
+    """prod runs self-managed: the gate checks its DAGs on the image's own Airflow."""
+    result = gate(stack, python=image_env_bin / "python" if stack == "prod" else None)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "FAIL" not in result.stdout and result.stdout.strip().endswith("gate: passed")
     requirements = {"dev": "airflow-requirements.txt resolves", "prod": "docker/requirements.txt resolves"}[stack]
+    if stack == "prod":
+        assert "gate: ok    the gate's Airflow is 2.9.3; the stack runs 2.9.3" in result.stdout
     assert f"gate: ok    {requirements}" in result.stdout
     assert "gate: ok    dags/: 1 DAG(s) load without errors or cycles; plugins/: 1 plugin(s) import" in result.stdout
 
@@ -76,9 +80,9 @@ def test_a_dag_that_does_not_import_fails_the_gate(project):
     assert "dags/broken.py: ModuleNotFoundError: No module named 'warehouse_client_we_never_installed'" in out
 
 
-def test_a_dag_with_a_cycle_fails_the_gate(project):
+def test_a_dag_with_a_cycle_fails_the_gate(project, image_env_bin):
     (project / "dags" / "cycle.py").write_text(CYCLE)
-    out = failures(gate("prod", project))
+    out = failures(gate("prod", project, python=image_env_bin / "python"))
     assert "dags/cycle.py" in out and "round_and_round" in out and "ycle" in out
 
 
@@ -97,12 +101,12 @@ def test_an_mwaa_requirement_that_conflicts_with_the_constraints_fails_the_gate(
     assert "apache-airflow-providers-amazon" in out
 
 
-def test_an_image_requirement_that_conflicts_with_airflow_fails_the_gate(project):
+def test_an_image_requirement_that_conflicts_with_airflow_fails_the_gate(project, image_env_bin):
     requirements = project / "docker" / "requirements.txt"
     # Airflow 2.9 needs SQLAlchemy 1.4.
     requirements.write_text(requirements.read_text() + "sqlalchemy>=2.0\n")
-    out = failures(gate("prod", project))
-    assert "FAIL  docker/requirements.txt resolves with apache-airflow==2.9.2 under docker/constraints.txt" in out
+    out = failures(gate("prod", project, python=image_env_bin / "python"))
+    assert "FAIL  docker/requirements.txt resolves with apache-airflow==2.9.3 under docker/constraints/2.9.3.txt" in out
     assert "sqlalchemy" in out.lower()
 
 
@@ -115,7 +119,7 @@ def test_a_bad_stack_file_fails_the_gate_with_the_key(project):
 
 def test_a_stack_on_another_airflow_than_the_gates_fails(project):
     stack_file = project / "Pulumi.dev.yaml"
-    stack_file.write_text(stack_file.read_text().replace("version: 2.9.2", "version: 2.10.3"))
+    stack_file.write_text(stack_file.read_text().replace("  airflow-on-aws:airflow:\n", "  airflow-on-aws:airflow:\n    version: 2.10.3\n"))
     requirements = project / "airflow-requirements.txt"
     requirements.write_text(requirements.read_text().replace("constraints-2.9.2", "constraints-2.10.3"))
     out = failures(gate("dev", project))

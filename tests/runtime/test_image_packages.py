@@ -1,4 +1,4 @@
-"""The image's Python layer without Docker: docker/requirements.txt with docker/constraints.txt, installed the way
+"""The image's Python layer without Docker: the version's requirements under docker/constraints/<version>.txt, installed the way
 the Dockerfile installs them into a fresh Python 3.12 virtual environment (the base image's Python), and then the
 image's entrypoint run on that Airflow."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stackconfig.project_files import image_airflow_version
+from stackconfig.load import from_stack_file
 from local.image_env import uv as _uv
 
 pytestmark = pytest.mark.runtime
@@ -30,7 +30,7 @@ def test_the_providers_import_on_the_images_python(image_env_path):
     )
     result = subprocess.run([str(image_env / "bin" / "python"), "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip() == f"(3, 12) {image_airflow_version(PROJECT)}"
+    assert result.stdout.strip() == f"(3, 12) {from_stack_file(PROJECT, 'prod').airflow.version}"
 
 
 def test_pip_finds_no_broken_requirements(image_env_path):

@@ -80,10 +80,17 @@ def test_self_managed_files_deliver_dags_only(tmp_path):
     assert settings().files(PROJECT_DIR).requirements_file is not None
 
 
-def test_self_managed_version_must_match_the_image_constraints():
+def test_self_managed_version_must_be_one_the_image_is_offered_for():
     with pytest.raises(ConfigError) as raised:
         settings(flavour="self-managed", airflow='{"version": "2.10.3"}')
-    assert "airflow.version = '2.10.3': 2.9.2, the version docker/constraints.txt pins" in str(raised.value)
+    message = str(raised.value)
+    assert "airflow.version = '2.10.3': a version the image is offered for: 2.9.3, 2.11.2, 3.3.2" in message
+    assert "make image-constraints AIRFLOW_VERSION=2.10.3" in message
+
+
+def test_an_unset_version_is_the_29_line_of_each_flavour():
+    assert settings().airflow.version == "2.9.2"  # MWAA's 2.9
+    assert settings(flavour="self-managed", cluster=PRIVATE_API).airflow.version == "2.9.3"  # the line's last patch
 
 
 def test_protected_self_managed_stacks_keep_a_week_of_backups():

@@ -33,5 +33,9 @@ def test_versions_are_read_from_the_constraints_url_and_header(tmp_path):
     assert pf.header_value(header, "airflow-version") == "2.11.0" and pf.header_value(tmp_path / "none", "x") is None
 
 
-def test_the_image_is_resolved_for_the_self_managed_stacks_airflow():
-    assert pf.image_airflow_version() == from_stack_file(pf.PROJECT_DIR, "prod").airflow.version
+def test_the_offered_versions_are_the_pins_in_docker():
+    offered = pf.offered_image_versions()
+    assert offered == sorted(offered, key=lambda v: tuple(map(int, v.split("."))))
+    assert from_stack_file(pf.PROJECT_DIR, "prod").airflow.version in offered
+    assert pf.image_requirements_for("2.11.2") == "docker/requirements.txt"
+    assert pf.image_requirements_for("3.3.2") == "docker/requirements-3.txt"
