@@ -69,3 +69,15 @@ def test_stack_files_are_commented_templates():
         text = (PROJECT / f"Pulumi.{stack}.yaml").read_text()
         assert text.lstrip().startswith("#")
         assert "secure:" not in text  # secrets are set with --secret by whoever deploys, never shipped
+
+
+def test_the_version_key_lists_what_is_offered():
+    """airflow.version's description names MWAA's versions and the image's offered ones: tied to the facts."""
+    from stackconfig import limits
+    from stackconfig.airflow import AirflowSettings
+    from stackconfig.project_files import offered_image_versions
+
+    description = " ".join(AirflowSettings.model_fields["version"].description.split())
+    assert ", ".join(limits.MWAA_AIRFLOW_VERSIONS) in description
+    assert ", ".join(offered_image_versions()) in description
+    assert all(f"{v} (" in description for v in limits.DEFAULT_AIRFLOW_VERSION.values())
