@@ -2,14 +2,16 @@
 # One entrypoint for every Airflow process of the self-managed flavour. The first argument is the role:
 #
 #   scheduler | webserver | triggerer   wait for the database and its migrations, then run the component
+#   api-server | dag-processor          the same, for Airflow 3's components
 #   migrate                             wait for the database, then `airflow db migrate` (the migration Job)
 #   create-user                         wait for the migrations, then create the admin user once
-#   airflow ...                         a worker pod's task command, as the KubernetesExecutor passes it
+#   airflow ...                         a worker pod's task command, as the KubernetesExecutor passes it (Airflow 2)
+#   python ...                          an Airflow 3 worker pod's workload, which talks to the api-server only
 #
 # Settings come from the environment (AIRFLOW__SECTION__KEY, AIRFLOW__DATABASE__SQL_ALCHEMY_CONN, ...).
 set -euo pipefail
 
-readonly ROLES="scheduler, webserver, triggerer, migrate, create-user, or a task command starting with 'airflow'"
+readonly ROLES="scheduler, webserver, triggerer, api-server, dag-processor, migrate, create-user, or a task command starting with 'airflow' or 'python'"
 # How long to wait for the database to accept connections, and for `airflow db migrate` to have run.
 DB_WAIT_SECONDS="${DB_WAIT_SECONDS:-300}"
 MIGRATION_WAIT_SECONDS="${MIGRATION_WAIT_SECONDS:-600}"
@@ -64,7 +66,7 @@ main() {
   local role="$1"
   shift
   case "${role}" in
-    scheduler | webserver | triggerer)
+    scheduler | webserver | triggerer | api-server | dag-processor)
       wait_for_database
       wait_for_migrations
       exec airflow "${role}" "$@"
@@ -81,6 +83,10 @@ main() {
     airflow)
       wait_for_database
       exec airflow "$@"
+      ;;
+    python)
+      # Airflow 3's workers reach no database: the execution API (the api-server) serves them.
+      exec python "$@"
       ;;
     -h | --help | help)
       usage

@@ -96,7 +96,7 @@ def airflow_container(
         # No args in the worker template: the executor supplies them.
         **({"args": args} if args else {}),
         "envFrom": airflow_env_from(),
-        "env": airflow_secret_env() + (extra_env or []),
+        "env": airflow_secret_env(spec) + (extra_env or []),
         "resources": resources(quota),
         "securityContext": container_security_context(),
         "volumeMounts": MOUNTS + (extra_mounts or []),

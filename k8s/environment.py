@@ -5,18 +5,40 @@ from __future__ import annotations
 
 import json
 
-from k8s.spec import DAGS_FOLDER, POD_TEMPLATE_FILE, TASK_LOG_PREFIX, AirflowSpec
+from k8s.spec import DAGS_FOLDER, POD_TEMPLATE_FILE, TASK_LOG_PREFIX, WEBSERVER_PORT, AirflowSpec
 
 CONFIG_MAP = "airflow-config"
 SECRET = "airflow-secrets"
-# Secret key -> the variable Airflow reads it from.
+# Secret key -> the variable Airflow 2 reads it from.
 SECRET_ENV = {
     "fernet-key": "AIRFLOW__CORE__FERNET_KEY",
     "sql-alchemy-conn": "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
     "webserver-secret-key": "AIRFLOW__WEBSERVER__SECRET_KEY",
 }
+# Airflow 3: the UI's session key moved to [api]; the JWTs the api-server issues to workers (and the components
+# among themselves) are signed with a secret every one of them must share.
+JWT_SECRET_KEY = "jwt-secret"
+SECRET_ENV_3 = {
+    "fernet-key": "AIRFLOW__CORE__FERNET_KEY",
+    "sql-alchemy-conn": "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+    "webserver-secret-key": "AIRFLOW__API__SECRET_KEY",
+    JWT_SECRET_KEY: "AIRFLOW__API_AUTH__JWT_SECRET",
+}
 ADMIN_PASSWORD_KEY = "admin-password"
-SECRET_KEYS = (*SECRET_ENV, ADMIN_PASSWORD_KEY)
+# Every key a Secret may hold, for renderings with placeholders.
+SECRET_KEYS = (*SECRET_ENV, JWT_SECRET_KEY, ADMIN_PASSWORD_KEY)
+# The FAB provider's auth manager keeps Airflow 3's users, roles and passwords as Airflow 2 had them.
+FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+# Where workers reach the api-server's execution API: the in-cluster Service of k8s/service.py.
+EXECUTION_API_SERVICE = "airflow-execution-api"
+
+
+def secret_env(spec: AirflowSpec) -> dict[str, str]:
+    return SECRET_ENV_3 if spec.airflow3 else SECRET_ENV
+
+
+def secret_keys(spec: AirflowSpec) -> tuple[str, ...]:
+    return (*secret_env(spec), ADMIN_PASSWORD_KEY)
 # The connection task logging and the secrets backend use: no keys, so boto3 takes the pod's IRSA credentials.
 AWS_CONN_ID = "aws_default"
 
@@ -52,27 +74,46 @@ def airflow_settings(spec: AirflowSpec) -> dict[str, str]:
             "AIRFLOW__LOGGING__REMOTE_LOG_CONN_ID": AWS_CONN_ID,
             "AIRFLOW__LOGGING__DELETE_LOCAL_LOGS": "True",
             "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws", "extra": {"region_name": spec.region}}),
-            "AIRFLOW__WEBSERVER__EXPOSE_CONFIG": "False",
-            "AIRFLOW__API__AUTH_BACKENDS": (
-                "airflow.providers.fab.auth_manager.api.auth.backend.session,"
-                "airflow.providers.fab.auth_manager.api.auth.backend.basic_auth"
-            ),
             "AWS_DEFAULT_REGION": spec.region,
             "AWS_REGION": spec.region,
             "AWS_STS_REGIONAL_ENDPOINTS": "regional",
             "PYTHONUNBUFFERED": "1",
         }
     )
+    settings.update(_airflow3_settings(spec) if spec.airflow3 else _airflow2_settings())
     return settings
+
+
+def _airflow2_settings() -> dict[str, str]:
+    return {
+        "AIRFLOW__WEBSERVER__EXPOSE_CONFIG": "False",
+        "AIRFLOW__API__AUTH_BACKENDS": (
+            "airflow.providers.fab.auth_manager.api.auth.backend.session,"
+            "airflow.providers.fab.auth_manager.api.auth.backend.basic_auth"
+        ),
+    }
+
+
+def _airflow3_settings(spec: AirflowSpec) -> dict[str, str]:
+    """Airflow 3: [webserver] options moved to [api]; the auth manager is chosen; workers call the execution API."""
+    return {
+        "AIRFLOW__API__EXPOSE_CONFIG": "False",
+        "AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER,
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": execution_api_url(spec),
+    }
+
+
+def execution_api_url(spec: AirflowSpec) -> str:
+    return f"http://{EXECUTION_API_SERVICE}.{spec.namespace}.svc.cluster.local:{WEBSERVER_PORT}/execution/"
 
 
 def airflow_env_from() -> list[dict]:
     return [{"configMapRef": {"name": CONFIG_MAP}}]
 
 
-def airflow_secret_env() -> list[dict]:
+def airflow_secret_env(spec: AirflowSpec) -> list[dict]:
     return [
-        {"name": env, "valueFrom": {"secretKeyRef": {"name": SECRET, "key": key}}} for key, env in SECRET_ENV.items()
+        {"name": env, "valueFrom": {"secretKeyRef": {"name": SECRET, "key": key}}} for key, env in secret_env(spec).items()
     ]
 
 
@@ -88,7 +129,7 @@ def config_map(spec: AirflowSpec, labels: dict[str, str]) -> dict:
 def secret(spec: AirflowSpec, labels: dict[str, str], values: dict[str, str]) -> dict:
     """The Secret with the fernet key, webserver secret key, metadata connection and admin password. The values are
     whatever the caller passes: Pulumi secrets in the program, placeholders when rendering."""
-    missing = set(SECRET_KEYS) - set(values)
+    missing = set(secret_keys(spec)) - set(values)
     if missing:
         raise ValueError(f"secret values missing: {sorted(missing)}")
     return {
@@ -96,5 +137,5 @@ def secret(spec: AirflowSpec, labels: dict[str, str], values: dict[str, str]) ->
         "kind": "Secret",
         "type": "Opaque",
         "metadata": {"name": SECRET, "namespace": spec.namespace, "labels": labels},
-        "stringData": {key: values[key] for key in SECRET_KEYS},
+        "stringData": {key: values[key] for key in secret_keys(spec)},
     }

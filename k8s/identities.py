@@ -8,8 +8,18 @@ WEBSERVER = "airflow-webserver"
 TRIGGERER = "airflow-triggerer"
 # Worker pods launched by the KubernetesExecutor (the pod template names this account).
 WORKER = "airflow-worker"
+# Airflow 3 parses DAGs in a process of its own.
+DAG_PROCESSOR = "airflow-dag-processor"
 
 AIRFLOW_SERVICE_ACCOUNTS = (SCHEDULER, WEBSERVER, TRIGGERER, WORKER)
+
+
+def service_accounts(airflow_version: str) -> tuple[str, ...]:
+    """The accounts of an Airflow version's components. The UI's keeps its name on Airflow 3 (where it runs the
+    api-server), so that an upgrade rolls the same Deployment, Service and IRSA role."""
+    if airflow_version.startswith("2."):
+        return AIRFLOW_SERVICE_ACCOUNTS
+    return (*AIRFLOW_SERVICE_ACCOUNTS, DAG_PROCESSOR)
 
 # The Cluster Autoscaler runs in kube-system under this account.
 AUTOSCALER_NAMESPACE = "kube-system"

@@ -28,7 +28,9 @@ def airflow_objects(spec: AirflowSpec, secret_values: Mapping[str, str] = PLACEH
         workloads.scheduler(spec),
         workloads.webserver(spec),
         workloads.triggerer(spec),
+        *([workloads.dag_processor(spec)] if spec.airflow3 else []),
         service.webserver_service(spec),
+        *([service.execution_api_service(spec)] if spec.airflow3 else []),
         *workloads.disruption_budgets(spec),
         *network_policies.network_policies(spec),
     ]

@@ -16,7 +16,7 @@ USES_KUBERNETES_API = {identities.SCHEDULER, identities.WEBSERVER}
 
 def service_accounts(spec: AirflowSpec) -> list[dict]:
     accounts = []
-    for name in (*identities.AIRFLOW_SERVICE_ACCOUNTS, MIGRATE):
+    for name in (*identities.service_accounts(spec.airflow_version), MIGRATE):
         metadata: dict = {"name": name, "namespace": spec.namespace, "labels": labels(spec, name.removeprefix("airflow-"))}
         if name in spec.role_arns:
             metadata["annotations"] = {"eks.amazonaws.com/role-arn": spec.role_arns[name]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from k8s.containers import labels
+from k8s.environment import EXECUTION_API_SERVICE
 from k8s.spec import WEBSERVER_PORT, AirflowSpec
 
 WEBSERVER_SERVICE = "airflow-webserver"
@@ -32,4 +33,19 @@ def webserver_service(spec: AirflowSpec) -> dict:
             "annotations": annotations,
         },
         "spec": service_spec,
+    }
+
+
+def execution_api_service(spec: AirflowSpec) -> dict:
+    """Airflow 3: the api-server's execution API for worker pods, inside the cluster only (the load balancer may
+    terminate TLS or face the internet; workers need neither)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": EXECUTION_API_SERVICE, "namespace": spec.namespace, "labels": labels(spec, "webserver")},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": labels(spec, "webserver"),
+            "ports": [{"name": "http", "port": WEBSERVER_PORT, "targetPort": WEBSERVER_PORT, "protocol": "TCP"}],
+        },
     }

@@ -55,11 +55,19 @@ class AirflowSpec:
             "webserver": Resources("500m", "2Gi"),
             "triggerer": Resources("250m", "1Gi"),
             "worker": Resources("500m", "1Gi"),
+            "dag-processor": Resources("500m", "1Gi"),
         }
     )
     worker_pods_creation_batch_size: int = 8
     dag_sync_interval_seconds: int = 30
     admin_username: str = "admin"
+    airflow_version: str = "2.9.3"
+
+    @property
+    def airflow3(self) -> bool:
+        """Airflow 3's architecture: the api-server for the UI and the workers' execution API, a DAG processor of
+        its own, JWTs signed with a secret every component shares."""
+        return not self.airflow_version.startswith("2.")
 
     @property
     def image_repository(self) -> str:
@@ -89,7 +97,7 @@ def spec_from_settings(settings, *, environment: str, secrets_backend: Mapping[s
         region=settings.region,
         dag_bucket=PLACEHOLDER,
         log_bucket=PLACEHOLDER,
-        role_arns={account: PLACEHOLDER for account in identities.AIRFLOW_SERVICE_ACCOUNTS},
+        role_arns={account: PLACEHOLDER for account in identities.service_accounts(settings.airflow.version)},
         secrets_backend=dict(secrets_backend),
         configuration_options={k: str(v) for k, v in settings.airflow.configuration_options.items()},
         scheduler_replicas=workloads.scheduler_replicas,
@@ -99,10 +107,15 @@ def spec_from_settings(settings, *, environment: str, secrets_backend: Mapping[s
         webserver_allowed_cidrs=tuple(workloads.webserver_allowed_cidrs),
         webserver_certificate_arn=workloads.webserver_certificate_arn,
         resources={
-            component: Resources(getattr(workloads, component).cpu, getattr(workloads, component).memory)
-            for component in ("scheduler", "webserver", "triggerer", "worker")
+            **{
+                component: Resources(getattr(workloads, component).cpu, getattr(workloads, component).memory)
+                for component in ("scheduler", "webserver", "triggerer", "worker")
+            },
+            # Airflow 3's DAG processor parses what the scheduler parsed on Airflow 2: the scheduler's size.
+            "dag-processor": Resources(workloads.scheduler.cpu, workloads.scheduler.memory),
         },
         worker_pods_creation_batch_size=workloads.worker_pods_creation_batch_size,
         dag_sync_interval_seconds=workloads.dag_sync_interval_seconds,
         admin_username=workloads.admin_username,
+        airflow_version=settings.airflow.version,
     )

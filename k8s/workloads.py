@@ -40,8 +40,13 @@ def _job_probes(job_type: str) -> dict:
     }
 
 
-def _http_probes() -> dict:
-    check = {"httpGet": {"path": "/health", "port": WEBSERVER_PORT, "scheme": "HTTP"}}
+def health_path(spec: AirflowSpec) -> str:
+    """Airflow 2's webserver answers on /health, Airflow 3's api-server on /api/v2/monitor/health."""
+    return "/api/v2/monitor/health" if spec.airflow3 else "/health"
+
+
+def _http_probes(spec: AirflowSpec) -> dict:
+    check = {"httpGet": {"path": health_path(spec), "port": WEBSERVER_PORT, "scheme": "HTTP"}}
     return {
         "startupProbe": {**check, "periodSeconds": 10, "timeoutSeconds": 20, "failureThreshold": 30},
         "livenessProbe": {**check, "periodSeconds": 10, "timeoutSeconds": 20, "failureThreshold": 5},
@@ -120,15 +125,26 @@ def scheduler(spec: AirflowSpec) -> dict:
 
 
 def webserver(spec: AirflowSpec) -> dict:
+    """The UI: `airflow webserver` on Airflow 2, `airflow api-server` (the UI, REST API v2 and the workers'
+    execution API) on Airflow 3, under the one name, so that an upgrade rolls the same Deployment."""
     main = airflow_container(
         spec,
         "webserver",
-        ["webserver"],
+        ["api-server" if spec.airflow3 else "webserver"],
         spec.resources["webserver"],
         ports=[{"name": "http", "containerPort": WEBSERVER_PORT, "protocol": "TCP"}],
-        **_http_probes(),
+        **_http_probes(spec),
     )
     return _deployment(spec, "webserver", spec.webserver_replicas, main)
+
+
+def dag_processor(spec: AirflowSpec) -> dict:
+    """Airflow 3 parses DAGs in a process of its own, which the scheduler ran inside itself on Airflow 2."""
+    main = airflow_container(
+        spec, "dag-processor", ["dag-processor"], spec.resources["dag-processor"], **_job_probes("DagProcessorJob")
+    )
+    # As many as the schedulers: the parsing they did on Airflow 2 survives a node's loss the same way.
+    return _deployment(spec, "dag-processor", spec.scheduler_replicas, main)
 
 
 def triggerer(spec: AirflowSpec) -> dict:
@@ -187,5 +203,9 @@ def disruption_budgets(spec: AirflowSpec) -> list[dict]:
             "metadata": {"name": f"airflow-{component}", "namespace": spec.namespace, "labels": labels(spec, component)},
             "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels(spec, component)}},
         }
-        for component in ("scheduler", "webserver", "triggerer")
+        for component in long_running_components(spec)
     ]
+
+
+def long_running_components(spec: AirflowSpec) -> tuple[str, ...]:
+    return ("scheduler", "webserver", "triggerer", *(("dag-processor",) if spec.airflow3 else ()))

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.self_managed.service_account_role import service_account_role
+from k8s import identities
 from components.self_managed.workload_identity_policy import AIRFLOW_ACCESS, airflow_component_policy
 
 
@@ -26,6 +27,8 @@ class AirflowIdentitiesArgs:
     secret_prefixes: Sequence[str]
     # The customer-managed key of the DAG bucket and the secrets, if the stack has one.
     kms_key_arn: Optional[pulumi.Input[str]] = None
+    # The accounts of the Airflow version's components (k8s.identities.service_accounts).
+    service_accounts: Sequence[str] = identities.AIRFLOW_SERVICE_ACCOUNTS
     permissions_boundary: Optional[pulumi.Input[str]] = None
 
 
@@ -37,7 +40,8 @@ class AirflowIdentities(pulumi.ComponentResource):
         super().__init__("airflowaws:index:AirflowIdentities", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.role_arns = {}
-        for service_account, access in AIRFLOW_ACCESS.items():
+        for service_account in args.service_accounts:
+            access = AIRFLOW_ACCESS[service_account]
             component = service_account.removeprefix("airflow-")
             role = service_account_role(
                 f"{name}-{component}",

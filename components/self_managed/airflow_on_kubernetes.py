@@ -16,7 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from k8s.environment import ADMIN_PASSWORD_KEY
+from k8s.environment import ADMIN_PASSWORD_KEY, JWT_SECRET_KEY
 from k8s.kinds import KINDS, snake
 from k8s.manifests import airflow_objects, late_fields_used, with_values
 from k8s.service import WEBSERVER_SERVICE
@@ -61,6 +61,10 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
             "webserver-secret-key": secret_key.result,
             ADMIN_PASSWORD_KEY: admin_password.result,
         }
+        if args.spec.airflow3:
+            # Signs the JWTs of Airflow 3's api-server; generated once, like the fernet key, shared by every pod.
+            jwt_secret = random.RandomPassword(f"{name}-jwt-secret", length=48, special=False, opts=child)
+            secret_values[JWT_SECRET_KEY] = jwt_secret.result
 
         late: dict[str, pulumi.Input[str]] = {
             "image": args.image,

@@ -13,6 +13,7 @@ from components.self_managed.kubernetes_cluster import KubernetesCluster, Kubern
 from components.self_managed.metadata_database import MetadataDatabase, MetadataDatabaseArgs
 from components.self_managed.task_log_bucket import TaskLogBucket, TaskLogBucketArgs
 from components.shared.foundation import Foundation, StackContext
+from k8s.identities import service_accounts as identities_of
 from k8s.spec import spec_from_settings
 from stackconfig import Settings
 
@@ -85,6 +86,7 @@ def self_managed_runtime(settings: Settings, ctx: StackContext, foundation: Foun
             log_bucket_arn=task_logs.arn,
             secret_prefixes=[prefixes.variables, prefixes.connections],
             kms_key_arn=ctx.key_arn,
+            service_accounts=identities_of(settings.airflow.version),
             permissions_boundary=ctx.boundary,
         ),
         opts=ctx.on_aws,

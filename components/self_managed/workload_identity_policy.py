@@ -37,6 +37,8 @@ AIRFLOW_ACCESS: dict[str, ComponentAccess] = {
     identities.WEBSERVER: ComponentAccess(dags=True, secrets=True, logs="read"),
     # S3TaskHandler reads the existing object to append to it, hence read and write.
     identities.WORKER: ComponentAccess(dags=True, secrets=True, logs="write"),
+    # Airflow 3's DAG processor parses DAGs, whose top-level code may read Variables; it writes no task logs.
+    identities.DAG_PROCESSOR: ComponentAccess(dags=True, secrets=True, logs="none"),
 }
 
 

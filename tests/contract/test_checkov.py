@@ -35,6 +35,19 @@ def _failed_and_skipped(report: dict) -> tuple[list, list]:
     return results.get("failed_checks", []), results.get("skipped_checks", [])
 
 
+@pytest.fixture(scope="module")
+def airflow3_plan():
+    from offline import run_stack
+
+    plan = run_stack("prod", config={"airflow": {"version": "3.3.2"}})
+    assert plan.error is None, plan.error
+    return plan
+
+
+def test_airflow_3_objects_pass_checkov(airflow3_plan, tmp_path):
+    test_kubernetes_objects_pass_checkov(airflow3_plan, tmp_path)
+
+
 def test_kubernetes_objects_pass_checkov(self_managed_plan, tmp_path):
     manifests = as_kubernetes_yaml(self_managed_plan)
     (tmp_path / "airflow.yaml").write_text(manifests)

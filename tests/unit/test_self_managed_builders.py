@@ -88,12 +88,14 @@ def _policy(access: ComponentAccess):
 
 
 def test_component_policies_follow_the_access_table():
-    assert set(AIRFLOW_ACCESS) == set(identities.AIRFLOW_SERVICE_ACCOUNTS)
+    # Every account of every offered major has its access; Airflow 3 adds the DAG processor's.
+    assert set(AIRFLOW_ACCESS) == set(identities.service_accounts("2.9.3")) | set(identities.service_accounts("3.3.2"))
     assert _policy(ComponentAccess(dags=False, secrets=False, logs="none")) is None
     webserver = json.dumps(_policy(AIRFLOW_ACCESS[identities.WEBSERVER]))
     assert "s3:PutObject" not in webserver  # it reads logs, the workers, triggerer and scheduler write them
     # Every pod with a DAG sync container may read the DAGs: scheduler, webserver, triggerer and workers.
-    assert all(AIRFLOW_ACCESS[sa].dags for sa in identities.AIRFLOW_SERVICE_ACCOUNTS)
+    assert all(AIRFLOW_ACCESS[sa].dags for sa in AIRFLOW_ACCESS)
+    assert AIRFLOW_ACCESS[identities.DAG_PROCESSOR].logs == "none"
     worker = _policy(AIRFLOW_ACCESS[identities.WORKER])
     sids = {s["Sid"] for s in worker["Statement"]}
     assert sids == {"ListDags", "ReadDags", "ListTaskLogs", "TaskLogObjects", "ReadAirflowSecrets"}
