@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from components.naming import (
+    airflow_version_path,
     EKS_CLUSTER_POLICIES,
     ENHANCED_MONITORING_POLICY,
     NODE_POLICIES,
@@ -125,8 +126,23 @@ GRANTS: tuple[Grant, ...] = (
         (
             "ec2:Describe*", "rds:Describe*", "kms:ListAliases", "logs:DescribeLogGroups",
             "eks:DescribeAddonVersions", "eks:ListClusters", "airflow:ListEnvironments", "sts:GetCallerIdentity",
+            # The provider reads a parameter's metadata through DescribeParameters, which takes no resource ARN.
+            "ssm:DescribeParameters",
         ),
         ("*",),
+    ),
+    Grant(
+        # components/shared/deployed_airflow_version.py writes it; components/preflight.py reads it by path.
+        "DeployedAirflowVersion",
+        (
+            "ssm:PutParameter", "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath",
+            "ssm:DeleteParameter", "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "ssm:ListTagsForResource",
+        ),
+        (
+            "arn:{partition}:ssm:{region}:{account}:parameter" + airflow_version_path("{name}"),
+            "arn:{partition}:ssm:{region}:{account}:parameter" + airflow_version_path("{name}") + "/*",
+        ),
+        serves=("aws:ssm/parameter:Parameter",),
     ),
     Grant(
         "Network",

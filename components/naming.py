@@ -67,6 +67,25 @@ def database_identifier(environment: str) -> str:
     return f"{environment}-metadata"
 
 
+def upgrade_snapshot_identifier(environment: str, running: Optional[str], target: str) -> str:
+    """The manual RDS snapshot taken before the migration Job moves the metadata database from `running` to
+    `target` Airflow. RDS's rule for DBSnapshotIdentifier (CreateDBSnapshot): 1-255 letters, digits and hyphens, a
+    letter first, no two hyphens in a row, no hyphen last; so dots become single hyphens. Under the database's
+    identifier, where the deploy policy lets the stack create snapshots (`snapshot:<environment>-*`)."""
+    old = running.replace(".", "-") if running else "unrecorded"
+    return f"{database_identifier(environment)}-airflow-{old}-to-{target.replace('.', '-')}"
+
+
+def airflow_version_parameter(environment: str) -> str:
+    """The SSM parameter in which a stack records the Airflow version it last deployed: written only once the
+    migration Job (self-managed) or the MWAA environment's update has succeeded, and read before the next one."""
+    return f"{airflow_version_path(environment)}/deployed-version"
+
+
+def airflow_version_path(environment: str) -> str:
+    return f"/{environment}/airflow"
+
+
 def boundary_policy_name(environment: str) -> str:
     """The permissions boundary the bootstrap creates for one environment. Outside the `<environment>-*` names the
     environment's deploy role manages, so that role cannot widen its own boundary."""

@@ -1,20 +1,38 @@
 """What the account already has, looked up before the first resource: an adopted VPC's subnets, whether the cluster
-exists and who is deploying, the running database's version, and the permissions boundary. What does not fit is a
-`ConfigError` naming the key, as bad config is; what the program needs later (the running version) is returned."""
+exists and who is deploying, the running database's version, the Airflow version the stack last deployed, and the
+permissions boundary. What does not fit is a `ConfigError` naming the key, as bad config is; what the program needs
+later (the running versions) is returned."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable, Mapping, Optional
 
-from components.naming import database_identifier, permissions_boundary_arn
+import pulumi
+
+from components.naming import (
+    airflow_version_parameter,
+    airflow_version_path,
+    database_identifier,
+    permissions_boundary_arn,
+    upgrade_snapshot_identifier,
+)
 from stackconfig import ConfigError, ConfigIssue, Settings
+from stackconfig.upgrades import VersionChange, managed_issues, self_managed_issues
 
 
 @dataclass(frozen=True)
 class AccountFacts:
     # The engine version AWS reports for the stack's metadata database (None before it exists, or managed).
     running_database_version: Optional[str] = None
+    # The Airflow version the stack recorded after its last successful deployment, and the one it deploys now.
+    airflow: VersionChange = VersionChange(None, "")
+
+    @property
+    def snapshot_before_migration(self) -> bool:
+        """Self-managed: the metadata database exists and its Airflow changes, so a snapshot precedes the migration
+        (also when nothing was recorded: a stack deployed before versions were recorded)."""
+        return self.running_database_version is not None and self.airflow.changes
 
 
 def check(settings: Settings) -> AccountFacts:
@@ -29,11 +47,31 @@ def check(settings: Settings) -> AccountFacts:
     if not settings.managed:
         running = running_database_version(settings.name)
         issues += check_database_version(settings.database.postgres_version, running)
+    change = VersionChange(recorded_airflow_version(settings.name, _lookup_parameters), settings.airflow.version or "")
+    refused, warnings = check_airflow_version(settings, change)
+    issues += refused
     if settings.permissions_boundary != "none":
         issues += check_boundary(settings, _lookup_account(), _lookup_policy)
     if issues:
         raise ConfigError(settings.stack, issues)
-    return AccountFacts(running_database_version=running)
+    for warning in warnings:
+        pulumi.log.warn(warning)
+    return AccountFacts(running_database_version=running, airflow=change)
+
+
+def check_airflow_version(settings: Settings, change: VersionChange) -> tuple[list[ConfigIssue], list[str]]:
+    """The flavour's rules for moving the running Airflow to `airflow.version` (stackconfig/upgrades.py)."""
+    if settings.managed:
+        return managed_issues(change), []
+    if change.running is None:
+        return [], []
+    # A downgrade's way back is the snapshot the upgrade from the target took.
+    return self_managed_issues(change, upgrade_snapshot_identifier(settings.name, change.target, change.running))
+
+
+def recorded_airflow_version(environment: str, lookup: Callable[[str], Mapping[str, str]]) -> Optional[str]:
+    """The version the stack recorded (components/airflow_version_record.py), or None when there is none yet."""
+    return lookup(airflow_version_path(environment)).get(airflow_version_parameter(environment))
 
 
 def check_existing_subnets(
@@ -155,6 +193,14 @@ def _lookup_policy(arn: str) -> Optional[str]:
     except Exception as err:  # noqa: BLE001 - the provider's reason (missing policy, no access) is shown, not hidden
         return str(err).strip().splitlines()[-1][:200]
     return None
+
+
+def _lookup_parameters(path: str) -> Mapping[str, str]:
+    """The SSM parameters under a path, by name: empty, not an error, when there are none."""
+    import pulumi_aws as aws
+
+    found = aws.ssm.get_parameters_by_path(path=path)
+    return dict(zip(found.names or [], found.values or []))
 
 
 def _lookup_caller_and_clusters() -> tuple[str, set[str]]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from stackconfig.project_files import IMAGE_PYTHON, MWAA_PYTHON, constraint_target, constraints_python, header_value
+from stackconfig.project_files import IMAGE_PYTHON, constraint_target, header_value, mwaa_python
 
 # MWAA and the self-managed image run on x86_64 Linux with glibc >= 2.28.
 PLATFORM = "x86_64-manylinux_2_28"
@@ -23,14 +23,13 @@ class Resolution:
 
 def managed_input(requirements: str, airflow_version: str, constraints_file: Optional[Path]) -> tuple[str, str]:
     """MWAA installs requirements.txt next to apache-airflow==<version>. Returns the resolver input and the Python
-    version, read from the constraints URL (`constraints-3.11.txt`). `constraints_file` stands in for the URL where
-    raw.githubusercontent.com cannot be reached (this project's own tests)."""
-    python = MWAA_PYTHON
+    MWAA runs that version on (the config model holds the constraints URL's Python to it). `constraints_file` stands
+    in for the URL where raw.githubusercontent.com cannot be reached (this project's own tests)."""
+    python = mwaa_python(airflow_version)
     lines = [f"apache-airflow=={airflow_version}"]
     for line in requirements.splitlines():
         target = constraint_target(line)
         if target is not None:
-            python = constraints_python(target) or python
             if constraints_file is not None:
                 line = f"--constraint {constraints_file}"
         lines.append(line)

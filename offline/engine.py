@@ -147,11 +147,12 @@ def run_stack(
     databases: Optional[Mapping[str, str]] = None,
     preview_changing: tuple[str, ...] = (),
     missing_policies: tuple[str, ...] = (),
+    parameters: Optional[Mapping[str, str]] = None,
 ) -> Plan:
     """Run the program for `Pulumi.<stack>.yaml`.
 
     `config` and `secret_config` override keys (plain keys are the project's, `aws:region` style keys as given);
-    `remove` drops keys, as `pulumi config rm` would. `subnets`, `caller_arn`, `clusters`, `databases` and `missing_policies` are what
+    `remove` drops keys, as `pulumi config rm` would. `subnets`, `caller_arn`, `clusters`, `databases`, `parameters` (SSM) and `missing_policies` are what
     the account has (or lacks) for the program's lookups. `preview_changing` runs the program as `pulumi preview` does when resources of
     those types change: their computed outputs are unknown. A configuration error is returned in `Plan.error`.
     """
@@ -172,7 +173,7 @@ def run_stack(
     region = values.get("aws:region", "")
     mocks = AwsMocks(
         region=region, subnets=subnets, caller_arn=caller_arn, clusters=clusters, databases=databases,
-        changing=preview_changing, missing_policies=missing_policies,
+        changing=preview_changing, missing_policies=missing_policies, parameters=parameters,
     )
     monitor = _RecordingMonitor(mocks)
 

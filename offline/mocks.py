@@ -51,8 +51,11 @@ class AwsMocks(pulumi.runtime.Mocks):
         databases: Optional[Mapping[str, str]] = None,
         changing: tuple[str, ...] = (),
         missing_policies: tuple[str, ...] = (),
+        parameters: Optional[Mapping[str, str]] = None,
     ):
         self.region = region
+        # SSM parameters that exist: name -> value (the Airflow version a stack recorded).
+        self.parameters = dict(parameters or {})
         # Existing subnets the account "has", for stacks that adopt a VPC: id -> {vpcId, availabilityZone}.
         self.subnets = dict(subnets or {})
         # Who runs `pulumi up`, and the EKS clusters that already exist in the region.
@@ -201,6 +204,11 @@ class AwsMocks(pulumi.runtime.Mocks):
             if arn in self.missing_policies:
                 return {}, [("arn", f"reading IAM Policy ({arn}): NoSuchEntity: Policy {arn} does not exist")]
             return {"arn": arn, "name": arn.rsplit("/", 1)[-1], "policy": "{}", "id": arn}, []
+        if token == "aws:ssm/getParametersByPath:getParametersByPath":
+            path = args.args["path"].rstrip("/") + "/"
+            found = {name: value for name, value in sorted(self.parameters.items()) if name.startswith(path)}
+            return {"path": args.args["path"], "names": list(found), "values": list(found.values()),
+                    "types": ["String"] * len(found), "arns": [], "id": args.args["path"]}, []
         if token == "aws:ec2/getSubnet:getSubnet":
             found = self.subnets.get(args.args.get("id", ""))
             if found is None:

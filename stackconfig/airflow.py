@@ -13,7 +13,7 @@ from pydantic.alias_generators import to_camel
 
 from stackconfig import limits
 from stackconfig.errors import ConfigIssue
-from stackconfig.project_files import requirements_airflow_version
+from stackconfig.project_files import constraints_airflow_version, constraints_python, mwaa_python, requirements_constraint
 from stackconfig.section import Section as _Section, context as _context, raise_if as _raise_if
 
 
@@ -79,8 +79,9 @@ class SecretsBackendSettings(_Section):
 class AirflowSettings(_Section):
     version: Optional[str] = None
     """Unset: 2.9.2 (managed) or 2.9.3 (self-managed). managed: a version MWAA runs: 2.7.2, 2.8.1, 2.9.2, 2.10.1,
-    2.10.3, 2.11.0, 3.0.6; self-managed: a version the image has pins for in `docker/constraints/` (2.9.3, 2.11.2,
-    3.3.2; `make image-constraints AIRFLOW_VERSION=...` adds one)
+    2.10.3, 2.11.0, 3.0.6, 3.2.1, 3.3.1; self-managed: a version the image has pins for in `docker/constraints/`
+    (2.9.3, 2.11.2, 3.3.2; `make image-constraints AIRFLOW_VERSION=...` adds one). On a deployed stack a change
+    follows the upgrade path of docs/operations.md: no downgrades on EKS, 3.x from the latest 2.11 on MWAA
     """
     configuration_options: dict[str, Any] = Field(default_factory=dict)
     """`section.option` keys (lower case, at most 64 chars) to printable-ASCII values (at most 256); `secrets.backend*`
@@ -174,20 +175,34 @@ class AirflowSettings(_Section):
         return issues
 
     def check_constraint_line(self, project_dir: Optional[Path]) -> list[ConfigIssue]:
-        """requirements.txt's --constraint line must name the Airflow version the stack runs."""
+        """managed: requirements.txt's --constraint line must name the Airflow version the stack runs and the Python
+        MWAA runs it on (3.12 from 2.11; a 3.11 constraints file resolves other wheels than MWAA installs)."""
         path = project_dir / self.requirements_file if project_dir and self.requirements_file else None
-        if path is None or not path.is_file():
+        if path is None or not path.is_file() or self.version is None:
             return []
-        pinned = requirements_airflow_version(path.read_text())
-        if pinned is None or pinned == self.version:
+        target = requirements_constraint(path.read_text())
+        if target is None:
             return []
-        return [
-            ConfigIssue(
-                "airflow.requirementsFile",
-                self.requirements_file,
-                f"its --constraint line is for Airflow {pinned}; make it match airflow.version {self.version}",
+        issues = []
+        pinned, python = constraints_airflow_version(target), constraints_python(target)
+        if pinned is not None and pinned != self.version:
+            issues.append(
+                ConfigIssue(
+                    "airflow.requirementsFile",
+                    self.requirements_file,
+                    f"its --constraint line is for Airflow {pinned}; make it match airflow.version {self.version}",
+                )
             )
-        ]
+        if python is not None and python != mwaa_python(self.version):
+            issues.append(
+                ConfigIssue(
+                    "airflow.requirementsFile",
+                    self.requirements_file,
+                    f"its --constraint line is for Python {python}; MWAA runs Airflow {self.version} on Python "
+                    f"{mwaa_python(self.version)} (constraints-{mwaa_python(self.version)}.txt)",
+                )
+            )
+        return issues
 
     def _check_files(self, project_dir: Optional[Path]) -> list[ConfigIssue]:
         if project_dir is None:

@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 
 MWAA_ENVIRONMENT_CLASSES = ("mw1.micro", "mw1.small", "mw1.medium", "mw1.large", "mw1.xlarge", "mw1.2xlarge")
-# What MWAA runs today. The 2.x line is what this project's secrets backend settings and tests target.
-MWAA_AIRFLOW_VERSIONS = ("2.7.2", "2.8.1", "2.9.2", "2.10.1", "2.10.3", "2.11.0", "3.0.6")
+# What MWAA runs today: botocore's model lists up to 3.0.6, the MWAA user guide ("Apache Airflow versions on Amazon
+# MWAA") also 3.2.1 and 3.3.1 (../shared/reference/mwaa.md). AirflowVersion is a free string in the API.
+MWAA_AIRFLOW_VERSIONS = ("2.7.2", "2.8.1", "2.9.2", "2.10.1", "2.10.3", "2.11.0", "3.0.6", "3.2.1", "3.3.1")
+# WebserverAccessMode PUBLIC_AND_PRIVATE (botocore's enum has it) is offered from Airflow 3.2 (MWAA user guide).
+MWAA_PUBLIC_AND_PRIVATE_FROM = (3, 2)
 # What an unset airflow.version means: the 2.9 line our users asked for, on each flavour's newest 2.9 (MWAA runs
 # 2.9.2; 2.9.3 is the line's last patch).
 DEFAULT_AIRFLOW_VERSION = {"managed": "2.9.2", "self-managed": "2.9.3"}

@@ -45,8 +45,8 @@ class MwaaSettings(_Section):
     """Unset: 2 (1 on micro). 2-5; 1 on mw1.micro"""
     max_webservers: Optional[int] = None
     """Unset: 2 (1 on micro). `minWebservers`-5; 1 on mw1.micro"""
-    webserver_access_mode: Literal["PRIVATE_ONLY", "PUBLIC_ONLY"] = "PRIVATE_ONLY"
-    """`PRIVATE_ONLY`, `PUBLIC_ONLY`"""
+    webserver_access_mode: Literal["PRIVATE_ONLY", "PUBLIC_ONLY", "PUBLIC_AND_PRIVATE"] = "PRIVATE_ONLY"
+    """`PRIVATE_ONLY`, `PUBLIC_ONLY`; `PUBLIC_AND_PRIVATE` (both endpoints) with Airflow 3.2 or later"""
     endpoint_management: Literal["SERVICE", "CUSTOMER"] = "SERVICE"
     """`SERVICE`; `CUSTOMER` (the program creates the VPC endpoints MWAA waits for); create-only"""
     # PRIVATE_ONLY: the IPv4 ranges (a VPN, a bastion, a peered network) that may reach the webserver on 443. The
@@ -131,12 +131,13 @@ class MwaaSettings(_Section):
                 ipaddress.IPv4Network(text, strict=True)
             except ValueError as err:
                 issues.append(ConfigIssue(f"webserverAllowedCidrs[{i}]", text, f"an IPv4 range such as 10.8.0.0/16 ({err})"))
-        if self.webserver_allowed_cidrs and self.webserver_access_mode != "PRIVATE_ONLY":
+        if self.webserver_allowed_cidrs and self.webserver_access_mode == "PUBLIC_ONLY":
             issues.append(
                 ConfigIssue(
                     "webserverAllowedCidrs",
                     self.webserver_allowed_cidrs,
-                    "only with mwaa.webserverAccessMode PRIVATE_ONLY (a PUBLIC_ONLY webserver is reached over the internet)",
+                    "only with a private endpoint, mwaa.webserverAccessMode PRIVATE_ONLY or PUBLIC_AND_PRIVATE (a "
+                    "PUBLIC_ONLY webserver is reached over the internet)",
                 )
             )
         project_dir = _context(info).get("project_dir")

@@ -14,8 +14,16 @@ CONSTRAINTS_DIR = f"{IMAGE_DIR}/constraints"
 # The self-managed image's Python: docker/Dockerfile's base image and the Makefile's IMAGE_PYTHON_VERSION say the
 # same (a test ties them); the image's constraints are resolved for it.
 IMAGE_PYTHON = "3.12"
-# MWAA's Python for the Airflow versions it runs on 2.x (the constraints URL of the requirements names it too).
-MWAA_PYTHON = "3.11"
+# MWAA's Python per Airflow version: 2.7.2-2.10.3 run 3.11, 2.11.0 and every 3.x run 3.12 (MWAA user guide,
+# "Apache Airflow versions on Amazon MWAA"; ../shared/reference/mwaa.md). The constraints URL names it too.
+MWAA_PYTHON_FROM = ((2, 11), "3.12")
+MWAA_PYTHON_BEFORE = "3.11"
+
+
+def mwaa_python(airflow_version: str) -> str:
+    """The Python MWAA runs an Airflow version on."""
+    since, python = MWAA_PYTHON_FROM
+    return python if _version_key(airflow_version)[:2] >= since else MWAA_PYTHON_BEFORE
 
 _CONSTRAINT_LINE = re.compile(r"^\s*(?:-c|--constraint)(?:\s+|=)[\"']?(?P<target>[^\"'\s]+)[\"']?\s*$")
 _AIRFLOW_IN_URL = re.compile(r"constraints-(?P<airflow>\d+\.\d+\.\d+)/")
@@ -39,13 +47,19 @@ def constraints_python(target: str) -> Optional[str]:
     return match["python"] if match else None
 
 
-def requirements_airflow_version(requirements: str) -> Optional[str]:
-    """The Airflow version a requirements file's first `--constraint` line is for."""
+def requirements_constraint(requirements: str) -> Optional[str]:
+    """The target of a requirements file's first `--constraint` line."""
     for line in requirements.splitlines():
         target = constraint_target(line)
         if target is not None:
-            return constraints_airflow_version(target)
+            return target
     return None
+
+
+def requirements_airflow_version(requirements: str) -> Optional[str]:
+    """The Airflow version a requirements file's first `--constraint` line is for."""
+    target = requirements_constraint(requirements)
+    return constraints_airflow_version(target) if target else None
 
 
 def header_value(path: Path, name: str) -> Optional[str]:

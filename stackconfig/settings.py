@@ -201,6 +201,7 @@ class Settings(_Section):
             )
         if self.managed:
             issues += self.airflow.check_constraint_line(project_dir)
+            issues += self._check_access_mode()
         issues += self._check_region()
         issues += self._check_tags()
         if self.permissions_boundary not in ("none", "bootstrap") and not limits.IAM_POLICY_ARN.match(self.permissions_boundary):
@@ -226,6 +227,22 @@ class Settings(_Section):
         if self.access_logs.enabled is None:
             object.__setattr__(self, "access_logs", self.access_logs.model_copy(update={"enabled": protect}))
         return self
+
+    def _check_access_mode(self) -> list[ConfigIssue]:
+        since = limits.MWAA_PUBLIC_AND_PRIVATE_FROM
+        version = self.airflow.version or ""
+        if self.mwaa.webserver_access_mode != "PUBLIC_AND_PRIVATE" or not version[:1].isdigit():
+            return []
+        if tuple(int(p) for p in version.split(".")[:2]) >= since:
+            return []
+        return [
+            ConfigIssue(
+                "mwaa.webserverAccessMode",
+                "PUBLIC_AND_PRIVATE",
+                f"PRIVATE_ONLY or PUBLIC_ONLY: MWAA offers PUBLIC_AND_PRIVATE from Airflow {since[0]}.{since[1]} "
+                f"(airflow.version is {version})",
+            )
+        ]
 
     def _check_backend_options(self) -> list[ConfigIssue]:
         options = secrets_backend_options(**self.secrets_backend)

@@ -197,7 +197,7 @@ class ManagedAirflow(pulumi.ComponentResource):
     ) -> None:
         """With CUSTOMER endpoint management MWAA waits (PENDING) until these endpoints exist."""
         services = {"database": environment.database_vpc_endpoint_service}
-        if args.settings.webserver_access_mode == "PRIVATE_ONLY":
+        if args.settings.webserver_access_mode != "PUBLIC_ONLY":  # a private endpoint to reach
             services["webserver"] = environment.webserver_vpc_endpoint_service
         for role, service in services.items():
             aws.ec2.VpcEndpoint(

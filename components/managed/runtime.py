@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from components.managed.managed_airflow import ManagedAirflow, ManagedAirflowArgs
+from components.shared.deployed_airflow_version import DeployedAirflowVersion, DeployedAirflowVersionArgs
 from components.shared.foundation import Foundation, StackContext
 from stackconfig import Settings
 from stackconfig.airflow_options import configuration_options
@@ -31,6 +32,10 @@ def managed_runtime(settings: Settings, ctx: StackContext, foundation: Foundatio
         ),
         opts=pulumi.ResourceOptions(providers=[ctx.provider], depends_on=[foundation.secrets]),
     )
+    DeployedAirflowVersion(
+        ctx.name, DeployedAirflowVersionArgs(ctx.name, settings.airflow.version or "", after=[airflow]), opts=ctx.on_aws
+    )
+    pulumi.export("airflowVersion", settings.airflow.version)
     pulumi.export("environmentName", airflow.name)
     pulumi.export("environmentArn", airflow.arn)
     pulumi.export("webserverUrl", airflow.webserver_url)

@@ -9,7 +9,7 @@ migration Job has finished: the Deployments depend on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 import pulumi
@@ -40,12 +40,15 @@ class AirflowOnKubernetesArgs:
     role_arns: Mapping[str, pulumi.Input[str]]
     sql_alchemy_conn: pulumi.Input[str]
     provider: k8s.Provider
+    # What the migration Job waits for besides the objects: the database's snapshot before an Airflow upgrade.
+    before_migration: list[pulumi.Resource] = field(default_factory=list)
 
 
 class AirflowOnKubernetes(pulumi.ComponentResource):
     admin_username: str
     admin_password: pulumi.Output[str]
     webserver_hostname: pulumi.Output[str]
+    applied: list[pulumi.Resource]
 
     def __init__(self, name: str, args: AirflowOnKubernetesArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("airflowaws:index:AirflowOnKubernetes", name, None, opts)
@@ -101,7 +104,8 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
             if kind == "Deployment" and migration is not None:
                 depends.append(migration)  # Airflow starts on a migrated database only
             if kind == "Job":
-                depends = list(created.values())  # accounts, settings and secrets first
+                # Accounts, settings and secrets first; on an Airflow upgrade also the database's snapshot.
+                depends = [*created.values(), *args.before_migration]
             # The Job's Kubernetes name carries the image digest; its Pulumi name stays, so a new image replaces it.
             resource_name = f"{name}-job-migrate" if kind == "Job" else f"{name}-{kind.lower()}-{object_name}"
             resource = cls(
@@ -123,6 +127,8 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
                 namespace = resource
             if kind == "Job":
                 migration = resource
+        # Every object, the migration Job and the Deployments' rollouts included (pulumi-kubernetes awaits them).
+        self.applied = list(created.values())
 
         service = created[f"Service/{WEBSERVER_SERVICE}"]
         self.admin_username = args.spec.admin_username

@@ -36,6 +36,8 @@ class MetadataDatabaseArgs:
     # The stack's key: Performance Insights and the database's log groups are encrypted with it when given.
     kms_key_arn: Optional[pulumi.Input[str]] = None
     permissions_boundary: Optional[pulumi.Input[str]] = None
+    # An Airflow upgrade is under way: the identifier of the manual snapshot to take before its migration.
+    upgrade_snapshot: Optional[str] = None
 
 
 class MetadataDatabase(pulumi.ComponentResource):
@@ -45,6 +47,8 @@ class MetadataDatabase(pulumi.ComponentResource):
     username: pulumi.Output[str]
     password: pulumi.Output[str]
     sqlalchemy_url: pulumi.Output[str]
+    # What the migration Job waits for: the snapshot of the database before an Airflow upgrade (empty otherwise).
+    before_migration: list[pulumi.Resource]
 
     def __init__(self, name: str, args: MetadataDatabaseArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("airflowaws:index:MetadataDatabase", name, None, opts)
@@ -121,6 +125,7 @@ class MetadataDatabase(pulumi.ComponentResource):
             ),
         )
 
+        self.before_migration = [self._upgrade_snapshot(name, args, instance)] if args.upgrade_snapshot else []
         self.address = instance.address
         self.port = instance.port
         self.database_name = instance.db_name
@@ -138,6 +143,23 @@ class MetadataDatabase(pulumi.ComponentResource):
             )
         )
         self.register_outputs({"address": self.address, "port": self.port, "databaseName": self.database_name})
+
+    def _upgrade_snapshot(self, name: str, args: MetadataDatabaseArgs, instance: aws.rds.Instance) -> aws.rds.Snapshot:
+        """A manual snapshot before `airflow db migrate` changes the schema: the way back from an upgrade (Airflow's
+        upgrade guide, Step 2: back up the metadata database first). Kept in AWS when it leaves the program (the next
+        deployment, once the version is recorded) and when the stack is destroyed: manual snapshots outlive the
+        instance, and nothing deletes one but its owner. RDS snapshots are crash-consistent, a hot backup."""
+        return aws.rds.Snapshot(
+            f"{name}-snapshot-before-upgrade",
+            db_instance_identifier=instance.identifier,
+            db_snapshot_identifier=args.upgrade_snapshot,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                retain_on_delete=True,
+                # The provider waits for the snapshot to be available (20 minutes by default): large databases take longer.
+                custom_timeouts=pulumi.CustomTimeouts(create="120m"),
+            ),
+        )
 
     def _network_access(self, name: str, args: MetadataDatabaseArgs) -> tuple[aws.rds.SubnetGroup, aws.ec2.SecurityGroup]:
         """Private subnets, and a security group that admits PostgreSQL from the cluster only."""

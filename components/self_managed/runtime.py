@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pulumi
 
+from components.naming import upgrade_snapshot_identifier
 from components.preflight import AccountFacts
+from components.shared.deployed_airflow_version import DeployedAirflowVersion, DeployedAirflowVersionArgs
 from components.self_managed.airflow_identities import AirflowIdentities, AirflowIdentitiesArgs
 from components.self_managed.airflow_on_kubernetes import AirflowOnKubernetes, AirflowOnKubernetesArgs
 from components.self_managed.image_registry import ImageRegistry, ImageRegistryArgs
@@ -50,6 +52,11 @@ def self_managed_runtime(settings: Settings, ctx: StackContext, foundation: Foun
             account_id=ctx.account_id,
             kms_key_arn=ctx.key_arn,
             permissions_boundary=ctx.boundary,
+            upgrade_snapshot=(
+                upgrade_snapshot_identifier(name, facts.airflow.running, facts.airflow.target)
+                if facts.snapshot_before_migration
+                else None
+            ),
         ),
         opts=ctx.on_aws,
     )
@@ -101,9 +108,14 @@ def self_managed_runtime(settings: Settings, ctx: StackContext, foundation: Foun
             role_arns=identities.role_arns,
             sql_alchemy_conn=database.sqlalchemy_url,
             provider=cluster.provider,
+            before_migration=database.before_migration,
         ),
         opts=pulumi.ResourceOptions(depends_on=[foundation.secrets, foundation.assets]),
     )
+    DeployedAirflowVersion(
+        name, DeployedAirflowVersionArgs(name, settings.airflow.version or "", after=airflow.applied), opts=ctx.on_aws
+    )
+    pulumi.export("airflowVersion", settings.airflow.version)
     pulumi.export("clusterName", cluster.name)
     pulumi.export("namespace", settings.cluster.namespace)
     pulumi.export("kubeconfig", cluster.kubeconfig)
