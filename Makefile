@@ -21,7 +21,7 @@ help:
 	@echo "make docs                          write docs/configuration.md anew from the config model"
 	@echo "make golden                        write tests/golden/*.json anew after an intended change (review the diff)"
 	@echo "make manifests STACK=prod          a self-managed stack's Kubernetes objects as YAML (secrets masked)"
-	@echo "make local [PORT=8080]             the self-managed Airflow on this machine (no Docker): UI on localhost"
+	@echo "make local [PORT=8080] [AIRFLOW_VERSION=x.y.z]  the self-managed Airflow on this machine (no Docker): UI on localhost"
 	@echo "make gate STACK=dev                the deployment gate: config, requirements, DAGs and plugins, unit tests"
 	@echo "make test                          every test: unit, stack, contract and runtime (real Airflow)"
 	@echo "make test-fast                     all but the runtime tests"
@@ -54,7 +54,7 @@ plan: .venv/.installed
 # The self-managed deployment on this machine: PostgreSQL, moto, then Airflow from the rendered manifests, on the
 # image's Python layer for the stack's Airflow version (built once into .venv-image/<version>).
 local: .venv/.installed | $(UV)
-	UV=$(UV) .venv/bin/python -m local.twin --port $(PORT) --stack $(STACK)
+	UV=$(UV) .venv/bin/python -m local.twin --port $(PORT) --stack $(STACK) $(if $(AIRFLOW_VERSION),--airflow-version $(AIRFLOW_VERSION))
 
 # How long a plan takes, fresh and warm (figures, no assertions). The virtual environment is compiled to bytecode
 # when it is installed: pulumi_aws is large, and compiling it on every run (no writable .pyc) triples a plan's time.
@@ -97,4 +97,4 @@ image-constraints: .venv/.installed | $(UV)
 	UV=$(UV) .venv/bin/python -m local.image_constraints $(if $(AIRFLOW_VERSION),--airflow-version $(AIRFLOW_VERSION))
 
 clean:
-	rm -rf .venv .venv-airflow .venv-checkov .venv-image .tools .build .pytest_cache
+	rm -rf .venv .venv-airflow .venv-checkov .venv-image .venv-mwaa .tools .build .pytest_cache

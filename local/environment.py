@@ -24,10 +24,17 @@ def container_env(container: Mapping, config_maps: Mapping[str, Mapping[str, str
     return env
 
 
-def swapped(env: Mapping[str, str], *, home: Path, dags: Path, pod_template: Path, aws_endpoint: str, executor: str) -> dict[str, str]:
+EXECUTION_API_URL = "AIRFLOW__CORE__EXECUTION_API_SERVER_URL"
+
+
+def swapped(env: Mapping[str, str], *, home: Path, dags: Path, pod_template: Path, aws_endpoint: str, executor: str,
+            execution_api: str | None = None) -> dict[str, str]:
     """What differs on this machine: paths, the AWS endpoint (moto for S3 and Secrets Manager; dummy keys stand in
-    for IRSA) and the executor (worker pods become local processes run from the same pod spec)."""
+    for IRSA), the executor (worker pods become local processes run from the same pod spec) and, on Airflow 3, the
+    execution API's in-cluster Service (the api-server on localhost)."""
     out = {key: value.replace(DAGS_FOLDER, str(dags)).replace(POD_TEMPLATE_FILE, str(pod_template)) for key, value in env.items()}
+    if execution_api and EXECUTION_API_URL in out:
+        out[EXECUTION_API_URL] = execution_api
     out.update(
         {
             "AIRFLOW_HOME": str(home),
@@ -55,7 +62,7 @@ def pod_processes(state: dict, pod: dict, home: Path, *, containers: str = "firs
         env = swapped(
             container_env(container, state["config_maps"], state["secrets"]),
             home=home, dags=dags, pod_template=Path(state["pod_template"]),
-            aws_endpoint=state["aws_endpoint"], executor=state["executor"],
+            aws_endpoint=state["aws_endpoint"], executor=state["executor"], execution_api=state.get("execution_api"),
         )
         env.update({"PATH": f"{state['bin']}:/usr/bin:/bin", "HOME": str(home), "PYTHONPATH": state["project"],
                     "TWIN_STATE": state["state_file"]})

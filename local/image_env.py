@@ -1,5 +1,6 @@
-"""The image's Python layer as a local virtual environment: Python 3.12 with apache-airflow and
-docker/requirements.txt under docker/constraints.txt, exactly as the Dockerfile installs them."""
+"""The image's Python layer as a local virtual environment: Python 3.12 with apache-airflow and its requirements
+file under docker/constraints/<version>.txt, exactly as the Dockerfile installs them; and the helpers the gate uses
+for MWAA's Airflow of a version (local_python, build_from)."""
 
 from __future__ import annotations
 
@@ -26,34 +27,49 @@ def uv() -> str:
 
 def image_python() -> str:
     """A local Python 3.12: IMAGE_PYTHON, pyenv's, or python3.12 on PATH (uv must not try to download one)."""
-    candidates = [os.environ.get("IMAGE_PYTHON", "")]
-    candidates += sorted(str(p) for p in Path.home().glob(f".pyenv/versions/{IMAGE_PYTHON}.*/bin/python{IMAGE_PYTHON}"))
-    candidates.append(shutil.which(f"python{IMAGE_PYTHON}") or "")
+    return local_python(IMAGE_PYTHON, os.environ.get("IMAGE_PYTHON", ""))
+
+
+def local_python(version: str, preferred: str = "") -> str:
+    """A local Python `version` (3.x): `preferred`, pyenv's, or python3.x on PATH."""
+    candidates = [preferred]
+    candidates += sorted(str(p) for p in Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))
+    candidates.append(shutil.which(f"python{version}") or "")
     for candidate in filter(None, candidates):
         probe = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True)
-        if probe.returncode == 0 and probe.stdout.strip() == f"(3, {IMAGE_PYTHON.split('.')[1]})":
+        if probe.returncode == 0 and probe.stdout.strip() == f"(3, {version.split('.')[1]})":
             return candidate
-    raise ImageEnvError(f"no Python {IMAGE_PYTHON} found (set IMAGE_PYTHON to one): the image runs Python {IMAGE_PYTHON}")
+    raise ImageEnvError(f"no Python {version} found (set IMAGE_PYTHON to one for 3.12): Airflow runs on Python {version} here")
 
 
-def build(venv: Path, airflow_version: str) -> Path:
-    """Create (or refresh) the environment at `venv` for one offered Airflow version; returns its bin folder."""
+def build_from(venv: Path, python: str, requirements: str, timeout: float = 900) -> Path:
+    """A virtual environment at `venv` on `python` with `requirements` (a requirements file's text) installed."""
     tool = uv()
     created = subprocess.run(
-        [tool, "venv", "--quiet", "--allow-existing", "--python", image_python(), str(venv)],
+        [tool, "venv", "--quiet", "--allow-existing", "--python", python, str(venv)],
         capture_output=True, text=True, env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
     )
     if created.returncode != 0:
         raise ImageEnvError(f"could not create {venv}: {created.stderr}")
+    venv.mkdir(parents=True, exist_ok=True)
+    (venv / "requirements.in").write_text(requirements)
     install = subprocess.run(
-        [tool, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
-         f"apache-airflow=={airflow_version}",
-         "-r", str(PROJECT / image_requirements_for(airflow_version)), "-c", str(PROJECT / constraints_file(airflow_version))],
-        capture_output=True, text=True, timeout=900,
+        [tool, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), "-r", str(venv / "requirements.in")],
+        capture_output=True, text=True, timeout=timeout,
     )
     if install.returncode != 0:
         raise ImageEnvError(install.stderr[-3000:])
     return venv / "bin"
+
+
+def build(venv: Path, airflow_version: str) -> Path:
+    """Create (or refresh) the environment at `venv` for one offered Airflow version; returns its bin folder."""
+    requirements = "\n".join([
+        f"apache-airflow=={airflow_version}",
+        f"-r {PROJECT / image_requirements_for(airflow_version)}",
+        f"-c {PROJECT / constraints_file(airflow_version)}",
+    ])
+    return build_from(venv, image_python(), requirements + "\n")
 
 
 if __name__ == "__main__":

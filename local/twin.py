@@ -30,12 +30,16 @@ from stackconfig.airflow_options import secrets_backend_options
 from k8s import environment, pod_template
 from k8s.manifests import airflow_objects, to_yaml
 from k8s.spec import DAG_PREFIX, spec_from_settings
+from k8s.workloads import health_path
+from components.naming import upgrade_snapshot_identifier
 from local.environment import pod_processes
 from stackconfig.load import from_stack_file
 
 from stackconfig.project_files import PROJECT_DIR as PROJECT
 EXECUTOR = "local.twin_executor.TwinPodExecutor"
 TWIN_IMAGE = "twin.local/airflow:twin@sha256:" + "1" * 64
+# Where the UI listens: [webserver] web_server_port on Airflow 2, [api] port on Airflow 3 (by airflow3).
+PORT_SETTING = {False: "AIRFLOW__WEBSERVER__WEB_SERVER_PORT", True: "AIRFLOW__API__PORT"}
 
 
 def free_port() -> int:
@@ -86,6 +90,15 @@ class LocalPostgres:
         self._run(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "airflow")
         return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/airflow"
 
+    def dump(self, path: Path) -> Path:
+        """A plain-SQL dump of the database: the twin's stand-in for an RDS snapshot."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run([str(self.bin / "pg_dump"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                               "-f", str(path), "airflow"], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_dump failed: {done.stderr.strip()[-1500:]}")
+        return path
+
     def stop(self) -> None:
         if self.data.exists():
             subprocess.run([*self.as_postgres, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop"],
@@ -94,23 +107,33 @@ class LocalPostgres:
 
 
 class Twin:
+    """`airflow_version` runs another offered version than the stack's (with `bin_dir` built for it); `upgrade`
+    moves a running twin to a newer one the way a deployment does."""
+
     def __init__(self, work: Path, bin_dir: Path, *, web_port: int = 8080, stack: str = "dev",
-                 variables: dict[str, str] | None = None):
+                 variables: dict[str, str] | None = None, airflow_version: str | None = None):
         self.work = work
         self.bin = bin_dir
         self.web_port = web_port
         self.stack = stack
+        self.airflow_version = airflow_version
         self.variables = variables if variables is not None else {"greeting": "hello from the twin"}
         self.processes: dict[str, subprocess.Popen] = {}
         # What each process was started with (Airflow's setproctitle overwrites /proc/<pid>/environ).
         self.launched: dict[str, tuple[list[str], dict[str, str]]] = {}
         self.postgres = LocalPostgres(work)
         self.moto_port = free_port()
+        self.secret_values: dict[str, str] = {}
+        # Each upgrade: (from, to, snapshot file, seconds the migration Job took).
+        self.upgrades: list[tuple[str, str, Path, float]] = []
 
     # ------------------------------------------------------------------ setup
     def _spec(self):
         settings = from_stack_file(PROJECT, self.stack, {"flavour": "self-managed"})
+        if self.airflow_version:
+            settings = settings.model_copy(update={"airflow": settings.airflow.model_copy(update={"version": self.airflow_version})})
         name = settings.name
+        self.environment = name
         self.backend = secrets_backend_options(**settings.secrets_backend)
         self.prefixes = settings.secret_prefixes
         spec = spec_from_settings(settings, environment=name, secrets_backend=self.backend)
@@ -137,13 +160,17 @@ class Twin:
 
     def _render(self, database_url: str) -> None:
         self.spec = self._spec()
-        self.secret_values = {
+        # Generated once, as the stack's RandomPasswords are: an upgrade keeps them (and adds Airflow 3's JWT secret).
+        defaults = {
             "fernet-key": base64.urlsafe_b64encode(os.urandom(32)).decode(),
             # RDS's URL requires TLS; the local server has none.
             "sql-alchemy-conn": database_url,
             "webserver-secret-key": secrets.token_urlsafe(32),
             environment.ADMIN_PASSWORD_KEY: secrets.token_urlsafe(16),
         }
+        if self.spec.airflow3:
+            defaults[environment.JWT_SECRET_KEY] = secrets.token_urlsafe(36)
+        self.secret_values = {**defaults, **self.secret_values}
         self.objects = airflow_objects(self.spec, self.secret_values)
         (self.work / "manifests.yaml").write_text(to_yaml(self.objects))
         config_maps = {o["metadata"]["name"]: o["data"] for o in self.objects if o["kind"] == "ConfigMap"}
@@ -157,6 +184,8 @@ class Twin:
             "config_maps": config_maps,
             "secrets": {o["metadata"]["name"]: o["stringData"] for o in self.objects if o["kind"] == "Secret"},
             "aws_endpoint": self.aws_endpoint, "executor": EXECUTOR, "state_file": str(state_file),
+            # Airflow 3's workers call the api-server's execution API: here, on localhost.
+            "execution_api": f"http://127.0.0.1:{self.web_port}/execution/" if self.spec.airflow3 else None,
         }
         state_file.write_text(json.dumps(self.state))
         state_file.chmod(0o600)
@@ -178,28 +207,77 @@ class Twin:
             if done != 0:
                 raise RuntimeError(f"{label}: init step {argv[-3:]} failed; see {self.work}/{label}-init-{i}.log")
 
+    @property
+    def components(self) -> tuple[str, ...]:
+        """The long-running Deployments, in the order they start (the UI last: its health names the others)."""
+        return ("scheduler", "triggerer", *(("dag-processor",) if self.spec.airflow3 else ()), "webserver")
+
+    @property
+    def version(self) -> str:
+        return self.spec.airflow_version
+
+    @property
+    def health_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}{health_path(self.spec)}"
+
+    def _migrate(self) -> float:
+        """The migration Job: `migrate` (init container), then `create-user`; returns how long it took."""
+        began = time.monotonic()
+        home = self.work / "migrate"
+        shutil.rmtree(home, ignore_errors=True)  # a new Job's pod: a fresh emptyDir
+        self._run_init("migrate", pod_processes(self.state, self._pod("Job", "airflow-migrate"), home))
+        return time.monotonic() - began
+
+    def _start_components(self) -> None:
+        for component in self.components:
+            home = self.work / component
+            shutil.rmtree(home, ignore_errors=True)  # new pods, new emptyDirs
+            pod = self._pod("Deployment", f"airflow-{component}")
+            steps = pod_processes(self.state, pod, home, containers="all")
+            inits = len(pod["spec"]["initContainers"])
+            self._run_init(component, steps[:inits])
+            for container, (argv, env) in zip(pod["spec"]["containers"], steps[inits:]):
+                if component == "webserver":
+                    env[PORT_SETTING[self.spec.airflow3]] = str(self.web_port)
+                self._start(f"{component}-{container['name']}", argv, env)
+        _wait(lambda: urllib.request.urlopen(self.health_url).status == 200, 240, "webserver")
+
+    def _stop_components(self) -> None:
+        for label in [label for label in self.processes if label != "moto"]:
+            process = self.processes.pop(label)
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "Twin":
         self.work.mkdir(parents=True, exist_ok=True)
-        database_url = self.postgres.start()
+        self.database_url = self.postgres.start()
         self.aws_endpoint = f"http://127.0.0.1:{self.moto_port}"
         self._start("moto", [sys.executable, "-m", "moto.server", "-p", str(self.moto_port)], dict(os.environ))
         _wait(lambda: urllib.request.urlopen(f"{self.aws_endpoint}/moto-api/").status == 200, 60, "moto")
-        self._render(database_url)
+        self._render(self.database_url)
         self._seed_aws()
-        # The migration Job: `migrate` (init container), then `create-user`.
-        self._run_init("migrate", pod_processes(self.state, self._pod("Job", "airflow-migrate"), self.work / "migrate"))
-        for component in ("scheduler", "triggerer", "webserver"):
-            steps = pod_processes(self.state, self._pod("Deployment", f"airflow-{component}"), self.work / component, containers="all")
-            pod = self._pod("Deployment", f"airflow-{component}")["spec"]
-            inits = len(pod["initContainers"])
-            self._run_init(component, steps[:inits])
-            for container, (argv, env) in zip(pod["containers"], steps[inits:]):
-                if component == "webserver":
-                    env["AIRFLOW__WEBSERVER__WEB_SERVER_PORT"] = str(self.web_port)
-                self._start(f"{component}-{container['name']}", argv, env)
-        _wait(lambda: urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/health").status == 200, 180, "webserver")
+        self._migrate()
+        self._start_components()
         return self
+
+    def upgrade(self, version: str, bin_dir: Path) -> tuple[Path, float]:
+        """What `pulumi up` with a new airflow.version does: a snapshot of the database (RDS's manual snapshot; here
+        pg_dump, named the same), the migration Job on the new image while the old components still run, then the
+        components roll. Returns the snapshot and the migration's seconds."""
+        old = self.version
+        snapshot = self.postgres.dump(self.work / "snapshots" / f"{upgrade_snapshot_identifier(self.environment, old, version)}.sql")
+        self.airflow_version, self.bin = version, bin_dir
+        self._render(self.database_url)
+        seconds = self._migrate()
+        self._stop_components()
+        self._start_components()
+        self.upgrades.append((old, version, snapshot, seconds))
+        return snapshot, seconds
 
     @property
     def admin(self) -> tuple[str, str]:
@@ -224,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--work", type=Path, default=PROJECT / ".build" / "twin")
     parser.add_argument("--stack", default="dev", help="whose settings to run (as self-managed)")
+    parser.add_argument("--airflow-version", help="an offered version other than the stack's airflow.version")
     args = parser.parse_args(argv)
     if args.work.exists():
         shutil.rmtree(args.work)
@@ -231,14 +310,14 @@ def main(argv: list[str] | None = None) -> int:
     if bin_dir is None:
         from local import image_env
 
-        version = from_stack_file(PROJECT, args.stack, {"flavour": "self-managed"}).airflow.version
+        version = args.airflow_version or from_stack_file(PROJECT, args.stack, {"flavour": "self-managed"}).airflow.version
         print(f"the image's Python layer for Airflow {version} (.venv-image/{version}; the first time takes minutes)")
         bin_dir = image_env.build(PROJECT / ".venv-image" / version, version)
-    twin = Twin(args.work, bin_dir.resolve(), web_port=args.port, stack=args.stack)
+    twin = Twin(args.work, bin_dir.resolve(), web_port=args.port, stack=args.stack, airflow_version=args.airflow_version)
     try:
         twin.start()
         user, password = twin.admin
-        print(f"Airflow is up: http://localhost:{args.port}  user {user}  password {password}")
+        print(f"Airflow {twin.version} is up: http://localhost:{args.port}  user {user}  password {password}")
         print(f"Logs and rendered manifests: {args.work}. Ctrl-C stops everything.")
         while all(p.poll() is None for label, p in twin.processes.items() if "-init-" not in label):
             time.sleep(1)

@@ -1,12 +1,17 @@
 """The twin's executor: each task becomes the worker pod the KubernetesExecutor would create (Airflow's own
 PodGenerator, from the rendered pod template), and that pod's init container and `base` container run as local
 processes with the pod's command and environment. Loaded by the twin's scheduler as
-`local.twin_executor.TwinPodExecutor`; its settings come from the file named by TWIN_STATE."""
+`local.twin_executor.TwinPodExecutor`; its settings come from the file named by TWIN_STATE.
+
+Airflow 2 hands the executor a command (`airflow tasks run ...`, execute_async); Airflow 3 hands it workloads
+(_process_workloads), which the KubernetesExecutor turns into the worker's `python -m
+airflow.sdk.execution_time.execute_workload --json-string ...`: the provider's own function does the same here."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -45,14 +50,28 @@ class TwinPodExecutor(BaseExecutor):
         self.launched: dict = {}
         self.pods: dict = {}
 
-    def execute_async(self, key, command, queue=None, executor_config=None) -> None:
+    def _process_workloads(self, workloads) -> None:  # Airflow 3
+        from airflow.providers.cncf.kubernetes.pod_generator import workload_to_command_args
+
+        for workload in workloads:
+            key = workload.ti.key
+            self.queued_tasks.pop(key, None)
+            self.running.add(key)
+            self._launch(key, workload_to_command_args(workload))
+
+    def execute_async(self, key, command, queue=None, executor_config=None) -> None:  # Airflow 2
+        self._launch(key, command)
+
+    def _launch(self, key, command) -> None:
         pod = worker_pod(self.state, key, command)
         self.pods[key] = pod
         log_dir = Path(self.state["work"]) / "pods"
         log_dir.mkdir(parents=True, exist_ok=True)
         # Kept for inspection: what the cluster would have been asked to run.
-        (log_dir / f"{pod['metadata']['name']}-{key.try_number}.json").write_text(json.dumps(pod, indent=1))
-        home = Path(self.state["work"]) / "pods" / f"{pod['metadata']['name']}-{key.try_number}"
+        # One pod (and emptyDir home) per task try of each run, as the cluster would have.
+        pod_key = f"{pod['metadata']['name']}-{re.sub(r'[^A-Za-z0-9]+', '-', key.run_id)}-{key.try_number}"
+        (log_dir / f"{pod_key}.json").write_text(json.dumps(pod, indent=1))
+        home = log_dir / pod_key
         steps = pod_processes(self.state, pod, home)
         self.launched[key] = (steps, None, 0)
         self._advance(key)

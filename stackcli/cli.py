@@ -83,6 +83,7 @@ def _kubernetes_target(args: argparse.Namespace, outputs: dict[str, Any]):
         webserver_url=args.webserver_url or (f"http://{host}" if host else None),
         username=outputs.get("adminUsername", "admin"),
         password=outputs.get("adminPassword"),
+        airflow_version=outputs.get("airflowVersion"),
     )
 
 

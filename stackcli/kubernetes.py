@@ -57,13 +57,22 @@ def cluster_transport(kubeconfig: dict, namespace: str, container: str = "schedu
 
 
 class KubernetesTarget:
+    """`airflow_version` picks the REST API: v1 with basic auth on Airflow 2; on Airflow 3 (v1 is gone) v2, with a
+    JWT from the FAB auth manager's `POST /auth/token` for the same admin credentials."""
+
     def __init__(self, transport: Transport, *, webserver_url: Optional[str], username: str, password: Optional[str],
-                 timeout: float = 60):
+                 timeout: float = 60, airflow_version: Optional[str] = None):
         self.transport = transport
         self.webserver_url = webserver_url.rstrip("/") if webserver_url else None
         self.username = username
         self.password = password
         self.timeout = timeout
+        self.airflow_version = airflow_version
+        self._token: Optional[str] = None
+
+    @property
+    def airflow3(self) -> bool:
+        return bool(self.airflow_version) and int(str(self.airflow_version).split(".")[0]) >= 3
 
     def run(self, command: Sequence[str]) -> CliResult:
         # Airflow logs INFO lines to stdout; quieter, `-o json` output stays parseable.
@@ -75,11 +84,23 @@ class KubernetesTarget:
             raise StackCliError("no webserver URL: the stack has no webserverHostname yet; pass --webserver-url")
         if not self.password:
             raise StackCliError("no admin password: read the stack's outputs with secrets (--stack) or set it")
-        url = f"{self.webserver_url}/api/v1{path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
-        credentials = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+        if self.airflow3:
+            if self._token is None:
+                status, answer = self._call("POST", "/auth/token", {"username": self.username, "password": self.password}, {})
+                if status >= 400 or not isinstance(answer, dict) or "access_token" not in answer:
+                    return status, answer
+                self._token = answer["access_token"]
+            authorization, api = f"Bearer {self._token}", "/api/v2"
+        else:
+            credentials = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+            authorization, api = f"Basic {credentials}", "/api/v1"
+        url = f"{api}{path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        return self._call(method, url, body, {"Authorization": authorization})
+
+    def _call(self, method: str, path: str, body: Optional[Any], headers: dict[str, str]) -> tuple[int, Any]:
         request = urllib.request.Request(
-            url, method=method.upper(), data=json.dumps(body).encode() if body is not None else None,
-            headers={"Authorization": f"Basic {credentials}", "Content-Type": "application/json", "Accept": "application/json"},
+            f"{self.webserver_url}{path}", method=method.upper(), data=json.dumps(body).encode() if body is not None else None,
+            headers={**headers, "Content-Type": "application/json", "Accept": "application/json"},
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:

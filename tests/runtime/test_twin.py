@@ -83,7 +83,7 @@ def test_the_sample_dag_succeeds_with_each_task_run_as_its_worker_pod(twin, dag_
     assert dag_run == "success"
     pods = [json.loads(p.read_text()) for p in sorted((twin.work / "pods").glob("*.json"))]
     assert {p["metadata"]["annotations"]["task_id"] for p in pods} == {"read_greeting", "announce"}
-    scheduler_secret_env = [e for e in environment.airflow_secret_env()]
+    scheduler_secret_env = [e for e in environment.airflow_secret_env(twin.spec)]
     for pod in pods:
         kubernetes_validate.validate(pod, "1.34.0", strict=True)
         base = pod["spec"]["containers"][0]
