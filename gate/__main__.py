@@ -5,6 +5,8 @@
 2. The gate's Airflow is the stack's `airflow.version`, so that the DAGs are loaded by the Airflow that will run them.
 3. The flavour's requirements resolve with apache-airflow==<airflow.version> under Airflow's constraints.
 4. Every DAG file imports, no DAG has a cycle, and every plugin imports.
+5. On Airflow 3, nothing in the DAGs or plugins uses what Airflow 3 removed (ruff's AIR301/AIR302; AIR311/AIR312,
+   which still work, are listed).
 
 Exit status 0 when all hold, 1 when one fails, 2 when the gate itself cannot run.
 """
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Optional
 
 from bootstrap.deployment_triggers import BUILT_FOR_VARIABLE, stale_deploy_settings
+from gate import airflow3_rules
 from gate.dags import airflow_version, check_dags
 from gate.requirements import image_input, managed_input, resolve
 from stackconfig.errors import ConfigError
@@ -26,21 +29,43 @@ from stackconfig.load import PROJECT_DIR, from_stack_file
 from stackconfig.project_files import constraints_file, image_requirements_for
 from stackconfig.stack_files import read_stack_config
 
-AIRFLOW_LOCK = "tests/runtime/airflow-requirements.in"
 
 
-def _stack_airflow_python(project: Path, settings) -> Path:
+def _stack_airflow_python(project: Path, settings, constraints_file: Optional[Path]) -> Path:
     """The Airflow the stack runs: MWAA's for a managed stack, the image's for a self-managed one."""
-    if settings.managed:
-        return Path(os.environ.get("AIRFLOW_PYTHON", PROJECT_DIR / ".venv-airflow/bin/python"))
     from local import image_env
 
     version = settings.airflow.version
+    if settings.managed:
+        return mwaa_airflow_python(project, settings, constraints_file)
     try:
         return image_env.build(project / ".venv-image" / version, version) / "python"
     except image_env.ImageEnvError as err:
         print(f"gate: cannot build the image's Airflow {version}: {str(err)[-500:]}", file=sys.stderr)
         return project / ".venv-image" / version / "bin" / "python"
+
+
+def mwaa_airflow_python(project: Path, settings, constraints_file: Optional[Path], build=None) -> Path:
+    """MWAA's Airflow of the stack's version: AIRFLOW_PYTHON (or .venv-airflow, `make gate`'s 2.9.2) when it is that
+    version; otherwise `.venv-mwaa/<version>`, built once on MWAA's Python for the version with what MWAA installs:
+    apache-airflow==<version> and the requirements file under its --constraint line (`constraints_file` in its
+    place where GitHub cannot be reached)."""
+    from local import image_env
+
+    version = settings.airflow.version
+    default = Path(os.environ.get("AIRFLOW_PYTHON", PROJECT_DIR / ".venv-airflow/bin/python"))
+    if default.exists() and airflow_version(default) == version:
+        return default
+    files = settings.files(project)
+    requirements = files.requirements_file.read_text() if files.requirements_file is not None else ""
+    body, python = managed_input(requirements, version, constraints_file)
+    venv = project / ".venv-mwaa" / version
+    print(f"gate: building MWAA's Airflow {version} on Python {python} in {venv.relative_to(project)} (once)")
+    try:
+        return (build or image_env.build_from)(venv, image_env.local_python(python), body) / "python"
+    except image_env.ImageEnvError as err:
+        print(f"gate: cannot build MWAA's Airflow {version}: {str(err)[-500:]}", file=sys.stderr)
+        return venv / "bin" / "python"
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -50,9 +75,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument(
         "--airflow-python",
         type=Path,
-        help="the Python of the stack's Airflow; default: MWAA's (AIRFLOW_PYTHON or .venv-airflow) for a managed "
-        "stack, the image's Python layer for the stack's version (.venv-image/<version>, built once) for a "
-        "self-managed one",
+        help="the Python of the stack's Airflow; default: MWAA's for a managed stack (AIRFLOW_PYTHON or .venv-airflow "
+        "when it is the stack's version, else .venv-mwaa/<version>, built once), the image's Python layer for the "
+        "stack's version (.venv-image/<version>, built once) for a self-managed one",
     )
     parser.add_argument(
         "--constraints-file",
@@ -97,7 +122,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             return 1
 
     if args.airflow_python is None:
-        args.airflow_python = _stack_airflow_python(project, settings)
+        args.airflow_python = _stack_airflow_python(project, settings, args.constraints_file)
     if not args.airflow_python.exists():
         print(f"gate: cannot run: no Airflow at {args.airflow_python} (make gate creates .venv-airflow)", file=sys.stderr)
         return 2
@@ -106,7 +131,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     report(
         found == version,
         f"the gate's Airflow is {found}; the stack runs {version}",
-        [] if found == version else [f"pin apache-airflow=={version} in {AIRFLOW_LOCK} and run make airflow-lock"],
+        [] if found == version else [f"--airflow-python is Airflow {found}: give the stack's {version}, or leave it out "
+                                     "and the gate builds it"],
     )
 
     uv = os.environ.get("UV", "uv")
@@ -136,6 +162,15 @@ def main(argv: Optional[list[str]] = None) -> int:
         if plugins is not None:
             summary += f"; {plugins.name}/: {len(dags.plugins)} plugin(s) import"
         report(not dags.problems, summary, dags.problems)
+
+        if int(version.split(".")[0]) >= 3:
+            findings = airflow3_rules.check([files.dags_dir, *([plugins] if plugins else [])], project)
+            report(
+                not findings.breaking,
+                f"{files.dags_dir.name}/ uses nothing Airflow {version} removed (ruff {', '.join(airflow3_rules.BREAKING)})"
+                + (f"; {len(findings.advisory)} use(s) of what Airflow 3 deprecates" if findings.advisory else ""),
+                findings.breaking + findings.advisory,
+            )
 
     print("gate: " + ("failed: nothing was deployed" if failed else "passed"))
     return 1 if failed else 0

@@ -6,14 +6,25 @@ Standard library and Airflow only: this file runs on the Airflow's Python, not t
 """
 
 import json
+import os
 import sys
 
-from airflow import plugins_manager
-from airflow.models import DagBag
-from airflow.utils.dag_cycle_tester import check_cycle
+# Airflow 3's DagBag has no include_examples: the setting decides (read when Airflow is imported).
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+
+from airflow import plugins_manager  # noqa: E402 - after the setting
+from airflow.models import DagBag  # noqa: E402
+from airflow.utils.dag_cycle_tester import check_cycle  # noqa: E402
 
 plugins_manager.ensure_plugins_loaded()
-bag = DagBag(dag_folder=sys.argv[1], include_examples=False)
+try:
+    bag = DagBag(dag_folder=sys.argv[1], include_examples=False)
+except TypeError:  # Airflow 3
+    bag = DagBag(dag_folder=sys.argv[1])
+if hasattr(plugins_manager, "plugins"):  # Airflow 2: module attributes
+    plugins, plugin_errors = plugins_manager.plugins or [], dict(plugins_manager.import_errors)
+else:  # Airflow 3: loaded once, returned
+    plugins, plugin_errors = plugins_manager._get_plugins()
 cycles = {}
 for dag_id, dag in bag.dags.items():
     try:
@@ -24,7 +35,7 @@ report = {
     "dags": sorted(bag.dags),
     "import_errors": bag.import_errors,
     "cycles": cycles,
-    "plugins": sorted(plugin.name for plugin in plugins_manager.plugins or []),
-    "plugin_import_errors": dict(plugins_manager.import_errors),
+    "plugins": sorted(plugin.name for plugin in plugins),
+    "plugin_import_errors": dict(plugin_errors),
 }
 print(json.dumps(report))

@@ -124,3 +124,36 @@ def test_a_stack_on_another_airflow_than_the_gates_fails(project):
     requirements.write_text(requirements.read_text().replace("constraints-2.9.2", "constraints-2.10.3"))
     out = failures(gate("dev", project))
     assert "FAIL  the gate's Airflow is 2.9.2; the stack runs 2.10.3" in out
+
+
+REMOVED_IN_AIRFLOW_3 = """\
+from datetime import datetime
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+from airflow.utils.dates import days_ago
+with DAG("still_on_airflow_2", start_date=days_ago(1), schedule_interval="@daily"):
+    EmptyOperator(task_id="only")
+"""
+
+
+def _on_airflow(project: Path, version: str) -> None:
+    stack_file = project / "Pulumi.prod.yaml"
+    stack_file.write_text(stack_file.read_text().replace("  airflow-on-aws:airflow:\n", f"  airflow-on-aws:airflow:\n    version: {version}\n", 1))
+
+
+def test_on_airflow_3_the_gate_lists_deprecations_and_passes_the_shipped_dags(project, image_envs):
+    version = max(image_envs, key=lambda v: tuple(int(p) for p in v.split(".")))
+    _on_airflow(project, version)
+    result = gate("prod", project, python=image_envs[version] / "python")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"gate: ok    dags/ uses nothing Airflow {version} removed (ruff AIR301, AIR302)" in result.stdout
+    assert "AIR311 `airflow.decorators.dag`" in result.stdout  # listed, not failed: it still works on 3.x
+
+
+def test_on_airflow_3_a_dag_using_what_airflow_3_removed_fails_the_gate(project, image_envs):
+    version = max(image_envs, key=lambda v: tuple(int(p) for p in v.split(".")))
+    _on_airflow(project, version)
+    (project / "dags" / "old_style.py").write_text(REMOVED_IN_AIRFLOW_3)
+    out = failures(gate("prod", project, python=image_envs[version] / "python"))
+    assert f"FAIL  dags/ uses nothing Airflow {version} removed" in out
+    assert "dags/old_style.py:5: AIR301 `schedule_interval` is removed in Airflow 3.0" in out
