@@ -95,7 +95,7 @@ def airflow_container(
         "imagePullPolicy": "IfNotPresent",
         # No args in the worker template: the executor supplies them.
         **({"args": args} if args else {}),
-        "envFrom": airflow_env_from(),
+        "envFrom": airflow_env_from(spec),
         "env": airflow_secret_env(spec) + (extra_env or []),
         "resources": resources(quota),
         "securityContext": container_security_context(),
@@ -133,7 +133,7 @@ def dag_sync_container(spec: AirflowSpec, *, once: bool) -> dict:
         # Not through the entrypoint: syncing needs S3, not the metadata database.
         "command": ["python", DAG_SYNC_SCRIPT],
         "args": ["--bucket", spec.dag_bucket, "--prefix", DAG_PREFIX, "--dest", DAGS_FOLDER, "--interval", str(interval)],
-        "envFrom": airflow_env_from(),
+        "envFrom": airflow_env_from(spec),
         "resources": resources(DAG_SYNC_RESOURCES),
         "securityContext": container_security_context(),
         "volumeMounts": MOUNTS,

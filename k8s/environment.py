@@ -107,8 +107,12 @@ def execution_api_url(spec: AirflowSpec) -> str:
     return f"http://{EXECUTION_API_SERVICE}.{spec.namespace}.svc.cluster.local:{WEBSERVER_PORT}/execution/"
 
 
-def airflow_env_from() -> list[dict]:
-    return [{"configMapRef": {"name": CONFIG_MAP}}]
+def config_map_name(spec: AirflowSpec) -> str:
+    return f"{CONFIG_MAP}-{spec.version_suffix}"
+
+
+def airflow_env_from(spec: AirflowSpec) -> list[dict]:
+    return [{"configMapRef": {"name": config_map_name(spec)}}]
 
 
 def airflow_secret_env(spec: AirflowSpec) -> list[dict]:
@@ -121,7 +125,7 @@ def config_map(spec: AirflowSpec, labels: dict[str, str]) -> dict:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": CONFIG_MAP, "namespace": spec.namespace, "labels": labels},
+        "metadata": {"name": config_map_name(spec), "namespace": spec.namespace, "labels": labels},
         "data": airflow_settings(spec),
     }
 

@@ -26,6 +26,11 @@ WORKER_CHECKOV_SKIPS = {**CHECKOV_SKIPS, "CKV_K8S_8": _RUNS_TO_COMPLETION, "CKV_
 KEY = POD_TEMPLATE_FILE.rsplit("/", 1)[1]
 
 
+def config_map_name(spec: AirflowSpec) -> str:
+    """Named for the Airflow version, as the settings are (k8s/spec.py version_suffix)."""
+    return f"{CONFIG_MAP}-{spec.version_suffix}"
+
+
 def worker_pod_template(spec: AirflowSpec) -> dict:
     return {
         "apiVersion": "v1",
@@ -53,6 +58,6 @@ def pod_template_config_map(spec: AirflowSpec) -> dict:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": CONFIG_MAP, "namespace": spec.namespace, "labels": labels(spec, "worker")},
+        "metadata": {"name": config_map_name(spec), "namespace": spec.namespace, "labels": labels(spec, "worker")},
         "data": {KEY: yaml.safe_dump(worker_pod_template(spec), sort_keys=False)},
     }

@@ -80,6 +80,13 @@ class AirflowSpec:
         return self.image[len(self.image_repository) + 1 :]
 
     @property
+    def version_suffix(self) -> str:
+        """The Airflow version in a Kubernetes name: the settings and pod template a version's pods read are named
+        for it, so that an upgrade creates new ones beside the old, and an old pod that restarts while the migration
+        runs (or after it failed) still reads its own version's settings."""
+        return self.airflow_version.replace(".", "-")
+
+    @property
     def migration_id(self) -> str:
         """Changes with the image, so that every new image runs the migrations once."""
         tag = self.image_tag

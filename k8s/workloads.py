@@ -21,7 +21,7 @@ from k8s.containers import (
     wait_for_migrations_container,
 )
 from k8s.environment import ADMIN_PASSWORD_KEY, SECRET, airflow_settings
-from k8s.pod_template import CONFIG_MAP as POD_TEMPLATE_CONFIG_MAP, worker_pod_template
+from k8s.pod_template import config_map_name as pod_template_config_map_name, worker_pod_template
 from k8s.spec import POD_TEMPLATE_DIR, WEBSERVER_PORT, AirflowSpec
 
 
@@ -120,7 +120,7 @@ def scheduler(spec: AirflowSpec) -> dict:
         extra_mounts=[{"name": "pod-template", "mountPath": POD_TEMPLATE_DIR, "readOnly": True}],
         **_job_probes("SchedulerJob"),
     )
-    volumes = [{"name": "pod-template", "configMap": {"name": POD_TEMPLATE_CONFIG_MAP}}]
+    volumes = [{"name": "pod-template", "configMap": {"name": pod_template_config_map_name(spec)}}]
     return _deployment(spec, "scheduler", spec.scheduler_replicas, main, extra_volumes=volumes)
 
 

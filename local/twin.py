@@ -175,7 +175,7 @@ class Twin:
         (self.work / "manifests.yaml").write_text(to_yaml(self.objects))
         config_maps = {o["metadata"]["name"]: o["data"] for o in self.objects if o["kind"] == "ConfigMap"}
         template = self.work / "pod_template.yaml"
-        template.write_text(config_maps[pod_template.CONFIG_MAP][pod_template.KEY])
+        template.write_text(config_maps[pod_template.config_map_name(self.spec)][pod_template.KEY])
         state_file = self.work / "twin.json"
         self.state = {
             "work": str(self.work), "bin": str(self.bin), "project": str(PROJECT),

@@ -16,7 +16,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from k8s.environment import ADMIN_PASSWORD_KEY, JWT_SECRET_KEY
+from k8s.environment import ADMIN_PASSWORD_KEY, CONFIG_MAP as SETTINGS_CONFIG_MAP, JWT_SECRET_KEY
+from k8s.pod_template import CONFIG_MAP as POD_TEMPLATE_CONFIG_MAP
 from k8s.kinds import KINDS, snake
 from k8s.manifests import airflow_objects, late_fields_used, with_values
 from k8s.service import WEBSERVER_SERVICE
@@ -28,6 +29,18 @@ def _resource_class(kind: str) -> Any:
     """pulumi_kubernetes' class for a kind of k8s/kinds.py (k8s.apps.v1.Deployment, ...)."""
     group, version = KINDS[kind].sdk_module
     return getattr(getattr(getattr(k8s, group), version), kind)
+
+
+def _resource_name(name: str, kind: str, object_name: str) -> str:
+    """The Pulumi name of an object: its Kubernetes name, less what changes with the image (the migration Job's
+    digest) or the Airflow version (the settings and pod template ConfigMaps), so that a new one replaces the old
+    under the same URN (the names these resources had before their Kubernetes names carried it)."""
+    if kind == "Job":
+        return f"{name}-job-migrate"
+    for versioned in (SETTINGS_CONFIG_MAP, POD_TEMPLATE_CONFIG_MAP):
+        if kind == "ConfigMap" and object_name.startswith(f"{versioned}-"):
+            return f"{name}-configmap-{versioned}"
+    return f"{name}-{kind.lower()}-{object_name}"
 
 
 @dataclass
@@ -106,8 +119,7 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
             if kind == "Job":
                 # Accounts, settings and secrets first; on an Airflow upgrade also the database's snapshot.
                 depends = [*created.values(), *args.before_migration]
-            # The Job's Kubernetes name carries the image digest; its Pulumi name stays, so a new image replaces it.
-            resource_name = f"{name}-job-migrate" if kind == "Job" else f"{name}-{kind.lower()}-{object_name}"
+            resource_name = _resource_name(name, kind, object_name)
             resource = cls(
                 resource_name,
                 metadata=part(index, "metadata"),

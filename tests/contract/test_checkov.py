@@ -52,7 +52,7 @@ def test_kubernetes_objects_pass_checkov(self_managed_plan, tmp_path):
     manifests = as_kubernetes_yaml(self_managed_plan)
     (tmp_path / "airflow.yaml").write_text(manifests)
     # The worker pod template travels inside a ConfigMap; checkov sees it only as a file of its own.
-    config_map = next(d for d in yaml.safe_load_all(manifests) if d["metadata"]["name"] == "airflow-pod-template")
+    config_map = next(d for d in yaml.safe_load_all(manifests) if d["metadata"]["name"].startswith("airflow-pod-template-"))
     (tmp_path / "worker-pod.yaml").write_text(config_map["data"]["pod_template.yaml"])
     report = _checkov(tmp_path, "kubernetes")
     failed, skipped = _failed_and_skipped(report)

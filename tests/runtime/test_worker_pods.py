@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from k8s import environment, identities
+from k8s import pod_template
 from k8s.manifests import airflow_objects
 from local.environment import container_env, swapped
 from tests.unit.test_k8s_objects import SPEC
@@ -28,7 +29,7 @@ def rendered(tmp_path_factory, image_env_bin):
     objects = airflow_objects(SPEC, SECRETS)
     config_maps = {o["metadata"]["name"]: o["data"] for o in objects if o["kind"] == "ConfigMap"}
     template = work / "pod_template.yaml"
-    template.write_text(config_maps["airflow-pod-template"]["pod_template.yaml"])
+    template.write_text(config_maps[pod_template.config_map_name(SPEC)][pod_template.KEY])
     scheduler = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "airflow-scheduler")
     main = scheduler["spec"]["template"]["spec"]["containers"][0]
     env = swapped(

@@ -18,7 +18,12 @@ CLUSTER = "eks:index:Cluster"
 
 
 def _objects(plan) -> dict[str, dict]:
-    return {f"{obj['kind']}/{obj['metadata']['name']}": {"object": obj, "resource": r} for obj, r in kubernetes_objects(plan)}
+    """By kind/name; the two ConfigMaps named for the Airflow version also by their name less the version."""
+    found = {f"{obj['kind']}/{obj['metadata']['name']}": {"object": obj, "resource": r} for obj, r in kubernetes_objects(plan)}
+    suffix = "-" + str(plan.outputs.get("airflowVersion", "")).replace(".", "-")
+    for key in [k for k in found if k.startswith("ConfigMap/") and k.endswith(suffix)]:
+        found[key.removesuffix(suffix)] = found[key]
+    return found
 
 
 def test_every_object_is_valid_for_the_clusters_version(self_managed_plan):
@@ -112,11 +117,14 @@ def test_subnets_tell_kubernetes_where_load_balancers_go(prod, tier, tag):
     assert subnets and all(s.inputs["tags"][tag] == "1" for s in subnets)
 
 
-# What embeds the image (the settings name the worker image, the pod template and the workloads run it).
-CARRY_THE_IMAGE = {
-    "ConfigMap/airflow-config", "ConfigMap/airflow-pod-template", "Job", "Deployment/airflow-scheduler",
-    "Deployment/airflow-webserver", "Deployment/airflow-triggerer",
-}
+def carry_the_image(version: str) -> set[str]:
+    """What embeds the image (the settings name the worker image, the pod template and the workloads run it); the
+    ConfigMaps are named for the Airflow version."""
+    suffix = version.replace(".", "-")
+    return {
+        f"ConfigMap/airflow-config-{suffix}", f"ConfigMap/airflow-pod-template-{suffix}", "Job",
+        "Deployment/airflow-scheduler", "Deployment/airflow-webserver", "Deployment/airflow-triggerer",
+    }
 
 
 def _unknown_anywhere(value) -> bool:
@@ -137,7 +145,7 @@ def test_a_preview_of_a_new_image_shows_only_the_objects_that_carry_it():
     for obj, resource in kubernetes_objects(plan):
         name = "Job" if obj["kind"] == "Job" else f"{obj['kind']}/{obj['metadata']['name'] if obj['metadata'] != UNKNOWN else '?'}"
         (unknown if _unknown_anywhere(resource.inputs) else known).add(name)
-    assert unknown == CARRY_THE_IMAGE, unknown
+    assert unknown == carry_the_image(plan.outputs["airflowVersion"]), unknown
     assert {"Namespace/airflow", "Secret/airflow-secrets", "Service/airflow-webserver"} <= known
     job = next(r for o, r in kubernetes_objects(plan) if o["kind"] == "Job")
     assert job.inputs["metadata"] == UNKNOWN or _unknown_anywhere(job.inputs["metadata"])

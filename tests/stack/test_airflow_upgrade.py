@@ -92,3 +92,16 @@ def test_mwaa_requirements_must_be_constrained_for_the_python_mwaa_runs_the_vers
     message = str(plan.error)
     # dev's requirements file names constraints-2.9.2/constraints-3.11.txt: both the version and the Python differ.
     assert "airflow.requirementsFile" in message and "Python 3.12" in message and "for Airflow 2.9.2" in message
+
+
+def test_an_upgrade_gives_the_new_version_its_own_settings_beside_the_old():
+    """The old pods keep reading their version's settings and pod template while the migration runs (or after it
+    failed): the ConfigMaps are named for the version, under the same Pulumi names (a replacement, created first)."""
+    def config_maps(version):
+        plan = run_stack("prod", config={"airflow": {"version": version}})
+        return {r.urn: r.inputs["metadata"]["name"] for r in plan.of_type("kubernetes:core/v1:ConfigMap")}
+
+    old, new = config_maps("2.9.3"), config_maps("2.11.2")
+    assert old.keys() == new.keys() and len(old) == 2
+    assert sorted(old.values()) == ["airflow-config-2-9-3", "airflow-pod-template-2-9-3"]
+    assert sorted(new.values()) == ["airflow-config-2-11-2", "airflow-pod-template-2-11-2"]

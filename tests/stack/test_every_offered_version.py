@@ -22,7 +22,7 @@ def test_each_self_managed_version_plans_and_its_objects_validate_strictly(versi
     objects = [obj for obj, _ in kubernetes_objects(plan)]
     for obj in objects:
         kubernetes_validate.validate(obj, cluster, strict=True)
-    template = next(o for o in objects if o["metadata"]["name"] == "airflow-pod-template")
+    template = next(o for o in objects if o["metadata"]["name"] == f"airflow-pod-template-{version.replace('.', '-')}")
     kubernetes_validate.validate(yaml.safe_load(template["data"]["pod_template.yaml"]), cluster, strict=True)
     deployments = {o["metadata"]["name"] for o in objects if o["kind"] == "Deployment"}
     assert ("airflow-dag-processor" in deployments) == version.startswith("3.")

@@ -53,7 +53,7 @@ def test_worker_pods_get_exactly_the_schedulers_settings_and_secrets():
     scheduler = _by_kind("Deployment")["airflow-scheduler"]["spec"]["template"]["spec"]["containers"][0]
     base = worker_pod_template(SPEC)["spec"]["containers"][0]
     assert base["name"] == "base"
-    assert base["envFrom"] == scheduler["envFrom"] == [{"configMapRef": {"name": environment.CONFIG_MAP}}]
+    assert base["envFrom"] == scheduler["envFrom"] == [{"configMapRef": {"name": environment.config_map_name(SPEC)}}]
     assert base["env"] == scheduler["env"]
     refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in base["env"]}
     assert refs == {env: {"name": environment.SECRET, "key": key} for key, env in environment.SECRET_ENV.items()}
@@ -68,7 +68,7 @@ def test_worker_template_uses_its_own_account_and_syncs_dags_first():
 
 
 def test_project_settings_win_over_configuration_options():
-    data = _by_kind("ConfigMap")[environment.CONFIG_MAP]["data"]
+    data = _by_kind("ConfigMap")[environment.config_map_name(SPEC)]["data"]
     assert data["AIRFLOW__CORE__DEFAULT_TASK_RETRIES"] == "2"
     assert data["AIRFLOW__LOGGING__REMOTE_LOGGING"] == "True"
     assert data["AIRFLOW__CORE__EXECUTOR"] == "KubernetesExecutor"

@@ -64,7 +64,7 @@ def test_workers_reach_the_execution_api_inside_the_cluster():
     service = objects["Service/airflow-execution-api"]
     assert service["spec"]["type"] == "ClusterIP"
     assert service["spec"]["selector"] == objects["Deployment/airflow-webserver"]["spec"]["selector"]["matchLabels"]
-    settings = objects["ConfigMap/airflow-config"]["data"]
+    settings = objects[f"ConfigMap/{environment.config_map_name(SPEC3)}"]["data"]
     port = service["spec"]["ports"][0]["port"]
     assert settings["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == f"http://airflow-execution-api.airflow.svc.cluster.local:{port}/execution/"
     assert "Service/airflow-execution-api" not in _objects(SPEC)
@@ -72,7 +72,7 @@ def test_workers_reach_the_execution_api_inside_the_cluster():
 
 def test_every_component_and_worker_shares_the_jwt_secret_and_the_api_options():
     objects = _objects()
-    settings = objects["ConfigMap/airflow-config"]["data"]
+    settings = objects[f"ConfigMap/{environment.config_map_name(SPEC3)}"]["data"]
     assert settings["AIRFLOW__CORE__AUTH_MANAGER"] == environment.FAB_AUTH_MANAGER
     assert settings["AIRFLOW__API__EXPOSE_CONFIG"] == "False" and "AIRFLOW__WEBSERVER__EXPOSE_CONFIG" not in settings
     jwt = {"name": environment.SECRET, "key": environment.JWT_SECRET_KEY}
