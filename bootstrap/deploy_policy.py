@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from components.naming import (
-    airflow_version_path,
+    airflow_records_prefix,
     EKS_CLUSTER_POLICIES,
     ENHANCED_MONITORING_POLICY,
     NODE_POLICIES,
@@ -139,8 +139,8 @@ GRANTS: tuple[Grant, ...] = (
             "ssm:DeleteParameter", "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "ssm:ListTagsForResource",
         ),
         (
-            "arn:{partition}:ssm:{region}:{account}:parameter" + airflow_version_path("{name}"),
-            "arn:{partition}:ssm:{region}:{account}:parameter" + airflow_version_path("{name}") + "/*",
+            "arn:{partition}:ssm:{region}:{account}:parameter" + airflow_records_prefix("{name}"),
+            "arn:{partition}:ssm:{region}:{account}:parameter" + airflow_records_prefix("{name}") + "/*",
         ),
         serves=("aws:ssm/parameter:Parameter",),
     ),

@@ -4,6 +4,7 @@ first (the gate). Pure data, so tests can hold the paths against the files the p
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -52,11 +53,15 @@ BUILT_FOR_VARIABLE = "AIRFLOW_ON_AWS_DEPLOY_BUILT_FOR"
 def built_for(stack: str, app: AppSettings, project: str, repo_dir: str) -> dict[str, Any]:
     """The stack-file facts the bootstrap baked into a stack's deploy role (its policy's scope) and its path filters.
     The account is left out: the stack file does not name it."""
-    from bootstrap.deploy_policy import Scope
+    from bootstrap.deploy_policy import Scope, deploy_policies
 
-    scope = dataclasses.asdict(Scope.of(app, stack, project, account=""))
+    facts = Scope.of(app, stack, project, account="")
+    scope = dataclasses.asdict(facts)
     del scope["account"]
-    return {"scope": scope, "repoDir": repo_dir, "paths": trigger_paths(stack, app, repo_dir)}
+    # What the role may do, as this version of the project grants it: a project upgrade that needs a new grant
+    # (a new resource type, a new lookup) shows as stale like a changed stack file, instead of AccessDenied mid-run.
+    grants = hashlib.sha256(json.dumps(deploy_policies(facts), sort_keys=True).encode()).hexdigest()[:16]
+    return {"scope": scope, "repoDir": repo_dir, "paths": trigger_paths(stack, app, repo_dir), "grants": grants}
 
 
 def built_for_json(stack: str, app: AppSettings, project: str, repo_dir: str) -> str:
@@ -89,6 +94,11 @@ def stale_deploy_settings(recorded: str, stack: str, app: AppSettings, project: 
     ]
     if now["paths"] != before.get("paths"):
         changes.append(f"path filters: built as {before.get('paths')}, the stack file now needs {now['paths']}")
+    if now["grants"] != before.get("grants"):
+        changes.append(
+            "the deploy policy: this version of the project grants the deploy role other permissions than the "
+            "bootstrap gave it (a project upgrade)"
+        )
     return changes
 
 

@@ -67,23 +67,38 @@ def database_identifier(environment: str) -> str:
     return f"{environment}-metadata"
 
 
-def upgrade_snapshot_identifier(environment: str, running: Optional[str], target: str) -> str:
+def upgrade_snapshot_identifier(environment: str, running: Optional[str], target: str, suffix: str = "") -> str:
     """The manual RDS snapshot taken before the migration Job moves the metadata database from `running` to
-    `target` Airflow. RDS's rule for DBSnapshotIdentifier (CreateDBSnapshot): 1-255 letters, digits and hyphens, a
-    letter first, no two hyphens in a row, no hyphen last; so dots become single hyphens. Under the database's
-    identifier, where the deploy policy lets the stack create snapshots (`snapshot:<environment>-*`)."""
+    `target` Airflow; `suffix` (drawn per upgrade) keeps a second attempt of the same upgrade, after a rollback, from
+    colliding with the kept first one. RDS's rule for DBSnapshotIdentifier (CreateDBSnapshot): 1-255 letters, digits
+    and hyphens, a letter first, no two hyphens in a row, no hyphen last; so dots become single hyphens. Under the
+    database's identifier, where the deploy policy lets the stack create snapshots (`snapshot:<environment>-*`)."""
     old = running.replace(".", "-") if running else "unrecorded"
-    return f"{database_identifier(environment)}-airflow-{old}-to-{target.replace('.', '-')}"
+    name = f"{database_identifier(environment)}-airflow-{old}-to-{target.replace('.', '-')}"
+    return f"{name}-{suffix}" if suffix else name
 
 
-def airflow_version_parameter(environment: str) -> str:
-    """The SSM parameter in which a stack records the Airflow version it last deployed: written only once the
-    migration Job (self-managed) or the MWAA environment's update has succeeded, and read before the next one."""
-    return f"{airflow_version_path(environment)}/deployed-version"
-
-
-def airflow_version_path(environment: str) -> str:
+def airflow_records_prefix(environment: str) -> str:
+    """The SSM path under which a stack keeps its Airflow records (the deploy policy's grant)."""
     return f"/{environment}/airflow"
+
+
+def airflow_version_path(environment: str, flavour: str) -> str:
+    """Where a stack's Airflow records live in SSM, per flavour (a flavour switch starts a new Airflow)."""
+    return f"{airflow_records_prefix(environment)}/{flavour}"
+
+
+def airflow_version_parameter(environment: str, flavour: str) -> str:
+    """The SSM parameter in which a stack records the Airflow version it deployed: written once the components have
+    rolled after the migration Job (self-managed) or the MWAA environment's update has finished, and read before the
+    next deployment."""
+    return f"{airflow_version_path(environment, flavour)}/deployed-version"
+
+
+def airflow_migration_parameter(environment: str) -> str:
+    """Self-managed: the version a migration is under way to, written after the snapshot and before the migration
+    Job; while it differs from the deployed version, a migration started and did not finish."""
+    return f"{airflow_version_path(environment, 'self-managed')}/migrating-to"
 
 
 def boundary_policy_name(environment: str) -> str:

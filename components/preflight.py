@@ -11,6 +11,7 @@ from typing import Callable, Mapping, Optional
 import pulumi
 
 from components.naming import (
+    airflow_migration_parameter,
     airflow_version_parameter,
     airflow_version_path,
     database_identifier,
@@ -18,7 +19,13 @@ from components.naming import (
     upgrade_snapshot_identifier,
 )
 from stackconfig import ConfigError, ConfigIssue, Settings
-from stackconfig.upgrades import VersionChange, managed_issues, self_managed_issues
+from stackconfig.upgrades import (
+    VersionChange,
+    managed_issues,
+    readable_version,
+    self_managed_issues,
+    unfinished_migration_issues,
+)
 
 
 @dataclass(frozen=True)
@@ -47,8 +54,9 @@ def check(settings: Settings) -> AccountFacts:
     if not settings.managed:
         running = running_database_version(settings.name)
         issues += check_database_version(settings.database.postgres_version, running)
-    change = VersionChange(recorded_airflow_version(settings.name, _lookup_parameters), settings.airflow.version or "")
-    refused, warnings = check_airflow_version(settings, change)
+    records = airflow_records(settings, _lookup_parameters)
+    change = VersionChange(records.get("deployed"), settings.airflow.version or "")
+    refused, warnings = check_airflow_version(settings, change, records.get("migrating"), database_exists=running is not None)
     issues += refused
     if settings.permissions_boundary != "none":
         issues += check_boundary(settings, _lookup_account(), _lookup_policy)
@@ -59,19 +67,41 @@ def check(settings: Settings) -> AccountFacts:
     return AccountFacts(running_database_version=running, airflow=change)
 
 
-def check_airflow_version(settings: Settings, change: VersionChange) -> tuple[list[ConfigIssue], list[str]]:
-    """The flavour's rules for moving the running Airflow to `airflow.version` (stackconfig/upgrades.py)."""
+def check_airflow_version(
+    settings: Settings, change: VersionChange, migrating: Optional[str], *, database_exists: bool
+) -> tuple[list[ConfigIssue], list[str]]:
+    """The flavour's rules for moving the running Airflow to `airflow.version` (stackconfig/upgrades.py). A recorded
+    value that is not a version (edited by hand) is refused by key rather than guessed at."""
+    for recorded, name in ((change.running, airflow_version_parameter), (migrating, lambda e, f: airflow_migration_parameter(e))):
+        problem = readable_version(recorded, name(settings.name, settings.flavour))
+        if problem:
+            return [problem], []
     if settings.managed:
         return managed_issues(change), []
+    if not database_exists:
+        return [], []  # a new metadata database: nothing to migrate from
     if change.running is None:
-        return [], []
+        return [], [
+            f"airflow.version: the metadata database exists but no deployed Airflow version is recorded (a stack "
+            f"deployed before this project recorded it): {change.target} is deployed unchecked this once and "
+            "recorded for the next deployment; a snapshot is taken first"
+        ]
+    if migrating is not None and migrating != change.running:
+        return unfinished_migration_issues(
+            change, migrating, upgrade_snapshot_identifier(settings.name, change.running, migrating)
+        )
     # A downgrade's way back is the snapshot the upgrade from the target took.
     return self_managed_issues(change, upgrade_snapshot_identifier(settings.name, change.target, change.running))
 
 
-def recorded_airflow_version(environment: str, lookup: Callable[[str], Mapping[str, str]]) -> Optional[str]:
-    """The version the stack recorded (components/airflow_version_record.py), or None when there is none yet."""
-    return lookup(airflow_version_path(environment)).get(airflow_version_parameter(environment))
+def airflow_records(settings: Settings, lookup: Callable[[str], Mapping[str, str]]) -> dict[str, Optional[str]]:
+    """What the stack recorded of its Airflow (components/shared/deployed_airflow_version.py, and the migration
+    marker of components/self_managed/metadata_database.py): `deployed` and `migrating`, None when absent."""
+    found = lookup(airflow_version_path(settings.name, settings.flavour))
+    return {
+        "deployed": found.get(airflow_version_parameter(settings.name, settings.flavour)),
+        "migrating": found.get(airflow_migration_parameter(settings.name)) if not settings.managed else None,
+    }
 
 
 def check_existing_subnets(

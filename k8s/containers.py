@@ -53,6 +53,15 @@ def labels(spec: AirflowSpec, component: str) -> dict[str, str]:
     }
 
 
+VERSION_LABEL = "app.kubernetes.io/version"
+
+
+def pod_labels(spec: AirflowSpec, component: str) -> dict[str, str]:
+    """A pod's labels: its Deployment's selector (which never changes) and the Airflow version it runs, so that a
+    Service can pick one version's pods while an upgrade rolls."""
+    return {**labels(spec, component), VERSION_LABEL: spec.airflow_version}
+
+
 def pod_security_context() -> dict:
     return {
         "runAsNonRoot": True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from k8s.containers import labels
+from k8s.containers import labels, pod_labels
 from k8s.environment import EXECUTION_API_SERVICE
 from k8s.spec import WEBSERVER_PORT, AirflowSpec
 
@@ -45,7 +45,9 @@ def execution_api_service(spec: AirflowSpec) -> dict:
         "metadata": {"name": EXECUTION_API_SERVICE, "namespace": spec.namespace, "labels": labels(spec, "webserver")},
         "spec": {
             "type": "ClusterIP",
-            "selector": labels(spec, "webserver"),
+            # This version's api-servers only: while an upgrade from Airflow 2 rolls, the old webservers serve no
+            # execution API, and a worker sent there would fail its task.
+            "selector": pod_labels(spec, "webserver"),
             "ports": [{"name": "http", "port": WEBSERVER_PORT, "targetPort": WEBSERVER_PORT, "protocol": "TCP"}],
         },
     }

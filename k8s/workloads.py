@@ -17,6 +17,7 @@ from k8s.containers import (
     airflow_container,
     dag_sync_container,
     labels,
+    pod_labels,
     pod_security_context,
     wait_for_migrations_container,
 )
@@ -80,7 +81,7 @@ def _deployment(spec: AirflowSpec, component: str, replicas: int, main: dict, *,
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": {
                 "metadata": {
-                    "labels": selector,
+                    "labels": pod_labels(spec, component),
                     "annotations": {**POD_ANNOTATIONS, "checksum/config": config_checksum(spec)},
                 },
                 "spec": {
@@ -143,8 +144,9 @@ def dag_processor(spec: AirflowSpec) -> dict:
     main = airflow_container(
         spec, "dag-processor", ["dag-processor"], spec.resources["dag-processor"], **_job_probes("DagProcessorJob")
     )
-    # As many as the schedulers: the parsing they did on Airflow 2 survives a node's loss the same way.
-    return _deployment(spec, "dag-processor", spec.scheduler_replicas, main)
+    # One: several DAG processors over one DAG folder race on the same rows (apache/airflow#66788); a lost node's
+    # processor is rescheduled, and the scheduler keeps running what is already parsed meanwhile.
+    return _deployment(spec, "dag-processor", 1, main)
 
 
 def triggerer(spec: AirflowSpec) -> dict:

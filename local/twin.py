@@ -270,7 +270,8 @@ class Twin:
         pg_dump, named the same), the migration Job on the new image while the old components still run, then the
         components roll. Returns the snapshot and the migration's seconds."""
         old = self.version
-        snapshot = self.postgres.dump(self.work / "snapshots" / f"{upgrade_snapshot_identifier(self.environment, old, version)}.sql")
+        name = upgrade_snapshot_identifier(self.environment, old, version, secrets.token_hex(4))
+        snapshot = self.postgres.dump(self.work / "snapshots" / f"{name}.sql")
         self.airflow_version, self.bin = version, bin_dir
         self._render(self.database_url)
         seconds = self._migrate()

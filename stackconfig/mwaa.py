@@ -49,11 +49,11 @@ class MwaaSettings(_Section):
     """`PRIVATE_ONLY`, `PUBLIC_ONLY`; `PUBLIC_AND_PRIVATE` (both endpoints) with Airflow 3.2 or later"""
     endpoint_management: Literal["SERVICE", "CUSTOMER"] = "SERVICE"
     """`SERVICE`; `CUSTOMER` (the program creates the VPC endpoints MWAA waits for); create-only"""
-    # PRIVATE_ONLY: the IPv4 ranges (a VPN, a bastion, a peered network) that may reach the webserver on 443. The
+    # A private endpoint: the IPv4 ranges (a VPN, a bastion, a peered network) that may reach the webserver on 443. The
     # webserver's endpoint sits in the environment's security group, which otherwise admits only its own members.
     webserver_allowed_cidrs: list[str] = Field(default_factory=list)
-    """with `PRIVATE_ONLY`: IPv4 ranges (your VPN, bastion or peered network) that may reach the webserver's endpoint
-    on 443. The endpoint sits in the environment's security group, which otherwise admits only its own members, so
+    """with a private endpoint (`PRIVATE_ONLY`, `PUBLIC_AND_PRIVATE`): IPv4 ranges (your VPN, bastion or peered
+    network) that may reach the webserver's endpoint on 443. The endpoint sits in the environment's security group, which otherwise admits only its own members, so
     without a range the UI and REST API are reachable from the environment alone
     """
     weekly_maintenance_window_start: str = "SUN:03:00"

@@ -6,6 +6,7 @@ Pure rules: no AWS, no Pulumi."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -21,8 +22,23 @@ AIRFLOW3_FROM = (2, 7)
 BRIDGE_LINE = (2, 11)
 
 
+_RELEASE = re.compile(r"^\d+\.\d+\.\d+$")
+
+
 def parse(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
+
+
+def readable_version(recorded: Optional[str], parameter: str) -> Optional[ConfigIssue]:
+    """A recorded version this module can compare (x.y.z), or the issue that says where to fix it."""
+    if recorded is None or _RELEASE.match(recorded):
+        return None
+    return ConfigIssue(
+        KEY,
+        recorded,
+        f"a recorded version of the form x.y.z: the SSM parameter {parameter} holds {recorded!r}; put the version "
+        f"the stack runs there (aws ssm put-parameter --overwrite --name {parameter} --value <version>)",
+    )
 
 
 @dataclass(frozen=True)
@@ -43,9 +59,29 @@ class VersionChange:
 
 def restore_hint(snapshot: str, running: str) -> str:
     return (
-        f"to go back, restore the snapshot taken before the upgrade to {running} ({snapshot} when it came from this "
-        "version) as docs/operations.md 'Rolling back an Airflow upgrade' shows"
+        f"to go back, restore the snapshot taken before the upgrade to {running} ({snapshot}-<suffix> when it came "
+        "from this version) as docs/operations.md 'Rolling back an Airflow upgrade' shows"
     )
+
+
+def unfinished_migration_issues(change: VersionChange, migrating: str, snapshot: str) -> tuple[list[ConfigIssue], list[str]]:
+    """A migration to `migrating` started (its marker was written before the migration Job) and did not finish.
+    Airflow commits each migration step on its own, so the schema may be part-way: only finishing that migration, or
+    restoring the snapshot taken before it, is safe; another version (the old one included) is refused."""
+    if change.target == migrating:
+        return [], [
+            f"{KEY}: finishing the migration to {migrating} that an earlier deployment started (the snapshot taken "
+            "before it is kept)"
+        ]
+    return [
+        ConfigIssue(
+            KEY,
+            change.target,
+            f"{migrating}: a migration from {change.running} to Airflow {migrating} started and did not finish, so the "
+            f"database may be part-migrated; deploy {migrating} again to finish it, or restore {snapshot}-<suffix> "
+            "as docs/operations.md 'Rolling back an Airflow upgrade' shows",
+        )
+    ], []
 
 
 def self_managed_issues(change: VersionChange, snapshot_of_upgrade: str) -> tuple[list[ConfigIssue], list[str]]:
@@ -118,9 +154,10 @@ def managed_issues(change: VersionChange) -> list[ConfigIssue]:
 
 
 def bridge_version(flavour: str) -> str:
-    """The newest 2.11 a flavour offers: the step before 3.x."""
+    """The newest 2.11 a flavour offers: the step before 3.x ("2.11" when it offers none)."""
     offered = limits.MWAA_AIRFLOW_VERSIONS if flavour == "managed" else _image_versions()
-    return max((v for v in offered if parse(v)[:2] == BRIDGE_LINE), key=parse)
+    bridges = [v for v in offered if parse(v)[:2] == BRIDGE_LINE]
+    return max(bridges, key=parse) if bridges else ".".join(map(str, BRIDGE_LINE))
 
 
 def _image_versions() -> tuple[str, ...]:

@@ -33,7 +33,7 @@ def managed_runtime(settings: Settings, ctx: StackContext, foundation: Foundatio
         opts=pulumi.ResourceOptions(providers=[ctx.provider], depends_on=[foundation.secrets]),
     )
     DeployedAirflowVersion(
-        ctx.name, DeployedAirflowVersionArgs(ctx.name, settings.airflow.version or "", after=[airflow]), opts=ctx.on_aws
+        ctx.name, DeployedAirflowVersionArgs(ctx.name, settings.flavour, settings.airflow.version or "", after=[airflow]), opts=ctx.on_aws
     )
     pulumi.export("airflowVersion", settings.airflow.version)
     pulumi.export("environmentName", airflow.name)

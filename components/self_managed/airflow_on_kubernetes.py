@@ -43,6 +43,10 @@ def _resource_name(name: str, kind: str, object_name: str) -> str:
     return f"{name}-{kind.lower()}-{object_name}"
 
 
+def _named_for_the_version(kind: str, object_name: str) -> bool:
+    return kind == "ConfigMap" and object_name.startswith((f"{SETTINGS_CONFIG_MAP}-", f"{POD_TEMPLATE_CONFIG_MAP}-"))
+
+
 @dataclass
 class AirflowOnKubernetesArgs:
     # The plain settings (namespace, replicas, resources, ...); the fields below replace its placeholders.
@@ -79,7 +83,8 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
         }
         if args.spec.airflow3:
             # Signs the JWTs of Airflow 3's api-server; generated once, like the fernet key, shared by every pod.
-            jwt_secret = random.RandomPassword(f"{name}-jwt-secret", length=48, special=False, opts=child)
+            # 64 characters: HS512 wants a key of at least 64 bytes (PyJWT warns below that).
+            jwt_secret = random.RandomPassword(f"{name}-jwt-secret", length=64, special=False, opts=child)
             secret_values[JWT_SECRET_KEY] = jwt_secret.result
 
         late: dict[str, pulumi.Input[str]] = {
@@ -131,6 +136,10 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
                         custom_timeouts=pulumi.CustomTimeouts(create="30m", update="30m") if kind == "Job" else None,
                         # A new image gets a new Job (its name carries the image digest); the old one goes first.
                         delete_before_replace=kind == "Job",
+                        # The old version's settings stay for its pods: Pulumi would delete a replaced ConfigMap at
+                        # the start of the next update, under old pods that restart while a retried migration runs.
+                        # Server-side apply upserts, so coming back to a version adopts its kept ConfigMap.
+                        retain_on_delete=_named_for_the_version(kind, object_name),
                     ),
                 ),
             )

@@ -14,7 +14,7 @@ import pulumi_random as random
 from components.self_managed import database_parameters as db
 from components.naming import ENHANCED_MONITORING_POLICY, aws_managed_policy_arn, rds_log_group_name
 from components.shared.service_role_policies import service_trust_policy
-from components.naming import database_identifier
+from components.naming import airflow_migration_parameter, database_identifier, upgrade_snapshot_identifier
 from stackconfig.database import DatabaseSettings
 
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
@@ -36,8 +36,9 @@ class MetadataDatabaseArgs:
     # The stack's key: Performance Insights and the database's log groups are encrypted with it when given.
     kms_key_arn: Optional[pulumi.Input[str]] = None
     permissions_boundary: Optional[pulumi.Input[str]] = None
-    # An Airflow upgrade is under way: the identifier of the manual snapshot to take before its migration.
-    upgrade_snapshot: Optional[str] = None
+    # An Airflow upgrade is under way, (from, to): `from` None when nothing was recorded. A snapshot and the
+    # migration marker come before its migration Job.
+    airflow_upgrade: Optional[tuple[Optional[str], str]] = None
 
 
 class MetadataDatabase(pulumi.ComponentResource):
@@ -47,7 +48,7 @@ class MetadataDatabase(pulumi.ComponentResource):
     username: pulumi.Output[str]
     password: pulumi.Output[str]
     sqlalchemy_url: pulumi.Output[str]
-    # What the migration Job waits for: the snapshot of the database before an Airflow upgrade (empty otherwise).
+    # What the migration Job waits for: on an Airflow upgrade, the snapshot and the marker (empty otherwise).
     before_migration: list[pulumi.Resource]
 
     def __init__(self, name: str, args: MetadataDatabaseArgs, opts: Optional[pulumi.ResourceOptions] = None):
@@ -125,7 +126,7 @@ class MetadataDatabase(pulumi.ComponentResource):
             ),
         )
 
-        self.before_migration = [self._upgrade_snapshot(name, args, instance)] if args.upgrade_snapshot else []
+        self.before_migration = self._before_upgrade(name, args, instance) if args.airflow_upgrade else []
         self.address = instance.address
         self.port = instance.port
         self.database_name = instance.db_name
@@ -144,15 +145,26 @@ class MetadataDatabase(pulumi.ComponentResource):
         )
         self.register_outputs({"address": self.address, "port": self.port, "databaseName": self.database_name})
 
-    def _upgrade_snapshot(self, name: str, args: MetadataDatabaseArgs, instance: aws.rds.Instance) -> aws.rds.Snapshot:
+    def _before_upgrade(self, name: str, args: MetadataDatabaseArgs, instance: aws.rds.Instance) -> list[pulumi.Resource]:
         """A manual snapshot before `airflow db migrate` changes the schema: the way back from an upgrade (Airflow's
         upgrade guide, Step 2: back up the metadata database first). Kept in AWS when it leaves the program (the next
         deployment, once the version is recorded) and when the stack is destroyed: manual snapshots outlive the
-        instance, and nothing deletes one but its owner. RDS snapshots are crash-consistent, a hot backup."""
-        return aws.rds.Snapshot(
+        instance, and nothing deletes one but its owner. RDS snapshots are crash-consistent, a hot backup. Its suffix
+        is drawn once per upgrade, so the same upgrade done again after a rollback gets a snapshot of its own.
+
+        Then the marker: the version the database is being migrated to, so that the next deployment knows when a
+        migration started and did not finish (components/preflight.py)."""
+        running, target = args.airflow_upgrade or (None, "")
+        suffix = random.RandomId(
+            f"{name}-snapshot-before-upgrade-suffix",
+            byte_length=4,
+            keepers={"from": running or "unrecorded", "to": target},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        snapshot = aws.rds.Snapshot(
             f"{name}-snapshot-before-upgrade",
             db_instance_identifier=instance.identifier,
-            db_snapshot_identifier=args.upgrade_snapshot,
+            db_snapshot_identifier=suffix.hex.apply(lambda h: upgrade_snapshot_identifier(name, running, target, h)),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 retain_on_delete=True,
@@ -160,6 +172,15 @@ class MetadataDatabase(pulumi.ComponentResource):
                 custom_timeouts=pulumi.CustomTimeouts(create="120m"),
             ),
         )
+        marker = aws.ssm.Parameter(
+            f"{name}-airflow-migrating-to",
+            name=airflow_migration_parameter(name),
+            type="String",
+            insecure_value=target,
+            description="The Airflow version a migration of the metadata database is under way to",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[snapshot]),
+        )
+        return [snapshot, marker]
 
     def _network_access(self, name: str, args: MetadataDatabaseArgs) -> tuple[aws.rds.SubnetGroup, aws.ec2.SecurityGroup]:
         """Private subnets, and a security group that admits PostgreSQL from the cluster only."""

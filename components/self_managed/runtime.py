@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pulumi
 
-from components.naming import upgrade_snapshot_identifier
 from components.preflight import AccountFacts
 from components.shared.deployed_airflow_version import DeployedAirflowVersion, DeployedAirflowVersionArgs
 from components.self_managed.airflow_identities import AirflowIdentities, AirflowIdentitiesArgs
@@ -52,11 +51,7 @@ def self_managed_runtime(settings: Settings, ctx: StackContext, foundation: Foun
             account_id=ctx.account_id,
             kms_key_arn=ctx.key_arn,
             permissions_boundary=ctx.boundary,
-            upgrade_snapshot=(
-                upgrade_snapshot_identifier(name, facts.airflow.running, facts.airflow.target)
-                if facts.snapshot_before_migration
-                else None
-            ),
+            airflow_upgrade=(facts.airflow.running, facts.airflow.target) if facts.snapshot_before_migration else None,
         ),
         opts=ctx.on_aws,
     )
@@ -113,7 +108,7 @@ def self_managed_runtime(settings: Settings, ctx: StackContext, foundation: Foun
         opts=pulumi.ResourceOptions(depends_on=[foundation.secrets, foundation.assets]),
     )
     DeployedAirflowVersion(
-        name, DeployedAirflowVersionArgs(name, settings.airflow.version or "", after=airflow.applied), opts=ctx.on_aws
+        name, DeployedAirflowVersionArgs(name, settings.flavour, settings.airflow.version or "", after=airflow.applied), opts=ctx.on_aws
     )
     pulumi.export("airflowVersion", settings.airflow.version)
     pulumi.export("clusterName", cluster.name)

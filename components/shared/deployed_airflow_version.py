@@ -18,6 +18,7 @@ from components.naming import airflow_version_parameter
 @dataclass
 class DeployedAirflowVersionArgs:
     environment: str
+    flavour: str
     version: str
     # What must have succeeded first: the Airflow the version describes.
     after: Sequence[pulumi.Resource]
@@ -28,7 +29,7 @@ class DeployedAirflowVersion(pulumi.ComponentResource):
         super().__init__("airflowaws:index:DeployedAirflowVersion", name, None, opts)
         self.parameter = aws.ssm.Parameter(
             f"{name}-airflow-version",
-            name=airflow_version_parameter(args.environment),
+            name=airflow_version_parameter(args.environment, args.flavour),
             type="String",
             insecure_value=args.version,  # not a secret: readable in previews
             description="The Airflow version this stack last deployed (read before the next deployment)",

@@ -151,6 +151,27 @@ def test_the_gate_sees_a_stack_file_that_outgrew_its_deploy_role(change, field):
     assert any(field in line.split(": the deploy role")[0].split(" / ") for line in stale), stale
 
 
+def test_the_gate_sees_a_deploy_role_built_by_an_older_version_of_the_project(monkeypatch):
+    """A project upgrade that adds a grant (this one: the SSM records of the deployed Airflow version) asks for the
+    bootstrap again, before the deployment would fail with AccessDenied."""
+    import json
+
+    from bootstrap import deploy_policy
+    from bootstrap.deployment_triggers import built_for_json, stale_deploy_settings
+    from stackconfig.load import from_stack_file
+
+    settings = from_stack_file(PROJECT_DIR, "prod")
+    older = tuple(g for g in deploy_policy.GRANTS if g.sid != "DeployedAirflowVersion")
+    monkeypatch.setattr(deploy_policy, "GRANTS", older)
+    recorded = built_for_json("prod", settings, "airflow-on-aws", "")
+    monkeypatch.undo()
+    stale = stale_deploy_settings(recorded, "prod", settings, "airflow-on-aws")
+    assert len(stale) == 1 and stale[0].startswith("the deploy policy:"), stale
+    before = json.loads(recorded)
+    before.pop("grants")  # recorded by a bootstrap from before grants were recorded
+    assert stale_deploy_settings(json.dumps(before), "prod", settings, "airflow-on-aws")
+
+
 def test_the_gate_fails_with_re_run_the_bootstrap(capsys, monkeypatch, tmp_path):
     from bootstrap.deployment_triggers import BUILT_FOR_VARIABLE, built_for_json
     from gate.__main__ import main

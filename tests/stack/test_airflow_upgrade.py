@@ -3,7 +3,12 @@ anything is created, and a self-managed upgrade snapshots the metadata database 
 
 from __future__ import annotations
 
-from components.naming import airflow_version_parameter, database_identifier, upgrade_snapshot_identifier
+from components.naming import (
+    airflow_migration_parameter,
+    airflow_version_parameter,
+    database_identifier,
+    upgrade_snapshot_identifier,
+)
 from offline import run_stack
 
 SNAPSHOT = "aws:rds/snapshot:Snapshot"
@@ -12,8 +17,15 @@ PARAMETER = "aws:ssm/parameter:Parameter"
 PROD_DB = database_identifier("airflow-prod")
 
 
-def _deployed(environment: str, version: str) -> dict[str, str]:
-    return {airflow_version_parameter(environment): version}
+def _deployed(environment: str, version: str, flavour: str = "self-managed", migrating: str | None = None) -> dict[str, str]:
+    found = {airflow_version_parameter(environment, flavour): version}
+    if migrating:
+        found[airflow_migration_parameter(environment)] = migrating
+    return found
+
+
+def _snapshot_name(plan) -> str:
+    return plan.one(SNAPSHOT).inputs["dbSnapshotIdentifier"]
 
 
 def test_an_upgrade_snapshots_the_database_before_the_migration_job_and_records_the_version_after():
@@ -23,14 +35,17 @@ def test_an_upgrade_snapshots_the_database_before_the_migration_job_and_records_
     )
     assert plan.error is None
     snapshot = plan.one(SNAPSHOT)
-    assert snapshot.inputs["dbSnapshotIdentifier"] == upgrade_snapshot_identifier("airflow-prod", "2.9.3", "2.11.2")
+    # Named for the step, with a suffix drawn per upgrade (the same step again after a rollback gets its own).
+    assert _snapshot_name(plan).startswith(upgrade_snapshot_identifier("airflow-prod", "2.9.3", "2.11.2") + "-")
     assert snapshot.inputs["dbInstanceIdentifier"] == PROD_DB and snapshot.retain_on_delete
+    marker = next(p for p in plan.of_type(PARAMETER) if p.inputs["name"] == airflow_migration_parameter("airflow-prod"))
+    assert marker.inputs["insecureValue"] == "2.11.2" and snapshot.urn in marker.dependencies
     job = plan.one(JOB)
-    assert snapshot.urn in job.dependencies
+    assert snapshot.urn in job.dependencies and marker.urn in job.dependencies
     deployments = plan.of_type("kubernetes:apps/v1:Deployment")
     assert deployments and all(job.urn in d.dependencies for d in deployments)
-    record = plan.one(PARAMETER)
-    assert record.inputs["insecureValue"] == "2.11.2" and record.inputs["name"] == airflow_version_parameter("airflow-prod")
+    record = next(p for p in plan.of_type(PARAMETER) if p.inputs["name"] == airflow_version_parameter("airflow-prod", "self-managed"))
+    assert record.inputs["insecureValue"] == "2.11.2"
     assert job.urn in record.dependencies and all(d.urn in record.dependencies for d in deployments)
 
 
@@ -39,12 +54,14 @@ def test_no_snapshot_without_a_change_or_before_the_database_exists():
     first = run_stack("prod", config={"airflow": {"version": "2.11.2"}})
     for plan in (same, first):
         assert plan.error is None and not plan.of_type(SNAPSHOT)
+        assert [p.inputs["name"] for p in plan.of_type(PARAMETER)] == [airflow_version_parameter("airflow-prod", "self-managed")]
 
 
 def test_a_stack_deployed_before_versions_were_recorded_is_snapshotted_as_unrecorded():
     plan = run_stack("prod", databases={PROD_DB: "16.4"})
     assert plan.error is None
-    assert plan.one(SNAPSHOT).inputs["dbSnapshotIdentifier"] == upgrade_snapshot_identifier("airflow-prod", None, "2.9.3")
+    assert _snapshot_name(plan).startswith(upgrade_snapshot_identifier("airflow-prod", None, "2.9.3") + "-")
+    assert any("no deployed Airflow version is recorded" in w for w in plan.warnings)
 
 
 def test_a_self_managed_downgrade_is_refused_before_anything_is_created():
@@ -66,12 +83,13 @@ def test_skipping_the_bridge_on_a_self_managed_stack_warns_in_the_plan():
 
 def test_mwaa_refuses_a_jump_to_3x_from_before_the_latest_2_11_by_key():
     plan = run_stack("dev", config={"airflow": {"version": "3.0.6", "requirementsFile": ""}},
-                     parameters=_deployed("airflow-dev", "2.9.2"))
+                     parameters=_deployed("airflow-dev", "2.9.2", "managed"))
     assert plan.error is not None and not plan.created[1:]
     assert "airflow.version = '3.0.6'" in str(plan.error) and "first 2.11.0" in str(plan.error)
     allowed = run_stack("dev", config={"airflow": {"version": "3.0.6", "requirementsFile": ""}},
-                        parameters=_deployed("airflow-dev", "2.11.0"))
+                        parameters=_deployed("airflow-dev", "2.11.0", "managed"))
     assert allowed.error is None and allowed.one(PARAMETER).inputs["insecureValue"] == "3.0.6"
+    assert allowed.one(PARAMETER).inputs["name"] == airflow_version_parameter("airflow-dev", "managed")
     assert not allowed.of_type(SNAPSHOT)  # MWAA snapshots its own database and rolls back a failed upgrade
 
 
@@ -99,9 +117,42 @@ def test_an_upgrade_gives_the_new_version_its_own_settings_beside_the_old():
     failed): the ConfigMaps are named for the version, under the same Pulumi names (a replacement, created first)."""
     def config_maps(version):
         plan = run_stack("prod", config={"airflow": {"version": version}})
-        return {r.urn: r.inputs["metadata"]["name"] for r in plan.of_type("kubernetes:core/v1:ConfigMap")}
+        found = plan.of_type("kubernetes:core/v1:ConfigMap")
+        assert all(r.retain_on_delete for r in found)  # kept for the old pods, not deleted under them
+        return {r.urn: r.inputs["metadata"]["name"] for r in found}
 
     old, new = config_maps("2.9.3"), config_maps("2.11.2")
     assert old.keys() == new.keys() and len(old) == 2
     assert sorted(old.values()) == ["airflow-config-2-9-3", "airflow-pod-template-2-9-3"]
     assert sorted(new.values()) == ["airflow-config-2-11-2", "airflow-pod-template-2-11-2"]
+
+
+def test_after_an_unfinished_migration_only_finishing_it_is_allowed():
+    """The marker says a migration to 2.11.2 started; the deployed version is still 2.9.3: the schema may be
+    part-way, so going back to 2.9.3 (or on to another version) is refused, and 2.11.2 again finishes it with the
+    snapshot already taken."""
+    records = _deployed("airflow-prod", "2.9.3", migrating="2.11.2")
+    back = run_stack("prod", databases={PROD_DB: "16.4"}, parameters=records)
+    assert back.error is not None and not back.created[1:]
+    assert "airflow.version = '2.9.3'" in str(back.error) and "did not finish" in str(back.error)
+    assert upgrade_snapshot_identifier("airflow-prod", "2.9.3", "2.11.2") in str(back.error)
+    again = run_stack("prod", config={"airflow": {"version": "2.11.2"}}, databases={PROD_DB: "16.4"}, parameters=records)
+    assert again.error is None and any("finishing the migration to 2.11.2" in w for w in again.warnings)
+    first = run_stack("prod", config={"airflow": {"version": "2.11.2"}}, databases={PROD_DB: "16.4"},
+                      parameters=_deployed("airflow-prod", "2.9.3"))
+    assert _snapshot_name(again) == _snapshot_name(first)  # the same snapshot resource: not taken twice
+
+
+def test_a_flavour_switch_is_not_held_to_the_other_flavours_record():
+    managed_record = _deployed("airflow-prod", "3.0.6", "managed")
+    plan = run_stack("prod", config={"airflow": {"version": "2.11.2"}}, parameters=managed_record)
+    assert plan.error is None and not plan.of_type(SNAPSHOT)
+    self_managed_record = _deployed("airflow-dev", "2.9.3", "self-managed")
+    to_mwaa = run_stack("dev", config={"airflow": {"version": "3.0.6", "requirementsFile": ""}}, parameters=self_managed_record)
+    assert to_mwaa.error is None
+
+
+def test_a_recorded_value_that_is_not_a_version_is_refused_by_key():
+    plan = run_stack("prod", databases={PROD_DB: "16.4"}, parameters=_deployed("airflow-prod", "2.9.3rc1"))
+    assert plan.error is not None and not plan.created[1:]
+    assert "airflow.version = '2.9.3rc1'" in str(plan.error) and airflow_version_parameter("airflow-prod", "self-managed") in str(plan.error)
