@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Optional
 
 from k8s.environment import airflow_env_from, airflow_secret_env
-from k8s.spec import AIRFLOW_HOME, DAG_PREFIX, DAG_SYNC_SCRIPT, DAGS_FOLDER, AirflowSpec, Resources
+from k8s.spec import AIRFLOW_HOME, DAG_ARCHIVE_KEY, DAG_PREFIX, DAG_SYNC_SCRIPT, DAGS_FOLDER, AirflowSpec, Resources
 
 AIRFLOW_UID = 50000
 
@@ -123,8 +123,9 @@ def _sync_is_fresh(interval: int) -> dict:
     return {"exec": {"command": ["python", "-c", code]}, "periodSeconds": max(interval, 10), "timeoutSeconds": 10}
 
 
-def dag_sync_container(spec: AirflowSpec, *, once: bool) -> dict:
-    """Mirrors s3://<dag bucket>/dags/ into the DAG folder: once (before Airflow starts) or continuously."""
+def dag_sync_container(spec: AirflowSpec, *, once: bool, archive: bool = False) -> dict:
+    """Mirrors s3://<dag bucket>/dags/ into the DAG folder: once (before Airflow starts) or continuously. `archive`
+    (a worker pod's empty folder): from the folder's one archive, so a task's start does not grow with the folder."""
     interval = 0 if once else spec.dag_sync_interval_seconds
     # Stale DAGs restart the sidecar; they never take the pod out of service (the UI keeps serving).
     probes = {} if once else {
@@ -141,7 +142,8 @@ def dag_sync_container(spec: AirflowSpec, *, once: bool) -> dict:
         "imagePullPolicy": "IfNotPresent",
         # Not through the entrypoint: syncing needs S3, not the metadata database.
         "command": ["python", DAG_SYNC_SCRIPT],
-        "args": ["--bucket", spec.dag_bucket, "--prefix", DAG_PREFIX, "--dest", DAGS_FOLDER, "--interval", str(interval)],
+        "args": ["--bucket", spec.dag_bucket, "--prefix", DAG_PREFIX, "--dest", DAGS_FOLDER, "--interval", str(interval),
+                 *(["--archive", DAG_ARCHIVE_KEY] if archive else [])],
         "envFrom": airflow_env_from(spec),
         "resources": resources(DAG_SYNC_RESOURCES),
         "securityContext": container_security_context(),

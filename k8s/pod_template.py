@@ -46,7 +46,7 @@ def worker_pod_template(spec: AirflowSpec) -> dict:
             "automountServiceAccountToken": False,
             "restartPolicy": "Never",
             "securityContext": pod_security_context(),
-            "initContainers": [dag_sync_container(spec, once=True)],
+            "initContainers": [dag_sync_container(spec, once=True, archive=True)],
             # The executor supplies args (`airflow tasks run ...`); the image's entrypoint runs them.
             "containers": [airflow_container(spec, "base", [], spec.resources["worker"])],
             "volumes": VOLUMES,

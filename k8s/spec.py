@@ -16,6 +16,9 @@ POD_TEMPLATE_FILE = f"{POD_TEMPLATE_DIR}/pod_template.yaml"
 DAG_SYNC_SCRIPT = "/opt/image/dag_sync.py"
 WEBSERVER_PORT = 8080
 DAG_PREFIX = "dags"
+# Self-managed: the DAG folder as one archive, beside its files, for worker pods (docker/dag_sync.py --archive).
+# Outside DAG_PREFIX, so neither the sidecars nor an MWAA environment ever read it as a DAG file.
+DAG_ARCHIVE_KEY = "dag-archive/dags.zip"
 TASK_LOG_PREFIX = "task-logs"
 
 

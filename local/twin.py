@@ -29,7 +29,8 @@ from pathlib import Path
 from stackconfig.airflow_options import secrets_backend_options
 from k8s import environment, pod_template
 from k8s.manifests import airflow_objects, to_yaml
-from k8s.spec import DAG_PREFIX, spec_from_settings
+from components.shared.plugins_archive import build_folder_zip
+from k8s.spec import DAG_ARCHIVE_KEY, DAG_PREFIX, spec_from_settings
 from k8s.workloads import health_path
 from components.naming import upgrade_snapshot_identifier
 from local.environment import pod_processes
@@ -154,6 +155,8 @@ class Twin:
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.spec.region})
         for path in sorted((PROJECT / "dags").rglob("*.py")):
             s3.upload_file(str(path), self.spec.dag_bucket, f"{DAG_PREFIX}/{path.relative_to(PROJECT / 'dags').as_posix()}")
+        # The folder's archive, which worker pods fetch (components/shared/dag_delivery.py publishes it beside the files).
+        s3.put_object(Bucket=self.spec.dag_bucket, Key=DAG_ARCHIVE_KEY, Body=build_folder_zip(PROJECT / "dags"))
         manager = boto3.client("secretsmanager", **kwargs)
         for key, value in self.variables.items():
             manager.create_secret(Name=f"{self.prefixes.variables}/{key}", SecretString=value)

@@ -13,6 +13,7 @@ from typing import Literal, Optional, Sequence
 from components.naming import arn
 from components.shared.secrets_access import secrets_read_statements
 from k8s import identities
+from k8s.spec import DAG_ARCHIVE_KEY, DAG_PREFIX
 
 LogAccess = Literal["none", "read", "write"]
 
@@ -78,7 +79,9 @@ def airflow_component_policy(
         statements += [
             {"Sid": "ListDags", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": dag_bucket_arn,
              "Condition": {"StringLike": {"s3:prefix": ["dags/*", "dags"]}}},
-            {"Sid": "ReadDags", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{dag_bucket_arn}/dags/*"},
+            # The files, and the folder's archive that worker pods fetch in their place (k8s/spec.py).
+            {"Sid": "ReadDags", "Effect": "Allow", "Action": "s3:GetObject",
+             "Resource": [f"{dag_bucket_arn}/{DAG_PREFIX}/*", f"{dag_bucket_arn}/{DAG_ARCHIVE_KEY}"]},
         ]
     if access.logs != "none":
         object_actions = ["s3:GetObject"] + (["s3:PutObject"] if access.logs == "write" else [])

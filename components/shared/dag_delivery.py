@@ -1,6 +1,7 @@
 """DAGs, requirements, plugins and the startup script as objects in the DAG bucket.
 
-Every DAG file is its own object, so editing one DAG changes one object, and a deleted file's object goes with it.
+Every DAG file is its own object, so editing one DAG changes one object, and a deleted file's object goes with it;
+a self-managed stack also publishes the folder as one archive, for worker pods.
 The DAG folder's path never changes, so DAG edits never touch the Airflow environment; requirements, plugins and
 the startup script are handed to MWAA by object version, so their changes reach it and nothing else does.
 """
@@ -17,7 +18,8 @@ import pulumiverse_time as time
 
 from components.shared.dag_bucket import DagBucket
 from components.shared.dag_files import asset_files
-from components.shared.plugins_archive import write_plugins_zip
+from components.shared.plugins_archive import write_folder_zip, write_plugins_zip
+from k8s.spec import DAG_ARCHIVE_KEY
 
 DAG_S3_PATH = "dags"
 REQUIREMENTS_KEY = "requirements.txt"
@@ -51,6 +53,8 @@ class DagDeliveryArgs:
     requirements_file: Optional[Path] = None
     plugins_dir: Optional[Path] = None
     startup_script: Optional[Path] = None
+    # Also publish the DAG folder as one archive (k8s/spec.py DAG_ARCHIVE_KEY), for worker pods.
+    dag_archive: bool = False
 
 
 @dataclass
@@ -78,6 +82,9 @@ class DagDelivery(pulumi.ComponentResource):
             key = f"{DAG_S3_PATH}/{relative}"
             self._upload(key, path)
             self.dag_keys.append(key)
+        if args.dag_archive:
+            # Written with the files, from the same files: a task's pod fetches one object whatever the folder's size.
+            self._upload(DAG_ARCHIVE_KEY, write_folder_zip(args.dags_dir, args.build_dir, "dags"))
 
         plugins_zip = None
         if args.plugins_dir is not None and asset_files(args.plugins_dir):

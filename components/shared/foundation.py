@@ -124,6 +124,8 @@ def shared_foundation(settings: Settings, ctx: StackContext) -> Foundation:
             requirements_file=files.requirements_file,
             plugins_dir=files.plugins_dir,
             startup_script=files.startup_script,
+            # Self-managed worker pods fetch the DAG folder as one object; MWAA reads the files.
+            dag_archive=not settings.managed,
         ),
         opts=ctx.on_aws,
     )

@@ -1,7 +1,8 @@
-"""plugins.zip built so that the same files always give the same bytes.
+"""A folder as a zip that the same files always turn into the same bytes: plugins.zip, and the DAG folder's
+archive that self-managed worker pods fetch in one request.
 
 MWAA reinstalls plugins (and restarts its components) whenever the object's version changes; an archive whose bytes
-changed only because of timestamps or file order would cost an environment update for nothing.
+changed only because of timestamps or file order would cost an environment update (or an upload) for nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from components.shared.dag_files import asset_files
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 
 
-def build_plugins_zip(source: Path) -> bytes:
+def build_folder_zip(source: Path) -> bytes:
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for relative, path in asset_files(source):
@@ -28,14 +29,18 @@ def build_plugins_zip(source: Path) -> bytes:
     return buffer.getvalue()
 
 
-def write_plugins_zip(source: Path, build_dir: Path) -> Path:
+def write_folder_zip(source: Path, build_dir: Path, stem: str) -> Path:
     """Write the archive under build_dir, named by its content, and return its path."""
-    data = build_plugins_zip(source)
+    data = build_folder_zip(source)
     build_dir.mkdir(parents=True, exist_ok=True)
-    target = build_dir / f"plugins-{hashlib.sha256(data).hexdigest()[:16]}.zip"
+    target = build_dir / f"{stem}-{hashlib.sha256(data).hexdigest()[:16]}.zip"
     if not target.exists() or target.read_bytes() != data:
         target.write_bytes(data)
     return target
+
+
+def write_plugins_zip(source: Path, build_dir: Path) -> Path:
+    return write_folder_zip(source, build_dir, "plugins")
 
 
 def _is_executable(path: Path) -> bool:

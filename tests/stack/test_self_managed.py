@@ -241,10 +241,23 @@ def test_self_managed_outputs(self_managed_plan):
         assert outputs[key]
 
 
-def test_self_managed_delivers_dag_files_only():
+def test_self_managed_delivers_dag_files_only_and_their_archive():
+    """No requirements, plugins or startup script (the image carries them): the DAG files, and the folder as one
+    archive for worker pods, built from the same files."""
+    import io
+    import zipfile
+
+    from k8s.spec import DAG_ARCHIVE_KEY
+
     plan = run_stack("dev", config={"flavour": "self-managed"})
-    keys = {o.inputs["key"] for o in plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
-    assert keys and all(key.startswith("dags/") for key in keys)
+    objects = {o.inputs["key"]: o for o in plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
+    files = {key for key in objects if key != DAG_ARCHIVE_KEY}
+    assert files and all(key.startswith("dags/") for key in files)
+    source = objects[DAG_ARCHIVE_KEY].raw_inputs["source"]
+    archived = zipfile.ZipFile(io.BytesIO((PROJECT_DIR / source["asset"]).read_bytes())).namelist()
+    assert sorted(f"dags/{name}" for name in archived) == sorted(files)
+    managed = run_stack("dev")
+    assert DAG_ARCHIVE_KEY not in {o.inputs["key"] for o in managed.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
 
 
 def test_the_stacks_key_survives_a_flavour_switch_and_the_irsa_roles_may_use_it(prod, prod_managed):

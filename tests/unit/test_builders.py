@@ -11,7 +11,7 @@ import pytest
 
 from stackconfig.airflow_options import SECRETS_MANAGER_BACKEND, configuration_options, secrets_backend_options
 from components.shared.dag_files import asset_files
-from components.shared.plugins_archive import build_plugins_zip, write_plugins_zip
+from components.shared.plugins_archive import build_folder_zip, write_plugins_zip
 from stackconfig.network import NetworkSettings
 
 
@@ -28,22 +28,22 @@ def plugins(tmp_path):
 
 
 def test_plugins_zip_is_byte_identical_across_builds_and_timestamps(plugins):
-    first = build_plugins_zip(plugins)
+    first = build_folder_zip(plugins)
     os.utime(plugins / "a.py", (1_000_000, 1_000_000))
-    assert build_plugins_zip(plugins) == first
+    assert build_folder_zip(plugins) == first
     names = zipfile.ZipFile(BytesIO(first)).namelist()
     assert names == ["a.py", "pkg/b.py"]
 
 
 def test_plugins_zip_changes_with_content(plugins):
-    first = build_plugins_zip(plugins)
+    first = build_folder_zip(plugins)
     (plugins / "a.py").write_text("A = 2\n")
-    assert build_plugins_zip(plugins) != first
+    assert build_folder_zip(plugins) != first
 
 
 def test_written_archive_is_named_by_content(plugins, tmp_path):
     path = write_plugins_zip(plugins, tmp_path / "build")
-    assert path.read_bytes() == build_plugins_zip(plugins)
+    assert path.read_bytes() == build_folder_zip(plugins)
     assert write_plugins_zip(plugins, tmp_path / "build") == path
 
 

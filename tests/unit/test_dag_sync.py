@@ -61,14 +61,66 @@ def test_a_corrupt_state_file_means_a_full_sync(s3, tmp_path):
 def test_one_unreadable_object_does_not_stop_the_others(s3, tmp_path, monkeypatch):
     s3.put_object(Bucket="dags", Key="dags/a.py", Body=b"a = 1\n")
     s3.put_object(Bucket="dags", Key="dags/b.py", Body=b"b = 1\n")
-    real = s3.download_file
+    real = s3.get_object
 
-    def flaky(bucket, key, path):
-        if key.endswith("a.py"):
+    def flaky(Bucket, Key):  # noqa: N803 - boto3's keyword names
+        if Key.endswith("a.py"):
             raise RuntimeError("AccessDenied")
-        return real(bucket, key, path)
+        return real(Bucket=Bucket, Key=Key)
 
-    monkeypatch.setattr(s3, "download_file", flaky)
+    monkeypatch.setattr(s3, "get_object", flaky)
     counts = dag_sync.sync_once(s3, "dags", "dags", tmp_path)
     assert counts["failed"] == 1 and counts["downloaded"] == 1 and (tmp_path / "b.py").exists()
     assert (tmp_path / dag_sync.STATE_FILE).exists()
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_worker_fetches_the_folder_as_one_archive(s3, tmp_path):
+    from components.shared.plugins_archive import build_folder_zip
+    from k8s.spec import DAG_ARCHIVE_KEY
+
+    source = tmp_path / "src"
+    (source / "lib").mkdir(parents=True)
+    (source / "a.py").write_text("a = 1\n")
+    (source / "lib" / "b.py").write_text("b = 1\n")
+    s3.put_object(Bucket="dags", Key=DAG_ARCHIVE_KEY, Body=build_folder_zip(source))
+    # No files under dags/: what the worker has can only have come from the archive.
+    counts = dag_sync.sync_worker(s3, "dags", "dags", DAG_ARCHIVE_KEY, tmp_path / "worker")
+    assert counts["downloaded"] == 2 and counts["failed"] == 0
+    assert (tmp_path / "worker" / "lib" / "b.py").read_text() == "b = 1\n"
+    assert not list((tmp_path / "worker").rglob("*.partial"))
+
+
+def test_a_worker_without_the_archive_fetches_the_files(s3, tmp_path):
+    s3.put_object(Bucket="dags", Key="dags/a.py", Body=b"a = 1\n")
+    counts = dag_sync.sync_worker(s3, "dags", "dags", "dag-archive/dags.zip", tmp_path)
+    assert counts["downloaded"] == 1 and (tmp_path / "a.py").read_text() == "a = 1\n"
+
+
+def test_an_archive_entry_that_leaves_the_folder_is_skipped(s3, tmp_path):
+    s3.put_object(Bucket="dags", Key="dag-archive/dags.zip", Body=_zip({"ok.py": b"x = 1\n", "../escape.py": b"bad\n"}))
+    counts = dag_sync.sync_worker(s3, "dags", "dags", "dag-archive/dags.zip", tmp_path / "dest")
+    assert counts["skipped"] == 1 and counts["downloaded"] == 1
+    assert (tmp_path / "dest" / "ok.py").exists() and not (tmp_path / "escape.py").exists()
+
+
+def test_the_worker_pod_template_syncs_from_the_archive_and_the_sidecars_from_the_files():
+    from k8s import pod_template, workloads
+    from k8s.spec import DAG_ARCHIVE_KEY
+    from tests.unit.test_k8s_objects import SPEC
+
+    worker_init = pod_template.worker_pod_template(SPEC)["spec"]["initContainers"][0]
+    assert worker_init["args"][-2:] == ["--archive", DAG_ARCHIVE_KEY]
+    scheduler = workloads.scheduler(SPEC)["spec"]["template"]["spec"]
+    for container in scheduler["initContainers"][:1] + scheduler["containers"][1:]:
+        assert "--archive" not in container["args"], container["name"]
