@@ -13,12 +13,13 @@ IMAGE_PYTHON_VERSION := 3.12
 # make image-constraints AIRFLOW_VERSION=x.y.z: resolve (and so offer) one version; without it, every offered one.
 AIRFLOW_VERSION ?=
 
-.PHONY: help plan bench-plan bench-dag-sync golden docs manifests local gate test test-fast airflow-lock image-constraints clean
+.PHONY: help plan bench-plan bench-dag-sync chaos golden docs manifests local gate test test-fast airflow-lock image-constraints clean
 
 help:
 	@echo "make plan STACK=dev [FORMAT=json]   what 'pulumi up' would create, offline (Pulumi's mock engine)"
 	@echo "make bench-plan                    how long make plan takes for dev and prod (prints figures)"
 	@echo "make bench-dag-sync                how long 10, 100 and 1,000 DAG files take to reach a pod (prints figures)"
+	@echo "make chaos [OUTAGE=90]             faults on the twin (database away, scheduler killed): what it did and saw"
 	@echo "make docs                          write docs/configuration.md anew from the config model"
 	@echo "make golden                        write tests/golden/*.json anew after an intended change (review the diff)"
 	@echo "make manifests STACK=prod          a self-managed stack's Kubernetes objects as YAML (secrets masked)"
@@ -61,6 +62,11 @@ local: .venv/.installed | $(UV)
 # when it is installed: pulumi_aws is large, and compiling it on every run (no writable .pyc) triples a plan's time.
 bench-plan: .venv/.installed
 	@.venv/bin/python bench/plan_speed.py
+
+# Faults on the twin (local/chaos.py); OUTAGE: seconds the database is away.
+OUTAGE ?= 90
+chaos: .venv/.installed | $(UV)
+	UV=$(UV) .venv/bin/python -m local.chaos --outage $(OUTAGE)
 
 # DAG delivery by folder size against moto's S3 behind a 20 ms-per-request proxy (figures, no assertions).
 bench-dag-sync: .venv/.installed

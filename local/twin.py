@@ -104,10 +104,17 @@ class LocalPostgres:
             self.data.parent.chmod(0o755)
             shutil.chown(self.data, "postgres", "postgres")
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 {server_options}".strip()
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-w", "start", "-l", str(self.data / "log"))
+        self.options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 {server_options}".strip()
+        self.resume()
         self._run(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "airflow")
         return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/airflow"
+
+    def pause(self) -> None:
+        """The server goes away (connections refused), as during an RDS failover; the data stays."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+
+    def resume(self) -> None:
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", self.options, "-w", "start", "-l", str(self.data / "log"))
 
     def dump(self, path: Path) -> Path:
         """A plain-SQL dump of the database: the twin's stand-in for an RDS snapshot."""
