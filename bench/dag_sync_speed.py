@@ -44,9 +44,11 @@ def _dag_sync():
     return module
 
 
-def _client(endpoint: str):
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="bench", aws_secret_access_key="bench")
+def _client(endpoint: str, connections: int = 10):
+    from botocore.config import Config
+
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench",
+                        aws_secret_access_key="bench", config=Config(max_pool_connections=connections))
 
 
 def main() -> int:
@@ -59,7 +61,7 @@ def main() -> int:
         _wait(lambda: urllib.request.urlopen(f"{direct}/moto-api/").status == 200)
         seed = _client(direct)
         with LatencyProxy(direct, DELAY) as proxy, tempfile.TemporaryDirectory() as scratch:
-            slow = _client(proxy.url)
+            slow = _client(proxy.url, sync.PARALLEL)  # as dag_sync.py configures its client
             for size in SIZES:
                 bucket = f"bench-{size}"
                 seed.create_bucket(Bucket=bucket)

@@ -14,7 +14,6 @@ renamed, so Airflow never parses half a file. Credentials come from IRSA like an
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
 import os
@@ -77,18 +76,25 @@ def sync_once(client, bucket: str, prefix: str, dest: Path) -> dict[str, int]:
             continue
         wanted.append((relative, etag, target))
 
+    # What is gone goes first: a file that became a folder (or the reverse) must not block the new one.
+    for relative in sorted(set(known) - set(remote)):
+        target = _target(dest, relative)
+        if target is not None:
+            target.unlink(missing_ok=True)
+            counts["removed"] += 1
+
     def fetch(item: tuple[str, str, Path]) -> bool:
         relative, _, target = item
-        target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial")
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             # One GET per file (download_file would add a HEAD and a transfer manager per call).
             partial.write_bytes(client.get_object(Bucket=bucket, Key=prefix + relative)["Body"].read())
+            os.replace(partial, target)
         except Exception:  # noqa: BLE001 - one unreadable object must not stop the others
             log.exception("could not download s3://%s/%s%s; keeping the current copy", bucket, prefix, relative)
             partial.unlink(missing_ok=True)
             return False
-        os.replace(partial, target)
         return True
 
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
@@ -100,11 +106,6 @@ def sync_once(client, bucket: str, prefix: str, dest: Path) -> dict[str, int]:
                 counts["failed"] += 1
                 if relative in known:
                     synced[relative] = known[relative]
-    for relative in sorted(set(known) - set(remote)):
-        target = _target(dest, relative)
-        if target is not None:
-            target.unlink(missing_ok=True)
-            counts["removed"] += 1
     # Written whole or not at all: the liveness probe watches this file's age.
     partial_state = state_path.with_name(f".{state_path.name}.partial")
     partial_state.write_text(json.dumps(synced, sort_keys=True))
@@ -115,18 +116,23 @@ def sync_once(client, bucket: str, prefix: str, dest: Path) -> dict[str, int]:
 def sync_worker(client, bucket: str, prefix: str, archive: str, dest: Path) -> dict[str, int]:
     """A worker pod's one sync: the folder's archive (one request), else the files (sync_once). The archive is
     written by the same deployment as the files, from the same folder (components/shared/dag_delivery.py)."""
-    try:
-        body = client.get_object(Bucket=bucket, Key=archive)["Body"].read()
-    except ClientError as err:
-        # Missing: NoSuchKey, or AccessDenied for a role that may not list where it is (S3 hides absent keys).
-        if err.response.get("Error", {}).get("Code") not in ("NoSuchKey", "AccessDenied", "404", "403"):
-            raise
-        log.warning("no archive s3://%s/%s (%s): fetching the files instead", bucket, archive, err)
-        return sync_once(client, bucket, prefix, dest)
     dest.mkdir(parents=True, exist_ok=True)
+    download = dest / ".dag-archive.partial"  # on the folder's own volume, not in the container's memory
+    try:
+        client.download_file(bucket, archive, str(download))
+        folder = zipfile.ZipFile(download)
+    except (ClientError, zipfile.BadZipFile) as err:
+        # Missing (NoSuchKey; AccessDenied for a role that may not list where it is, as S3 hides absent keys) or
+        # unreadable: the files are the same DAGs, one request each.
+        code = err.response.get("Error", {}).get("Code") if isinstance(err, ClientError) else "BadZipFile"
+        if code not in ("NoSuchKey", "AccessDenied", "404", "403", "BadZipFile"):
+            raise
+        download.unlink(missing_ok=True)
+        log.warning("no usable archive s3://%s/%s (%s): fetching the files instead", bucket, archive, code)
+        return sync_once(client, bucket, prefix, dest)
     counts = {"downloaded": 0, "removed": 0, "unchanged": 0, "skipped": 0, "failed": 0}
     synced: dict[str, str] = {}
-    with zipfile.ZipFile(io.BytesIO(body)) as folder:
+    with folder:
         for entry in folder.infolist():
             if entry.is_dir():
                 continue
@@ -141,6 +147,7 @@ def sync_worker(client, bucket: str, prefix: str, archive: str, dest: Path) -> d
             os.replace(partial, target)
             synced[entry.filename] = f"archive:{entry.CRC:08x}"
             counts["downloaded"] += 1
+    download.unlink(missing_ok=True)
     (dest / STATE_FILE).write_text(json.dumps(synced, sort_keys=True))
     return counts
 

@@ -23,7 +23,19 @@ from stackcli.kubernetes import KubernetesTarget
 from stackconfig.load import from_stack_file
 from stackconfig.project_files import PROJECT_DIR as PROJECT
 
-DAG = "hello_secrets"
+DAG = "chaos_long_task"
+# A task that is still running when the fault hits (the sample DAG's tasks take seconds), with retries of its own.
+LONG_TASK_DAG = """
+from datetime import datetime, timedelta
+import time
+from airflow import DAG
+from airflow.operators.python import PythonOperator
+
+with DAG("chaos_long_task", start_date=datetime(2024, 1, 1), schedule=None, catchup=False,
+         default_args={"retries": 2, "retry_delay": timedelta(seconds=10)}):
+    PythonOperator(task_id="sleep_a_while", python_callable=lambda: time.sleep(45))
+"""
+RETRIES = 2
 
 
 def _target(twin: Twin) -> KubernetesTarget:
@@ -54,6 +66,17 @@ def _trigger(twin: Twin, run_id: str) -> None:
         raise RuntimeError(f"could not trigger {run_id}")
 
 
+def _wait_for_running_task(twin: Twin, run_id: str, timeout: float = 180) -> None:
+    """Until the run's task is running: the fault must hit a task under way, not a finished run."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        answer = _rest(_target(twin), "GET", f"/dags/{DAG}/dagRuns/{run_id}/taskInstances") or {"task_instances": []}
+        if any(t["state"] == "running" for t in answer["task_instances"]):
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"no task of {run_id} was running within {timeout:.0f} s")
+
+
 def _wait_for(twin: Twin, run_id: str, states: set[str], timeout: float) -> str:
     target, deadline, state = _target(twin), time.time() + timeout, "?"
     while time.time() < deadline:
@@ -78,8 +101,8 @@ def _restarts(twin: Twin) -> dict[str, int]:
 def database_outage(twin: Twin, outage: float, retries: int) -> bool:
     run_id = f"chaos-database-{int(time.time())}"
     _trigger(twin, run_id)
-    _wait_for(twin, run_id, {"running", "success", "failed"}, 120)
-    print(f"database: run {run_id} under way; stopping PostgreSQL for {outage:.0f} s")
+    _wait_for_running_task(twin, run_id)
+    print(f"database: a task of {run_id} is running; stopping PostgreSQL for {outage:.0f} s")
     before = _restarts(twin)
     twin.postgres.pause()
     time.sleep(outage)
@@ -91,23 +114,24 @@ def database_outage(twin: Twin, outage: float, retries: int) -> bool:
     restarted = {k: v - before.get(k, 0) for k, v in _restarts(twin).items() if v - before.get(k, 0)}
     print(f"database: back after {outage:.0f} s; run {state} {recovered:.0f} s later; tries per task {tries}; "
           f"containers restarted by the kubelet {restarted or 'none'}")
-    return state == "success" and all(t <= retries + 1 for t in tries.values())
+    return state == "success" and bool(tries) and all(t <= retries + 1 for t in tries.values())
 
 
 def scheduler_killed(twin: Twin, retries: int) -> bool:
     run_id = f"chaos-scheduler-{int(time.time())}"
     _trigger(twin, run_id)
-    _wait_for(twin, run_id, {"running", "success", "failed"}, 120)
+    _wait_for_running_task(twin, run_id)
     scheduler = twin.kubelet.containers["scheduler-scheduler"]
     restarts = scheduler.restarts
-    print(f"scheduler: run {run_id} under way; SIGKILL to the scheduler (pid {scheduler.process.pid})")
+    print(f"scheduler: a task of {run_id} is running; SIGKILL to the scheduler (pid {scheduler.process.pid}); the "
+          "task's pod runs on, as on the cluster")
     killed = time.monotonic()
     os.killpg(scheduler.process.pid, signal.SIGKILL)
     state = _wait_for(twin, run_id, {"success", "failed"}, 600)
     tries = _tries(twin, run_id)
     print(f"scheduler: restarted {scheduler.restarts - restarts} time(s) (back-off {scheduler.backoffs[-1]:.0f} s); "
           f"run {state} {time.monotonic() - killed:.0f} s after the kill; tries per task {tries}")
-    return state == "success" and all(t <= retries + 1 for t in tries.values())
+    return state == "success" and bool(tries) and all(t <= retries + 1 for t in tries.values())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,11 +144,15 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = from_stack_file(PROJECT, args.stack, {"flavour": "self-managed"})
     version = settings.airflow.version
-    retries = int(settings.airflow.configuration_options.get("core.default_task_retries", 0))
+    retries = RETRIES
     bin_dir = image_env.build(PROJECT / ".venv-image" / version, version)
     shutil.rmtree(args.work, ignore_errors=True)
-    twin = Twin(args.work, bin_dir, web_port=free_port(), stack=args.stack)
+    twin = Twin(args.work, bin_dir, web_port=free_port(), stack=args.stack, extra_dags={"chaos_long_task.py": LONG_TASK_DAG})
     results = {}
+    def stop_on(signum, _frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, stop_on)
     try:
         began = time.monotonic()
         twin.start()
@@ -132,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         results["database down"] = database_outage(twin, args.outage, retries)
         results["scheduler killed"] = scheduler_killed(twin, retries)
     finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
         twin.stop()
     for fault, ok in results.items():
         print(f"{fault}: {'survived' if ok else 'NOT survived'}")

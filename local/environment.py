@@ -25,6 +25,8 @@ def container_env(container: Mapping, config_maps: Mapping[str, Mapping[str, str
 
 
 EXECUTION_API_URL = "AIRFLOW__CORE__EXECUTION_API_SERVER_URL"
+# The file under <work>/pods where the twin's executor lists the worker pods' process ids.
+WORKER_PIDS = "worker-pids"
 
 
 def swapped(env: Mapping[str, str], *, home: Path, dags: Path, pod_template: Path, aws_endpoint: str, executor: str,

@@ -77,7 +77,8 @@ class Container:
     liveness: Optional[Probe] = None
     readiness: Optional[Probe] = None
     process: Optional[subprocess.Popen] = None
-    restarts: int = 0
+    restarts: int = 0  # how many times the kubelet restarted it (never reset)
+    crashes: int = 0  # restarts since it last stayed up BACKOFF_RESET_AFTER: the back-off's exponent
     started_at: float = 0.0
     restart_at: Optional[float] = None
     started: bool = False  # the startup probe has passed (or there is none)
@@ -112,7 +113,9 @@ class Kubelet:
         c.process = subprocess.Popen(c.argv, env=c.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         now = time.monotonic()
-        c.started_at, c.restart_at, c.started, c.ready = now, None, c.startup is None, False
+        # Without a readiness probe a container is ready once started (Kubernetes' default: Success).
+        c.started_at, c.restart_at, c.started = now, None, c.startup is None
+        c.ready = c.started and c.readiness is None
         c._failures.clear()
         c._due = {kind: now + probe.initial_delay for kind, probe in self._probes(c).items()}
 
@@ -130,10 +133,13 @@ class Kubelet:
     def _look_at(self, c: Container) -> None:
         now = time.monotonic()
         if c.process is not None and c.process.poll() is not None and c.restart_at is None:
-            # Exited: restart after the back-off, which grows with each restart of a container that did not stay up.
+            # Exited: what it started goes with it (a container's processes end together), then a restart after the
+            # back-off, which grows with each crash of a container that did not stay up.
+            _signal_group(c.process, signal.SIGKILL)
             if now - c.started_at >= BACKOFF_RESET_AFTER:
-                c.restarts = 0
-            delay = min(self.backoff_first * (2 ** c.restarts), BACKOFF_MAX)
+                c.crashes = 0
+            delay = min(self.backoff_first * (2 ** c.crashes), BACKOFF_MAX)
+            c.crashes += 1
             c.restart_at = now + delay
             c.backoffs.append(delay)
             c.ready = False
@@ -145,7 +151,8 @@ class Kubelet:
                 c.events.append(f"restarted (restart {c.restarts})")
             return
         for kind, probe in self._probes(c).items():
-            if kind == "liveness" and not c.started or kind == "startup" and c.started:
+            # Liveness and readiness wait for the startup probe to pass; the startup probe then stops.
+            if kind in ("liveness", "readiness") and not c.started or kind == "startup" and c.started:
                 continue
             if kind in c._busy or now < c._due.get(kind, now):
                 continue
@@ -154,7 +161,11 @@ class Kubelet:
             threading.Thread(target=self._probe, args=(c, kind, probe, c.process), daemon=True).start()
 
     def _probe(self, c: Container, kind: str, probe: Probe, process: subprocess.Popen) -> None:
-        passed = probe.check(probe.timeout)
+        try:
+            passed = probe.check(probe.timeout)
+        except Exception:  # noqa: BLE001 - a probe that cannot run (fork failed, no such file) has failed
+            passed = False
+        kill = False
         with self._lock:
             c._busy.discard(kind)
             if c.process is not process or c.restart_at is not None:
@@ -163,6 +174,7 @@ class Kubelet:
                 c._failures[kind] = 0
                 if kind == "startup":
                     c.started = True
+                    c.ready = c.readiness is None
                 if kind == "readiness":
                     c.ready = True
                 return
@@ -171,18 +183,22 @@ class Kubelet:
                 c.ready = c.ready and c._failures[kind] < probe.failure_threshold
             elif c._failures[kind] >= probe.failure_threshold:
                 c.events.append(f"{kind} probe failed {c._failures[kind]} times: killing")
-                self._kill(process)
+                kill = True
+        if kill:  # outside the lock: the grace period must not stop the kubelet looking at the others
+            self._kill(process)
 
     @staticmethod
     def _kill(process: subprocess.Popen, grace: float = 30) -> None:
         """SIGTERM, then SIGKILL after the grace period, to the process group (as the kubelet stops a container)."""
         if process.poll() is not None:
+            _signal_group(process, signal.SIGKILL)
             return
-        os.killpg(process.pid, signal.SIGTERM)
+        _signal_group(process, signal.SIGTERM)
         try:
             process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            pass
+        _signal_group(process, signal.SIGKILL)
 
     def remove(self, label: str) -> None:
         """Stop a container for good (a pod deleted, as a rollout does)."""
@@ -192,7 +208,18 @@ class Kubelet:
             self._kill(c.process)
 
     def stop(self) -> None:
+        """Every container at once, each with its grace period, as a node drains."""
         self._stopping.set()
         self._thread.join(timeout=5)
-        for label in list(self.containers):
-            self.remove(label)
+        stoppers = [threading.Thread(target=self.remove, args=(label,)) for label in list(self.containers)]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass  # already gone

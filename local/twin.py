@@ -29,13 +29,14 @@ from pathlib import Path
 from stackconfig.airflow_options import secrets_backend_options
 from k8s import environment, pod_template
 from k8s.manifests import airflow_objects, to_yaml
+from components.shared.dag_files import asset_files
 from components.shared.plugins_archive import build_folder_zip
 from k8s.spec import DAG_ARCHIVE_KEY, DAG_PREFIX, spec_from_settings
 from k8s.spec import DAGS_FOLDER, WEBSERVER_PORT
 from k8s.workloads import health_path
 from local.kubelet import Container, Kubelet, Probe
 from components.naming import upgrade_snapshot_identifier
-from local.environment import pod_processes
+from local.environment import WORKER_PIDS, pod_processes
 from stackconfig.load import from_stack_file
 
 from stackconfig.project_files import PROJECT_DIR as PROJECT
@@ -103,7 +104,8 @@ class LocalPostgres:
         if self.as_postgres:
             self.data.parent.chmod(0o755)
             shutil.chown(self.data, "postgres", "postgres")
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        # --no-locale: the C locale, whatever the shell's (macOS sets LC_CTYPE=UTF-8, which initdb refuses).
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale")
         self.options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 {server_options}".strip()
         self.resume()
         self._run(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "airflow")
@@ -137,13 +139,16 @@ class Twin:
     moves a running twin to a newer one the way a deployment does."""
 
     def __init__(self, work: Path, bin_dir: Path, *, web_port: int = 8080, stack: str = "dev",
-                 variables: dict[str, str] | None = None, airflow_version: str | None = None):
+                 variables: dict[str, str] | None = None, airflow_version: str | None = None,
+                 extra_dags: dict[str, str] | None = None):
         self.work = work
         self.bin = bin_dir
         self.web_port = web_port
         self.stack = stack
         self.airflow_version = airflow_version
         self.variables = variables if variables is not None else {"greeting": "hello from the twin"}
+        # More DAG files (name -> source) delivered beside the project's, as a push of DAGs would.
+        self.extra_dags = dict(extra_dags or {})
         # One-off processes (moto, init containers, the migration Job); the long-running containers are the kubelet's.
         self._processes: dict[str, subprocess.Popen] = {}
         self.kubelet: Kubelet | None = None
@@ -180,10 +185,14 @@ class Twin:
         s3 = boto3.client("s3", **kwargs)
         for bucket in (self.spec.dag_bucket, self.spec.log_bucket):
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.spec.region})
-        for path in sorted((PROJECT / "dags").rglob("*.py")):
-            s3.upload_file(str(path), self.spec.dag_bucket, f"{DAG_PREFIX}/{path.relative_to(PROJECT / 'dags').as_posix()}")
+        source = self.work / "dags-delivered"
+        shutil.copytree(PROJECT / "dags", source, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
+        for name, text in self.extra_dags.items():
+            (source / name).write_text(text)
+        for relative, path in asset_files(source):  # what DagDelivery uploads, and the archive holds
+            s3.upload_file(str(path), self.spec.dag_bucket, f"{DAG_PREFIX}/{relative}")
         # The folder's archive, which worker pods fetch (components/shared/dag_delivery.py publishes it beside the files).
-        s3.put_object(Bucket=self.spec.dag_bucket, Key=DAG_ARCHIVE_KEY, Body=build_folder_zip(PROJECT / "dags"))
+        s3.put_object(Bucket=self.spec.dag_bucket, Key=DAG_ARCHIVE_KEY, Body=build_folder_zip(source))
         manager = boto3.client("secretsmanager", **kwargs)
         for key, value in self.variables.items():
             manager.create_secret(Name=f"{self.prefixes.variables}/{key}", SecretString=value)
@@ -336,9 +345,19 @@ class Twin:
     def admin(self) -> tuple[str, str]:
         return self.spec.admin_username, self.secret_values[environment.ADMIN_PASSWORD_KEY]
 
+    def _stop_worker_pods(self) -> None:
+        """Worker pods run in sessions of their own (they outlive a scheduler): stopped here with the rest."""
+        listed = self.work / "pods" / WORKER_PIDS
+        for line in (listed.read_text().split() if listed.exists() else []):
+            try:
+                os.killpg(int(line), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError, ValueError):
+                pass
+
     def stop(self) -> None:
         if self.kubelet is not None:
             self.kubelet.stop()
+        self._stop_worker_pods()
         for process in reversed(list(self._processes.values())):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
@@ -389,6 +408,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        # A second Ctrl-C or kill must not cut the stop short and leave moto or PostgreSQL behind.
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)
         print("stopping the twin: Airflow, moto and PostgreSQL", file=sys.stderr)
         twin.stop()
         lock.close()

@@ -20,7 +20,7 @@ from airflow.executors.base_executor import BaseExecutor
 from airflow.providers.cncf.kubernetes.pod_generator import PodGenerator
 from kubernetes.client import ApiClient
 
-from local.environment import pod_processes
+from local.environment import WORKER_PIDS, pod_processes
 
 
 def worker_pod(state: dict, key, command: list[str]) -> dict:
@@ -93,7 +93,11 @@ class TwinPodExecutor(BaseExecutor):
             return
         argv, env = steps[index]
         log = open(Path(self.state["work"]) / "pods" / f"{key.dag_id}.{key.task_id}.{key.try_number}.log", "ab")
-        self.launched[key] = (steps, subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT), index)
+        # A pod of its own: it outlives the scheduler that created it, as on the cluster.
+        process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(Path(self.state["work"]) / "pods" / WORKER_PIDS, "a") as pids:
+            pids.write(f"{process.pid}\n")  # for the twin to stop them with everything else
+        self.launched[key] = (steps, process, index)
 
     def sync(self) -> None:
         for key in list(self.launched):

