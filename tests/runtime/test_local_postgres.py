@@ -25,3 +25,27 @@ def test_the_embedded_server_runs_the_twins_database(tmp_path):
         assert "PostgreSQL database dump" in dump.read_text()
     finally:
         server.stop()
+
+
+def test_the_embedded_server_runs_from_a_checkout_only_its_owner_may_enter(tmp_path, monkeypatch):
+    """As root the server runs as `postgres`, which cannot enter a private folder (mktemp -d makes them 0700, as a
+    CI checkout may be): the installation is copied where it can."""
+    import os
+    import shutil
+
+    from local import twin
+
+    if os.geteuid() != 0:
+        pytest.skip("only root runs the server as another user")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    package = twin.postgres_bin("embedded").parents[1]
+    for folder in (package, package.with_name(f"{package.name}.libs")):
+        shutil.copytree(folder, private / folder.name, symlinks=True)
+    monkeypatch.setattr(twin, "postgres_bin", lambda server="auto": private / package.name / "pginstall" / "bin")
+    server = twin.LocalPostgres(tmp_path, server="embedded")
+    try:
+        assert server.start().endswith("/airflow")
+    finally:
+        server.stop()
+    assert server.copied is not None and not server.copied.exists()
