@@ -52,10 +52,6 @@ class VersionChange:
     def changes(self) -> bool:
         return self.running != self.target
 
-    @property
-    def major_jump(self) -> bool:
-        return self.running is not None and parse(self.target)[0] > parse(self.running)[0]
-
 
 def restore_hint(snapshot: str, running: str) -> str:
     return (
