@@ -13,13 +13,14 @@ IMAGE_PYTHON_VERSION := 3.12
 # make image-constraints AIRFLOW_VERSION=x.y.z: resolve (and so offer) one version; without it, every offered one.
 AIRFLOW_VERSION ?=
 
-.PHONY: help plan bench-plan bench-dag-sync chaos golden docs manifests local gate test test-fast airflow-lock image-constraints clean
+.PHONY: help plan bench-plan bench-dag-sync chaos load golden docs manifests local gate test test-fast airflow-lock image-constraints clean
 
 help:
 	@echo "make plan STACK=dev [FORMAT=json]   what 'pulumi up' would create, offline (Pulumi's mock engine)"
 	@echo "make bench-plan                    how long make plan takes for dev and prod (prints figures)"
 	@echo "make bench-dag-sync                how long 10, 100 and 1,000 DAG files take to reach a pod (prints figures)"
-	@echo "make chaos [OUTAGE=90]             faults on the twin (database away, scheduler killed): what it did and saw"
+	@echo "make chaos [OUTAGE=90] [FAULTS=..]  faults on the twin (database, scheduler, worker, S3, Secrets Manager, import error): what it did and saw"
+	@echo "make load [RUNS=200] [DAG_FILES=50] [TASKS=3]  many DAG runs on the twin: runs completed, tasks lost, latency, throughput"
 	@echo "make docs                          write docs/configuration.md anew from the config model"
 	@echo "make golden                        write tests/golden/*.json anew after an intended change (review the diff)"
 	@echo "make manifests STACK=prod          a self-managed stack's Kubernetes objects as YAML (secrets masked)"
@@ -63,10 +64,18 @@ local: .venv/.installed | $(UV)
 bench-plan: .venv/.installed
 	@.venv/bin/python bench/plan_speed.py
 
-# Faults on the twin (local/chaos.py); OUTAGE: seconds the database is away.
+# Faults on the twin (local/chaos.py); OUTAGE: seconds the database is away; FAULTS: some of them, comma-separated.
 OUTAGE ?= 90
+FAULTS ?=
 chaos: .venv/.installed | $(UV)
-	UV=$(UV) .venv/bin/python -m local.chaos --outage $(OUTAGE)
+	UV=$(UV) .venv/bin/python -m local.chaos --outage $(OUTAGE) $(if $(FAULTS),--faults $(FAULTS))
+
+# Many DAG runs at once on the twin (local/load.py): figures, and exit 1 if a run did not complete or a task was lost.
+RUNS ?= 200
+DAG_FILES ?= 50
+TASKS ?= 3
+load: .venv/.installed | $(UV)
+	UV=$(UV) .venv/bin/python -m local.load --runs $(RUNS) --dag-files $(DAG_FILES) --tasks $(TASKS)
 
 # DAG delivery by folder size against moto's S3 behind a 20 ms-per-request proxy (figures, no assertions).
 bench-dag-sync: .venv/.installed
@@ -91,9 +100,10 @@ gate: .venv/.installed .venv-airflow/.installed
 		$(if $(CONSTRAINTS),--constraints-file $(CONSTRAINTS))
 	.venv/bin/python -m pytest -q -m "not runtime and not contract"
 
+# Two workers: the package twin's tests (faults, load) on one while the rest run on the other (tests/conftest.py).
 test: .venv/.installed .venv-airflow/.installed .venv-checkov/.installed
 	UV=$(UV) AIRFLOW_PYTHON=$(CURDIR)/.venv-airflow/bin/python CHECKOV=$(CURDIR)/.venv-checkov/bin/checkov \
-		.venv/bin/python -m pytest
+		.venv/bin/python -m pytest -n 2 --dist loadgroup
 
 test-fast: .venv/.installed .venv-checkov/.installed
 	CHECKOV=$(CURDIR)/.venv-checkov/bin/checkov .venv/bin/python -m pytest -m "not runtime"

@@ -59,6 +59,27 @@ wait_for_database() {
   done
 }
 
+# Airflow commits each migration on its own (its Alembic environment: transaction_per_migration), so a run that
+# PostgreSQL aborts in a deadlock with the components still running on the old version (seen in the twin: a
+# 2.11 -> 3.3 migration against two live schedulers) keeps the steps it committed, and the next attempt goes on from
+# there.
+MIGRATE_ATTEMPTS="${MIGRATE_ATTEMPTS:-5}"
+MIGRATE_RETRY_SECONDS="${MIGRATE_RETRY_SECONDS:-5}"
+migrate_database() {
+  local attempt
+  for ((attempt = 1; attempt <= MIGRATE_ATTEMPTS; attempt++)); do
+    if airflow db migrate "$@"; then
+      return 0
+    fi
+    log "airflow db migrate failed (attempt ${attempt} of ${MIGRATE_ATTEMPTS}); the migrations it committed stay"
+    if ((attempt < MIGRATE_ATTEMPTS)); then
+      sleep "${MIGRATE_RETRY_SECONDS}"
+    fi
+  done
+  log "airflow db migrate failed ${MIGRATE_ATTEMPTS} times; the database is at the last migration that committed"
+  return 1
+}
+
 wait_for_migrations() {
   airflow db check-migrations --migration-wait-timeout="${MIGRATION_WAIT_SECONDS}"
 }
@@ -97,7 +118,7 @@ main() {
       ;;
     migrate)
       wait_for_database
-      exec airflow db migrate "$@"
+      migrate_database "$@"
       ;;
     create-user)
       wait_for_database

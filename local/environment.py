@@ -30,9 +30,10 @@ WORKER_PIDS = "worker-pids"
 
 
 def swapped(env: Mapping[str, str], *, home: Path, dags: Path, pod_template: Path, aws_endpoint: str, executor: str,
-            execution_api: str | None = None) -> dict[str, str]:
+            execution_api: str | None = None, service_endpoints: Mapping[str, str] | None = None) -> dict[str, str]:
     """What differs on this machine: paths, the AWS endpoint (moto for S3 and Secrets Manager; dummy keys stand in
-    for IRSA), the executor (worker pods become local processes run from the same pod spec) and, on Airflow 3, the
+    for IRSA; `service_endpoints`, botocore's AWS_ENDPOINT_URL_<SERVICE> variables, put one service behind a Service
+    of the twin's that a fault can take away), the executor (worker pods become local processes run from the same pod spec) and, on Airflow 3, the
     execution API's in-cluster Service (the api-server on localhost)."""
     out = {key: value.replace(DAGS_FOLDER, str(dags)).replace(POD_TEMPLATE_FILE, str(pod_template)) for key, value in env.items()}
     if execution_api and EXECUTION_API_URL in out:
@@ -47,7 +48,15 @@ def swapped(env: Mapping[str, str], *, home: Path, dags: Path, pod_template: Pat
             "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
             "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": "10",
+            # A dead scheduler's task instances are adopted or reset within seconds, not Airflow's 5 minutes, so the
+            # fault suite sees the adoption (local/twin_executor.py) within a run.
+            "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "15",
+            # A task whose heartbeat stopped (its pod gone, or the database away under it) is retried after a minute,
+            # not Airflow's 5 (Airflow 2's name, then Airflow 3's).
+            "AIRFLOW__SCHEDULER__SCHEDULER_ZOMBIE_TASK_THRESHOLD": "60",
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
             "NO_PROXY": "127.0.0.1,localhost",
+            **(service_endpoints or {}),
         }
     )
     return out
@@ -65,6 +74,7 @@ def pod_processes(state: dict, pod: dict, home: Path, *, containers: str = "firs
             container_env(container, state["config_maps"], state["secrets"]),
             home=home, dags=dags, pod_template=Path(state["pod_template"]),
             aws_endpoint=state["aws_endpoint"], executor=state["executor"], execution_api=state.get("execution_api"),
+            service_endpoints=state.get("service_endpoints"),
         )
         env.update({"PATH": f"{state['bin']}:/usr/bin:/bin", "HOME": str(home), "PYTHONPATH": state["project"],
                     "TWIN_STATE": state["state_file"]})

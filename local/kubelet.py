@@ -200,6 +200,23 @@ class Kubelet:
             pass
         _signal_group(process, signal.SIGKILL)
 
+    def hold(self, label: str) -> None:
+        """The container is killed and not restarted until `release`: its pod lost with its node, for a fault."""
+        with self._lock:
+            c = self.containers[label]
+            c.restart_at = float("inf")
+            process = c.process
+            c.ready = False
+            c.events.append("held down (its node lost)")
+        if process is not None:
+            _signal_group(process, signal.SIGKILL)
+
+    def release(self, label: str) -> None:
+        with self._lock:
+            c = self.containers[label]
+            c.restart_at = time.monotonic()
+            c.events.append("released")
+
     def remove(self, label: str) -> None:
         """Stop a container for good (a pod deleted, as a rollout does)."""
         with self._lock:

@@ -35,12 +35,16 @@ from k8s.spec import DAG_ARCHIVE_KEY, DAG_PREFIX, spec_from_settings
 from k8s.spec import DAGS_FOLDER, WEBSERVER_PORT
 from k8s.workloads import health_path
 from local.kubelet import Container, Kubelet, Probe
+from local.pod_runner import CONTAINER_PID
+from local.service import Service
 from components.naming import upgrade_snapshot_identifier
 from local.environment import WORKER_PIDS, pod_processes
 from stackconfig.load import from_stack_file
 
 from stackconfig.project_files import PROJECT_DIR as PROJECT
 EXECUTOR = "local.twin_executor.TwinPodExecutor"
+# The AWS services a fault can take away, by botocore's AWS_ENDPOINT_URL_<SERVICE> name.
+AWS_SERVICES = ("S3", "SECRETS_MANAGER")
 TWIN_IMAGE = "twin.local/airflow:twin@sha256:" + "1" * 64
 # Where the UI listens: [webserver] web_server_port on Airflow 2, [api] port on Airflow 3 (by airflow3).
 PORT_SETTING = {False: "AIRFLOW__WEBSERVER__WEB_SERVER_PORT", True: "AIRFLOW__API__PORT"}
@@ -147,6 +151,14 @@ class LocalPostgres:
             raise RuntimeError(f"pg_dump failed: {done.stderr.strip()[-1500:]}")
         return path
 
+    def query(self, sql: str) -> list[list[str]]:
+        """Rows of a query on the Airflow database (psql, unaligned), for faults and tests to see what Airflow saw."""
+        done = subprocess.run([str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-At",
+                               "-F", "\t", "-c", sql, "airflow"], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"psql failed: {done.stderr.strip()[-1500:]}")
+        return [line.split("\t") for line in done.stdout.splitlines() if line]
+
     def stop(self) -> None:
         if self.data.exists():
             subprocess.run([*self.as_postgres, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop"],
@@ -163,7 +175,8 @@ class Twin:
     def __init__(self, work: Path, bin_dir: Path, *, web_port: int = 8080, stack: str = "dev",
                  variables: dict[str, str] | None = None, airflow_version: str | None = None,
                  extra_dags: dict[str, str] | None = None):
-        self.work = work
+        # Absolute: Airflow takes a relative AIRFLOW_HOME's log paths apart and fails every task (`--work .build/x`).
+        self.work = work.resolve()
         self.bin = bin_dir
         self.web_port = web_port
         self.stack = stack
@@ -178,6 +191,9 @@ class Twin:
         self.launched: dict[str, tuple[list[str], dict[str, str]]] = {}
         self.postgres = LocalPostgres(work)
         self.moto_port = free_port()
+        self.aws_services: dict[str, Service] = {}
+        self.web_service: Service | None = None
+        self.webserver_ports: dict[str, int] = {}
         self.secret_values: dict[str, str] = {}
         # Each upgrade: (from, to, snapshot file, seconds the migration Job took).
         self.upgrades: list[tuple[str, str, Path, float]] = []
@@ -195,7 +211,6 @@ class Twin:
         return replace(
             spec, image=TWIN_IMAGE, dag_bucket=f"{name}-dags", log_bucket=f"{name}-task-logs",
             role_arns={sa: f"arn:aws:iam::000000000000:role/twin-{sa}" for sa in spec.role_arns},
-            scheduler_replicas=1, webserver_replicas=1, triggerer_replicas=1,
         )
 
     def _seed_aws(self) -> None:
@@ -247,13 +262,18 @@ class Twin:
             "aws_endpoint": self.aws_endpoint, "executor": EXECUTOR, "state_file": str(state_file),
             # Airflow 3's workers call the api-server's execution API: here, on localhost.
             "execution_api": f"http://127.0.0.1:{self.web_port}/execution/" if self.spec.airflow3 else None,
+            # botocore reads AWS_ENDPOINT_URL_<SERVICE> before AWS_ENDPOINT_URL: S3 and Secrets Manager each behind a
+            # Service a fault can take away (boto3's "Service-specific endpoints" configuration).
+            "service_endpoints": {f"AWS_ENDPOINT_URL_{name}": service.url for name, service in self.aws_services.items()},
         }
         state_file.write_text(json.dumps(self.state))
         state_file.chmod(0o600)
 
+    def _pod_object(self, kind: str, name: str) -> dict:
+        return next(o for o in self.objects if o["kind"] == kind and o["metadata"]["name"].startswith(name))
+
     def _pod(self, kind: str, name: str) -> dict:
-        obj = next(o for o in self.objects if o["kind"] == kind and o["metadata"]["name"].startswith(name))
-        return {"spec": obj["spec"]["template"]["spec"]}
+        return {"spec": self._pod_object(kind, name)["spec"]["template"]["spec"]}
 
     def _start(self, label: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
         log = open(self.work / f"{label}.log", "ab")
@@ -295,21 +315,45 @@ class Twin:
         self._run_init("migrate", pod_processes(self.state, self._pod("Job", "airflow-migrate"), home))
         return time.monotonic() - began
 
+    @staticmethod
+    def pod_name(component: str, index: int) -> str:
+        """A replica's name: the component for the first, `<component>-<n>` for the others."""
+        return component if index == 0 else f"{component}-{index}"
+
     def _start_components(self) -> None:
+        """Each Deployment's replicas as pods (the manifest's `replicas`), each with its own emptyDirs; the webserver
+        replicas on ports of their own, behind the UI's Service on web_port, which sends connections to ready ones."""
+        self.webserver_ports = {}
         for component in self.components:
-            home = self.work / component
-            shutil.rmtree(home, ignore_errors=True)  # new pods, new emptyDirs
             pod = self._pod("Deployment", f"airflow-{component}")
-            steps = pod_processes(self.state, pod, home, containers="all")
-            inits = len(pod["spec"]["initContainers"])
-            self._run_init(component, steps[:inits])
-            for container, (argv, env) in zip(pod["spec"]["containers"], steps[inits:]):
+            for index in range(self.replicas(component)):
+                name = self.pod_name(component, index)
+                home = self.work / name
+                shutil.rmtree(home, ignore_errors=True)  # new pods, new emptyDirs
+                steps = pod_processes(self.state, pod, home, containers="all")
+                inits = len(pod["spec"]["initContainers"])
+                self._run_init(name, steps[:inits])
+                port = None
                 if component == "webserver":
-                    env[PORT_SETTING[self.spec.airflow3]] = str(self.web_port)
-                self._run_container(f"{component}-{container['name']}", container, argv, env, home)
+                    port = self.webserver_ports[name] = free_port()
+                for container, (argv, env) in zip(pod["spec"]["containers"], steps[inits:]):
+                    if component == "webserver":
+                        env[PORT_SETTING[self.spec.airflow3]] = str(port)
+                    self._run_container(f"{name}-{container['name']}", container, argv, env, home, port)
         _wait(lambda: urllib.request.urlopen(self.health_url).status == 200, 240, "webserver")
 
-    def _run_container(self, label: str, container: dict, argv: list[str], env: dict[str, str], home: Path) -> None:
+    def replicas(self, component: str) -> int:
+        return int(self._pod_object("Deployment", f"airflow-{component}")["spec"]["replicas"])
+
+    def ready_webservers(self) -> list[int]:
+        """The Service's endpoints: the webserver replicas whose every container is ready."""
+        containers = dict(self.kubelet.containers) if self.kubelet else {}
+        wanted = {c["name"] for c in self._pod("Deployment", "airflow-webserver")["spec"]["containers"]}
+        return [port for name, port in dict(self.webserver_ports).items()
+                if all(f"{name}-{c}" in containers and containers[f"{name}-{c}"].ready for c in wanted)]
+
+    def _run_container(self, label: str, container: dict, argv: list[str], env: dict[str, str], home: Path,
+                       web_port: int | None = None) -> None:
         """A long-running container under the kubelet: restarted when it exits, its probes run as declared."""
         if self.kubelet is None:
             self.kubelet = Kubelet()
@@ -319,7 +363,7 @@ class Twin:
             return [part.replace(DAGS_FOLDER, str(home / "dags")) for part in mapped]
 
         def port(number: int) -> int:
-            return self.web_port if number == WEBSERVER_PORT else number
+            return web_port if number == WEBSERVER_PORT and web_port else number
 
         probes = {kind: Probe.from_manifest(container.get(f"{kind}Probe"), env=env, command=command, port=port)
                   for kind in ("startup", "liveness", "readiness")}
@@ -340,6 +384,9 @@ class Twin:
         self.work.mkdir(parents=True, exist_ok=True)
         self.database_url = self.postgres.start()
         self.aws_endpoint = f"http://127.0.0.1:{self.moto_port}"
+        self.aws_services = {name: Service(lambda: [self.moto_port], name=name) for name in AWS_SERVICES}
+        # The UI's Service (and on Airflow 3 the execution API's): ready webserver replicas only.
+        self.web_service = Service(self.ready_webservers, port=self.web_port, name="webserver")
         self._start("moto", [sys.executable, "-m", "moto.server", "-p", str(self.moto_port)], dict(os.environ))
         _wait(lambda: urllib.request.urlopen(f"{self.aws_endpoint}/moto-api/").status == 200, 60, "moto")
         self._render(self.database_url)
@@ -368,9 +415,12 @@ class Twin:
         return self.spec.admin_username, self.secret_values[environment.ADMIN_PASSWORD_KEY]
 
     def _stop_worker_pods(self) -> None:
-        """Worker pods run in sessions of their own (they outlive a scheduler): stopped here with the rest."""
-        listed = self.work / "pods" / WORKER_PIDS
-        for line in (listed.read_text().split() if listed.exists() else []):
+        """Worker pods run in sessions of their own (they outlive a scheduler), their containers in process groups of
+        their own: stopped here with the rest."""
+        pods = self.work / "pods"
+        listed = (pods / WORKER_PIDS).read_text().split() if (pods / WORKER_PIDS).exists() else []
+        containers = [p.read_text() for p in pods.glob(f"*{CONTAINER_PID}")] if pods.is_dir() else []
+        for line in listed + containers:
             try:
                 os.killpg(int(line), signal.SIGKILL)
             except (ProcessLookupError, PermissionError, ValueError):
@@ -388,6 +438,8 @@ class Twin:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+        for service in [*self.aws_services.values(), *([self.web_service] if self.web_service else [])]:
+            service.close()
         self.postgres.stop()
 
 

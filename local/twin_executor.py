@@ -13,6 +13,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from airflow.providers.cncf.kubernetes.pod_generator import PodGenerator
 from kubernetes.client import ApiClient
 
 from local.environment import WORKER_PIDS, pod_processes
+from local.pod_runner import STEPS, read_phase
+
+RECORD = ".record"
 
 
 def worker_pod(state: dict, key, command: list[str]) -> dict:
@@ -44,11 +48,23 @@ def worker_pod(state: dict, key, command: list[str]) -> dict:
     return ApiClient().sanitize_for_serialization(pod)
 
 
+def _key_record(key) -> dict:
+    return {"dag_id": key.dag_id, "task_id": key.task_id, "run_id": key.run_id, "try_number": key.try_number,
+            "map_index": key.map_index}
+
+
 class TwinPodExecutor(BaseExecutor):
+    """Worker pods as local processes (local/pod_runner.py). Each pod is labelled with the scheduler job that created
+    it (`<pod>.record`, the KubernetesExecutor's `airflow-worker` label); a scheduler that takes over a dead one's
+    task instances adopts their pods by relabelling them (try_adopt_task_instances), as the KubernetesExecutor does,
+    so a task under way is neither lost nor run twice."""
+
     def start(self) -> None:
         self.state = json.loads(Path(os.environ["TWIN_STATE"]).read_text())
-        self.launched: dict = {}
-        self.pods: dict = {}
+        self.pod_dir = Path(self.state["work"]) / "pods"
+        self.pod_dir.mkdir(parents=True, exist_ok=True)
+        self.watched: dict = {}  # task instance key -> its pod's path (no extension)
+        self.adopted: list[str] = []
 
     def _process_workloads(self, workloads) -> None:  # Airflow 3
         from airflow.providers.cncf.kubernetes.pod_generator import workload_to_command_args
@@ -63,52 +79,67 @@ class TwinPodExecutor(BaseExecutor):
         self._launch(key, command)
 
     def _launch(self, key, command) -> None:
-        pod = worker_pod(self.state, key, command)
-        self.pods[key] = pod
-        log_dir = Path(self.state["work"]) / "pods"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        # Kept for inspection: what the cluster would have been asked to run.
+        manifest = worker_pod(self.state, key, command)
         # One pod (and emptyDir home) per task try of each run, as the cluster would have.
-        pod_key = f"{pod['metadata']['name']}-{re.sub(r'[^A-Za-z0-9]+', '-', key.run_id)}-{key.try_number}"
-        (log_dir / f"{pod_key}.json").write_text(json.dumps(pod, indent=1))
-        home = log_dir / pod_key
-        steps = pod_processes(self.state, pod, home)
-        self.launched[key] = (steps, None, 0)
-        self._advance(key)
+        name = f"{manifest['metadata']['name']}-{re.sub(r'[^A-Za-z0-9]+', '-', key.run_id)}-{key.try_number}"
+        pod = self.pod_dir / name
+        # Kept for inspection: what the cluster would have been asked to run.
+        (self.pod_dir / f"{name}.json").write_text(json.dumps(manifest, indent=1))
+        steps = pod_processes(self.state, manifest, pod)
+        pod.with_name(name + STEPS).write_text(json.dumps(steps))
+        self._label(pod, key)
+        log = self.pod_dir / f"{key.dag_id}.{key.task_id}.{key.try_number}.log"
+        runner = subprocess.Popen([sys.executable, "-m", "local.pod_runner", str(pod), str(log)], env=steps[-1][1],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        with open(self.pod_dir / WORKER_PIDS, "a") as pids:
+            pids.write(f"{runner.pid}\n")  # for the twin to stop them with everything else
+        self.watched[key] = pod
 
-    def _advance(self, key) -> None:
-        steps, process, index = self.launched[key]
-        if process is not None:
-            code = process.poll()
-            if code is None:
-                return
-            if code != 0:
-                del self.launched[key]
-                self.fail(key)
-                return
-            index += 1
-        if index >= len(steps):
-            del self.launched[key]
-            self.success(key)
-            return
-        argv, env = steps[index]
-        log = open(Path(self.state["work"]) / "pods" / f"{key.dag_id}.{key.task_id}.{key.try_number}.log", "ab")
-        # A pod of its own: it outlives the scheduler that created it, as on the cluster.
-        process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        with open(Path(self.state["work"]) / "pods" / WORKER_PIDS, "a") as pids:
-            pids.write(f"{process.pid}\n")  # for the twin to stop them with everything else
-        self.launched[key] = (steps, process, index)
+    def _label(self, pod: Path, key) -> None:
+        record = pod.with_name(pod.name + RECORD)
+        partial = record.with_name(record.name + ".partial")
+        partial.write_text(json.dumps({"key": _key_record(key), "scheduler_job_id": self.job_id,
+                                       # the scheduler container's process group: which replica's pod this is
+                                       "scheduler_pgid": os.getpgid(0)}))
+        os.replace(partial, record)
 
     def sync(self) -> None:
-        for key in list(self.launched):
-            self._advance(key)
+        for key, pod in list(self.watched.items()):
+            phase = read_phase(pod)["phase"]
+            if phase == "Succeeded":
+                del self.watched[key]
+                self.success(key)
+            elif phase == "Failed":
+                del self.watched[key]
+                self.fail(key)
+
+    def try_adopt_task_instances(self, tis):
+        """The pods of a dead scheduler's task instances become this one's; the task instances with no pod are
+        returned, for the scheduler to reset (Airflow's rule, as the KubernetesExecutor's)."""
+        by_key = {}
+        for record in self.pod_dir.glob(f"*{RECORD}"):
+            try:
+                found = json.loads(record.read_text())
+            except (FileNotFoundError, ValueError):
+                continue
+            by_key[tuple(sorted(found["key"].items()))] = (record, found)
+        not_adopted = []
+        for ti in tis:
+            match = by_key.get(tuple(sorted(_key_record(ti.key).items())))
+            if match is None or str(match[1]["scheduler_job_id"]) != str(ti.queued_by_job_id):
+                not_adopted.append(ti)
+                continue
+            pod = match[0].with_name(match[0].name[: -len(RECORD)])
+            self._label(pod, ti.key)
+            self.running.add(ti.key)
+            self.watched[ti.key] = pod
+            self.adopted.append(pod.name)
+        return not_adopted
 
     def end(self) -> None:
-        while self.launched:
+        while self.watched:
             self.sync()
             time.sleep(0.5)
 
     def terminate(self) -> None:
-        for _, process, _ in self.launched.values():
-            if process is not None:
-                process.terminate()
+        pass  # the pods outlive the scheduler, as on the cluster

@@ -76,3 +76,22 @@ def managed_plan(request, stack_plans) -> Plan:
 @pytest.fixture(params=SELF_MANAGED)
 def self_managed_plan(request, stack_plans) -> Plan:
     return stack_plans[request.param]
+
+
+# `make test` runs two pytest workers (pytest-xdist, --dist loadgroup): each group below runs whole on one worker, so
+# a twin or a module's Airflow is started once. The package twin's tests come first: the longest group starts at once
+# on one worker while the other takes the rest.
+FIRST_GROUPS = ("runtime-twin", "fast")
+
+
+def _group(item) -> str:
+    parts = Path(str(item.fspath)).resolve().relative_to(PROJECT_DIR / "tests").parts
+    if parts[0] != "runtime":
+        return "fast"
+    return "runtime-twin" if parts[1] == "twin" else f"runtime-{Path(parts[-1]).stem}"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+    items.sort(key=lambda item: FIRST_GROUPS.index(_group(item)) if _group(item) in FIRST_GROUPS else len(FIRST_GROUPS))

@@ -42,15 +42,3 @@ def image_env_path(image_env_bin) -> Path:
 
 
 GREETING = "hello from the twin test"
-
-
-@pytest.fixture(scope="session")
-def twin(tmp_path_factory, image_env_bin):
-    """The twin, up once for the session (about a minute): Airflow as the manifests describe it, on this machine."""
-    from local.twin import Twin, free_port
-
-    running = Twin(tmp_path_factory.mktemp("twin"), image_env_bin, web_port=free_port(), variables={"greeting": GREETING})
-    try:
-        yield running.start()
-    finally:
-        running.stop()

@@ -88,3 +88,18 @@ def test_probes_are_read_from_the_manifest_with_kubernetes_defaults(tmp_path):
     http = Probe.from_manifest({"httpGet": {"path": "/health", "port": 8080}, "periodSeconds": 5}, env={},
                                command=list, port=lambda _p: 9)
     assert http.period == 5 and http.check(1) is False  # nothing listens on port 9
+
+
+def test_a_held_container_stays_down_until_released(tmp_path):
+    kubelet = Kubelet(tick=0.05, backoff_first=0.1)
+    try:
+        c = kubelet.run(_container(tmp_path, "import time; time.sleep(60)"))
+        first = c.process
+        kubelet.hold("c")
+        assert _until(lambda: first.poll() is not None) and not c.ready
+        time.sleep(0.5)  # several back-offs' worth: no restart while its node is lost
+        assert c.restarts == 0 and c.process is first
+        kubelet.release("c")
+        assert _until(lambda: c.restarts == 1 and c.process is not first and c.process.poll() is None)
+    finally:
+        kubelet.stop()

@@ -1,16 +1,21 @@
-"""Faults the twin's kubelet survives, on the session's twin: a scheduler killed outright while a run waits for it
-comes back (the kubelet's back-off, init containers not run again) and the run completes; a killed sidecar comes
-back and syncs again."""
+"""Faults on the package's twin (the prod stack's replicas), through the functions `make chaos` runs: a scheduler
+killed outright while a run waits for it comes back (the kubelet's back-off, init containers not run again) and the
+run completes; a killed sidecar comes back and syncs again; a task process killed mid-task, Secrets Manager away, a
+broken DAG pushed and a DAG edit, at once (they leave each other alone); one of two schedulers lost mid-run; S3 away
+for 60 s; the database away for 90 s. Each run completes within its retries."""
 
 from __future__ import annotations
 
 import os
 import signal
 import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.runtime.test_twin import _api
+from local.chaos import BROKEN_MESSAGE, FAULTS, RETRIES, wait_until
+from tests.runtime.twin.test_twin import _api
 
 pytestmark = pytest.mark.runtime
 
@@ -73,3 +78,60 @@ def test_a_dag_sync_sidecar_killed_comes_back_and_syncs_again(twin):
         time.sleep(0.5)
     assert state.stat().st_mtime >= killed_at
     assert (twin.work / "scheduler" / "dags" / "hello_secrets.py").exists()
+
+
+def test_faults_that_leave_each_other_alone_at_once(twin):
+    names = ("worker", "secrets", "import-error", "dag-edit")
+    with ThreadPoolExecutor(len(names)) as pool:
+        futures = {name: pool.submit(FAULTS[name], twin) for name in names}
+    findings = {name: future.result() for name, future in futures.items()}
+    assert all(f.survived for f in findings.values()), [f.line() for f in findings.values()]
+    # The killed try failed and the retry ran: two tries, the task after it one.
+    assert findings["worker"].facts["tries"] == {"work": 2, "after": 1}
+    # The failed try says why: the secrets backend could not be read.
+    assert findings["secrets"].facts["tries"] == {"read_greeting": 2} and findings["secrets"].facts["log_names_backend"]
+    assert BROKEN_MESSAGE in findings["import-error"].facts["stack_trace"]
+    assert findings["import-error"].facts["tries"] == {"work": 1, "after": 1}
+    # An edit reaches the scheduler's parse within the sidecar's interval and the twin's parse interval.
+    assert findings["dag-edit"].facts["seconds"] <= twin.spec.dag_sync_interval_seconds + 30
+
+
+def test_one_of_two_schedulers_lost_mid_run_the_other_carries_it(twin):
+    assert twin.replicas("scheduler") == 2
+    finding = FAULTS["scheduler"](twin)
+    assert finding.survived, finding.line()
+    # The task after the long one was queued by the other scheduler while the lost one was down.
+    assert finding.facts["carried_by"] and finding.facts["lost_job"] not in finding.facts["carried_by"]
+    # Its running task's pod was adopted by the other scheduler, as the KubernetesExecutor adopts, not reset and rerun.
+    assert finding.facts["adopted_by"] != finding.facts["lost_job"]
+    assert finding.facts["tries"] == {"work": 1, "after": 1}
+
+
+def test_s3_away_for_a_minute_the_folders_stay_and_a_retry_succeeds(twin):
+    finding = FAULTS["s3"](twin, outage=60)
+    assert finding.survived, finding.line()
+    assert all(finding.facts["kept"].values())
+    assert any("init container" in str(phase) for phase in finding.facts["pods"]), finding.facts["pods"]
+    assert 2 <= finding.facts["tries"]["quick"] <= RETRIES + 2
+
+
+def test_the_database_away_for_90_seconds_the_run_completes(twin):
+    finding = FAULTS["database"](twin, outage=90)
+    assert finding.survived, finding.line()
+    assert all(n <= RETRIES + 1 for n in finding.facts["tries"].values())
+
+
+def test_the_ui_service_sends_connections_to_ready_webservers_only(twin):
+    assert twin.replicas("webserver") == 2
+    wait_until(lambda: len(twin.ready_webservers()) == 2, 240, "both webservers were not ready")
+    lost = "webserver-1-webserver"
+    twin.kubelet.hold(lost)  # its pod gone: no longer ready, so no longer an endpoint
+    try:
+        assert twin.ready_webservers() == [twin.webserver_ports["webserver"]]
+        before = twin.web_service.connections
+        assert [urllib.request.urlopen(twin.health_url, timeout=10).status for _ in range(10)] == [200] * 10
+        assert twin.web_service.connections - before >= 10
+    finally:
+        twin.kubelet.release(lost)
+    # Back once its startup and readiness probes pass.
+    wait_until(lambda: len(twin.ready_webservers()) == 2, 240, f"{lost} did not become ready again")
