@@ -13,7 +13,7 @@ survived: the runs complete, no task is lost, and no task ran more often than it
 - import-error: a broken DAG file pushed while a run is under way: the run completes, the error is listed by the API;
 - dag-edit: how long an edited DAG file takes from the bucket to the scheduler's parse.
 
-The tests (tests/runtime/test_faults.py) run the same functions.
+The tests (tests/runtime/twin/test_faults.py) run the same functions.
 
     make chaos [OUTAGE=90] [FAULTS=database,scheduler,...]
 """

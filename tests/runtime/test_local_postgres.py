@@ -49,3 +49,29 @@ def test_the_embedded_server_runs_from_a_checkout_only_its_owner_may_enter(tmp_p
     finally:
         server.stop()
     assert server.copied is not None and not server.copied.exists()
+
+
+def test_as_root_without_a_postgres_user_the_server_runs_as_nobody(tmp_path, monkeypatch):
+    """A bare container has root and no `postgres` user: PostgreSQL, which refuses root, runs as `nobody`."""
+    import os
+    import pwd
+
+    from local import twin
+
+    if os.geteuid() != 0:
+        pytest.skip("only root runs the server as another user")
+    real = pwd.getpwnam
+
+    def without_postgres(name):
+        if name == "postgres":
+            raise KeyError(name)
+        return real(name)
+
+    monkeypatch.setattr(pwd, "getpwnam", without_postgres)
+    server = twin.LocalPostgres(tmp_path, server="embedded")
+    assert server.server_user == "nobody"
+    try:
+        assert server.start().endswith("/airflow")
+        assert server.query("select current_user") == [["postgres"]]  # the database role, whoever runs the server
+    finally:
+        server.stop()
