@@ -79,8 +79,8 @@ def self_managed_plan(request, stack_plans) -> Plan:
 
 
 # `make test` runs two pytest workers (pytest-xdist, --dist loadgroup): each group below runs whole on one worker, so
-# a twin or a module's Airflow is started once. The package twin's tests come first: the longest group starts at once
-# on one worker while the other takes the rest.
+# a twin or a module's Airflow is started once; the package twin's tests are one group, the other runtime modules one
+# each, and the rest one more.
 FIRST_GROUPS = ("runtime-twin", "fast")
 
 
@@ -91,6 +91,9 @@ def _group(item) -> str:
     return "runtime-twin" if parts[1] == "twin" else f"runtime-{Path(parts[-1]).stem}"
 
 
+# First: xdist's own hook turns the xdist_group marks into groups, and without tryfirst it runs before these are
+# added (each test was its own unit, and the package twin started on both workers).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
         item.add_marker(pytest.mark.xdist_group(_group(item)))

@@ -1,6 +1,6 @@
 """The twin these tests share: the prod stack's Airflow with its replicas (two schedulers, webservers and
 triggerers), the fault DAGs beside the project's, up once for the package (about two minutes) and stopped when the
-package's tests are done, before the other runtime tests start twins of their own."""
+package's tests are done (under `make test` the other worker runs the other tests meanwhile)."""
 
 from __future__ import annotations
 
