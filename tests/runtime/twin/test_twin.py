@@ -98,7 +98,15 @@ def test_the_sample_dag_succeeds_with_each_task_run_as_its_worker_pod(twin, dag_
 def test_task_logs_are_in_the_log_bucket_and_the_webserver_serves_them(twin, dag_run):
     s3 = boto3.client("s3", endpoint_url=twin.aws_endpoint, region_name=twin.spec.region,
                       aws_access_key_id="twin", aws_secret_access_key="twin")
-    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=twin.spec.log_bucket).get("Contents", [])}
+    # A task's log is uploaded as its process ends, which can be after the run is marked done: wait for it.
+    wanted = {f"task-logs/dag_id=hello_secrets/run_id=twin-test/task_id={t}/attempt=1.log" for t in ("read_greeting", "announce")}
+    deadline = time.time() + 60
+    while True:
+        keys = {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=twin.spec.log_bucket)
+                for o in page.get("Contents", [])}
+        if wanted <= keys or time.time() > deadline:
+            break
+        time.sleep(2)
     for task in ("read_greeting", "announce"):
         assert f"task-logs/dag_id=hello_secrets/run_id=twin-test/task_id={task}/attempt=1.log" in keys
     served = _api(twin, "GET", "/dags/hello_secrets/dagRuns/twin-test/taskInstances/read_greeting/logs/1", accept="text/plain")
