@@ -36,8 +36,13 @@ import sys
 
 import sqlalchemy
 
+url = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+# libpq's connect_timeout: a server that takes the TCP connection and never answers (a failover under way, a black-
+# holed route) fails this try in seconds instead of hanging past the wait's deadline
+# (postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-CONNECT-TIMEOUT).
+arguments = {"connect_timeout": 10} if url.startswith("postgres") else {}
 try:
-    engine = sqlalchemy.create_engine(os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"], pool_pre_ping=False)
+    engine = sqlalchemy.create_engine(url, pool_pre_ping=False, connect_args=arguments)
     with engine.connect() as connection:
         connection.execute(sqlalchemy.text("SELECT 1"))
 except Exception as err:  # noqa: BLE001 - any failure means not yet
@@ -67,6 +72,11 @@ MIGRATE_ATTEMPTS="${MIGRATE_ATTEMPTS:-5}"
 MIGRATE_RETRY_SECONDS="${MIGRATE_RETRY_SECONDS:-5}"
 migrate_database() {
   local attempt
+  # A count that is not a whole number of at least 1 would skip the loop and pass the Job without migrating.
+  if ! [[ "${MIGRATE_ATTEMPTS}" =~ ^[1-9][0-9]*$ && "${MIGRATE_RETRY_SECONDS}" =~ ^[0-9]+$ ]]; then
+    log "MIGRATE_ATTEMPTS must be a whole number of at least 1 (got '${MIGRATE_ATTEMPTS}') and MIGRATE_RETRY_SECONDS a whole number of seconds (got '${MIGRATE_RETRY_SECONDS}')"
+    return 2
+  fi
   for ((attempt = 1; attempt <= MIGRATE_ATTEMPTS; attempt++)); do
     if airflow db migrate "$@"; then
       return 0

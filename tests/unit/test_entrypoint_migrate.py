@@ -38,3 +38,10 @@ def test_a_migration_that_keeps_failing_fails_the_job_after_its_attempts(tmp_pat
     done, calls = _migrate(tmp_path, failures=9, attempts=2)
     assert done.returncode == 1 and calls == 2
     assert "failed 2 times" in done.stderr
+
+
+def test_a_migrate_attempts_that_is_not_a_count_of_at_least_one_fails_the_job_without_migrating(tmp_path):
+    # 0 would skip the loop and pass the Job with the database unmigrated.
+    done, calls = _migrate(tmp_path, failures=0, attempts=0)
+    assert done.returncode == 2 and calls == 0
+    assert "MIGRATE_ATTEMPTS must be a whole number of at least 1 (got '0')" in done.stderr
