@@ -56,6 +56,9 @@ def swapped(env: Mapping[str, str], *, home: Path, dags: Path, pod_template: Pat
             "AIRFLOW__SCHEDULER__SCHEDULER_ZOMBIE_TASK_THRESHOLD": "60",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
             "NO_PROXY": "127.0.0.1,localhost",
+            # The pod's own hostname (local/hostname.py): a replica's probe sees its own job, not another's.
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "local.hostname.pod_hostname",
+            "HOSTNAME": home.name,
             **(service_endpoints or {}),
         }
     )

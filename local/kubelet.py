@@ -206,7 +206,7 @@ class Kubelet:
             c = self.containers[label]
             c.restart_at = float("inf")
             process = c.process
-            c.ready = False
+            c.started = c.ready = False  # gone: started again only once its restart's startup probe passes
             c.events.append("held down (its node lost)")
         if process is not None:
             _signal_group(process, signal.SIGKILL)

@@ -36,12 +36,15 @@ def read_phase(pod: Path) -> dict:
 
 def run(pod: Path, log: Path) -> int:
     steps = json.loads(pod.with_name(pod.name + STEPS).read_text())
-    write_phase(pod, "Running")
+    # The runner's pid: a pod whose runner is gone without a last phase is Failed (the executor's rule, as for a pod
+    # deleted with its node).
+    write_phase(pod, "Running", runner_pid=os.getpid())
     with open(log, "ab") as out:
         for index, (argv, env) in enumerate(steps):
             # A process group per container: killing the task's container leaves this runner to report it.
             process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, process_group=0)
             pod.with_name(pod.name + CONTAINER_PID).write_text(str(process.pid))
+            _current[:] = [process]
             code = process.wait()
             if code != 0:
                 kind = "init container" if index < len(steps) - 1 else "container"
@@ -51,10 +54,25 @@ def run(pod: Path, log: Path) -> int:
     return 0
 
 
+_current: list[subprocess.Popen] = []  # the container running now
+
+
+def _terminated(pod: Path):
+    """SIGTERM (a pod deleted): the container gets it first, as the kubelet sends it, and the pod ends Failed."""
+    def handler(signum, _frame):
+        for process in _current:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except (ProcessLookupError, PermissionError):
+                pass
+        write_phase(pod, "Failed", exit_code=128 + signum, reason="the pod was deleted (SIGTERM)")
+        sys.exit(128 + signum)
+    return handler
+
+
 def main(argv: list[str]) -> int:
     pod, log = Path(argv[0]), Path(argv[1])
-    # The pod goes when its session is killed (the twin's stop); a SIGTERM reaches the container first.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, _terminated(pod))
     return run(pod, log)
 
 

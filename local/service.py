@@ -1,5 +1,6 @@
 """A Kubernetes Service on this machine: a TCP port that forwards each connection to one of the endpoints ready at
-that moment (round-robin, as kube-proxy spreads connections), and refuses connections while none is ready. The
+that moment (round-robin, as kube-proxy spreads connections), and turns connections away at once while none is
+ready (accepted and reset: the client sees an error straight away, as with kube-proxy's reject, not a hang). The
 twin puts one in front of the webserver replicas (readiness gates which replicas get traffic) and one in front of
 each AWS service, so a fault can take S3 or Secrets Manager away and bring it back.
 
@@ -32,7 +33,7 @@ class Service:
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
         self.connections = 0  # forwarded connections, for tests and figures
-        self.refused = 0
+        self.refused = 0  # connections turned away: no endpoint ready, down, or the endpoint refused
         self._thread = threading.Thread(target=self._serve, name=f"twin-{name}", daemon=True)
         self._thread.start()
 
@@ -63,19 +64,31 @@ class Service:
                     client, _ = self._listener.accept()
                 except (BlockingIOError, OSError):
                     continue
-                ready = [] if self._down.is_set() else list(self.endpoints())
+                ready = [] if self._down.is_set() else self._ready()
                 if not ready:
-                    self.refused += 1
+                    self._count_refused()
                     _reset(client)
                     continue
                 endpoint = ready[next(self._turn) % len(ready)]
                 threading.Thread(target=self._forward, args=(client, endpoint), daemon=True).start()
 
+    def _ready(self) -> list[int]:
+        """The endpoints now; none while they cannot be told (the objects not rendered yet, a lookup that failed):
+        the Service must outlive its endpoints' owner's hiccups, as kube-proxy outlives the API server's."""
+        try:
+            return list(self.endpoints())
+        except Exception:  # noqa: BLE001 - no endpoints known is no endpoints
+            return []
+
+    def _count_refused(self) -> None:
+        with self._lock:
+            self.refused += 1
+
     def _forward(self, client: socket.socket, endpoint: int) -> None:
         try:
             upstream = socket.create_connection(("127.0.0.1", endpoint), timeout=10)
         except OSError:
-            self.refused += 1
+            self._count_refused()
             _reset(client)
             return
         upstream.settimeout(None)

@@ -9,12 +9,12 @@ airflow.sdk.execution_time.execute_workload --json-string ...`: the provider's o
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from airflow.executors.base_executor import BaseExecutor
@@ -64,6 +64,7 @@ class TwinPodExecutor(BaseExecutor):
         self.pod_dir = Path(self.state["work"]) / "pods"
         self.pod_dir.mkdir(parents=True, exist_ok=True)
         self.watched: dict = {}  # task instance key -> its pod's path (no extension)
+        self.runners: dict = {}  # task instance key -> the runner this scheduler started (adopted pods have none)
         self.adopted: list[str] = []
 
     def _process_workloads(self, workloads) -> None:  # Airflow 3
@@ -80,8 +81,10 @@ class TwinPodExecutor(BaseExecutor):
 
     def _launch(self, key, command) -> None:
         manifest = worker_pod(self.state, key, command)
-        # One pod (and emptyDir home) per task try of each run, as the cluster would have.
-        name = f"{manifest['metadata']['name']}-{re.sub(r'[^A-Za-z0-9]+', '-', key.run_id)}-{key.try_number}"
+        # One pod (and emptyDir home) per task try of each run, as the cluster would have; the manifest's name is cut
+        # to 60 characters, so a digest of the whole key keeps two long task names from sharing a pod.
+        digest = hashlib.sha256(json.dumps(_key_record(key), sort_keys=True).encode()).hexdigest()[:8]
+        name = f"{manifest['metadata']['name']}-{re.sub(r'[^A-Za-z0-9]+', '-', key.run_id)}-{key.try_number}-{digest}"
         pod = self.pod_dir / name
         # Kept for inspection: what the cluster would have been asked to run.
         (self.pod_dir / f"{name}.json").write_text(json.dumps(manifest, indent=1))
@@ -94,6 +97,7 @@ class TwinPodExecutor(BaseExecutor):
         with open(self.pod_dir / WORKER_PIDS, "a") as pids:
             pids.write(f"{runner.pid}\n")  # for the twin to stop them with everything else
         self.watched[key] = pod
+        self.runners[key] = runner
 
     def _label(self, pod: Path, key) -> None:
         record = pod.with_name(pod.name + RECORD)
@@ -103,15 +107,28 @@ class TwinPodExecutor(BaseExecutor):
                                        "scheduler_pgid": os.getpgid(0)}))
         os.replace(partial, record)
 
+    def _runner_gone(self, key, phase: dict) -> bool:
+        runner = self.runners.get(key)
+        if runner is not None:
+            return runner.poll() is not None
+        return "runner_pid" in phase and not _alive(phase["runner_pid"])
+
     def sync(self) -> None:
         for key, pod in list(self.watched.items()):
-            phase = read_phase(pod)["phase"]
-            if phase == "Succeeded":
+            phase = read_phase(pod)
+            if phase["phase"] in ("Pending", "Running") and self._runner_gone(key, phase):
+                # Gone without a last phase (killed outright): Failed, as the KubernetesExecutor fails the task of a
+                # pod deleted before it completed. Read again first: it may have written one as it exited.
+                phase = read_phase(pod)
+                if phase["phase"] in ("Pending", "Running"):
+                    phase = {"phase": "Failed"}
+            if phase["phase"] in ("Succeeded", "Failed"):
                 del self.watched[key]
-                self.success(key)
-            elif phase == "Failed":
-                del self.watched[key]
-                self.fail(key)
+                self.runners.pop(key, None)
+                if phase["phase"] == "Succeeded":
+                    self.success(key)
+                else:
+                    self.fail(key)
 
     def try_adopt_task_instances(self, tis):
         """The pods of a dead scheduler's task instances become this one's; the task instances with no pod are
@@ -137,9 +154,26 @@ class TwinPodExecutor(BaseExecutor):
         return not_adopted
 
     def end(self) -> None:
-        while self.watched:
-            self.sync()
-            time.sleep(0.5)
+        """A scheduler stopping reports what has finished and leaves the pods running (the KubernetesExecutor's end()
+        does not wait for them): the next scheduler adopts them."""
+        self.sync()
 
     def terminate(self) -> None:
         pass  # the pods outlive the scheduler, as on the cluster
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process (not this one's child) still runs: a zombie, dead but not yet reaped, does not."""
+    if os.path.isdir("/proc/self"):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+    try:  # no /proc (macOS): the signal test, which a zombie passes
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -37,3 +37,36 @@ def test_a_failed_container_is_named_as_the_container(tmp_path):
     pod = _pod(tmp_path, 0, 1)
     run(pod, tmp_path / "log")
     assert read_phase(pod)["reason"] == "container 1 exited with 1"
+
+
+def test_a_deleted_pod_passes_sigterm_to_its_container_and_ends_failed(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+    from pathlib import Path
+
+    pod = tmp_path / "pod"
+    steps = [[[sys.executable, "-c", "import time; time.sleep(60)"], {}]]
+    pod.with_name(pod.name + STEPS).write_text(json.dumps(steps))
+    project = str(Path(__file__).resolve().parents[2])
+    runner = subprocess.Popen([sys.executable, "-m", "local.pod_runner", str(pod), str(tmp_path / "log")],
+                              env={**os.environ, "PYTHONPATH": project}, start_new_session=True)
+    deadline = time.time() + 30
+    while not pod.with_name(pod.name + CONTAINER_PID).exists() and time.time() < deadline:
+        time.sleep(0.1)
+    container = int(pod.with_name(pod.name + CONTAINER_PID).read_text())
+    runner.send_signal(signal.SIGTERM)
+    assert runner.wait(timeout=30) == 143
+    phase = read_phase(pod)
+    assert phase["phase"] == "Failed" and phase["reason"] == "the pod was deleted (SIGTERM)", phase
+    deadline = time.time() + 10
+    while time.time() < deadline:  # the container had the SIGTERM too
+        try:
+            os.kill(container, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the container outlived its pod")
+

@@ -79,3 +79,23 @@ def test_down_cuts_and_refuses_until_up(backends):
         assert _get(service.url) in ("a", "b")
     finally:
         service.close()
+
+
+def test_endpoints_that_cannot_be_told_turn_connections_away_and_the_service_carries_on(backends):
+    ports = sorted(backends)
+    answers = iter([RuntimeError("the objects are not rendered yet")])
+
+    def endpoints():
+        failure = next(answers, None)
+        if failure is not None:
+            raise failure
+        return ports
+
+    service = Service(endpoints)
+    try:
+        with pytest.raises((urllib.error.URLError, ConnectionError)):
+            _get(service.url)
+        assert service.refused == 1
+        assert _get(service.url) in ("a", "b")  # the Service's thread survived the failed lookup
+    finally:
+        service.close()
