@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from local.twin import Twin, free_port
+from local.twin import Twin, free_port, wait_until
 from stackcli.kubernetes import KubernetesTarget
 from stackconfig.load import from_stack_file
 from stackconfig.project_files import PROJECT_DIR as PROJECT
@@ -113,16 +113,6 @@ def rest(twin: Twin, method: str, path: str, body=None):
     except Exception:  # noqa: BLE001 - unreachable counts as no answer
         return None
     return answer if status < 400 else None
-
-
-def wait_until(check, timeout: float, what: str, every: float = 1.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(every)
-    raise TimeoutError(f"{what} within {timeout:.0f} s")
 
 
 def trigger(twin: Twin, dag_id: str, run_id: str) -> None:
@@ -219,23 +209,31 @@ def scheduler_lost(twin: Twin) -> Finding:
     wait_for_state(twin, "fault_long", run_id, "work", {"running"})
     _, label = pod_records(twin, "fault_long", run_id, "work")[-1]
     lost = scheduler_container(twin, label["scheduler_pgid"])
+    host = lost[: -len("-scheduler")]  # the pod's name: its hostname (local/hostname.py)
     twin.kubelet.hold(lost)
-    state = run_state(twin, "fault_long", run_id)
-    counted = tries(twin, "fault_long", run_id)
-    after = pod_records(twin, "fault_long", run_id, "after")
-    carried_by = {str(lab["scheduler_job_id"]) for _, lab in after}
-    # The running task's pod, relabelled by the scheduler that adopted it (the KubernetesExecutor's adoption).
-    adopted_by = str(pod_records(twin, "fault_long", run_id, "work")[-1][1]["scheduler_job_id"])
-    twin.kubelet.release(lost)
-    back = twin.kubelet.containers[lost]
-    came_back = wait_until(lambda: back.started and back.process.poll() is None, 180, f"{lost} did not start again")
+    try:
+        state = run_state(twin, "fault_long", run_id)
+        counted = tries(twin, "fault_long", run_id)
+        after = pod_records(twin, "fault_long", run_id, "after")
+        carried_by = {str(lab["scheduler_job_id"]) for _, lab in after}
+        # The running task's pod, relabelled by the scheduler that adopted it (the KubernetesExecutor's adoption).
+        adopted_by = str(pod_records(twin, "fault_long", run_id, "work")[-1][1]["scheduler_job_id"])
+    finally:
+        released = time.time()
+        twin.kubelet.release(lost)
+    # Back means a new scheduler job of that pod heartbeating, not only a process: its probes see its own job only.
+    came_back = wait_until(lambda: twin.postgres.query(
+        "SELECT id FROM job WHERE job_type = 'SchedulerJob' AND state = 'running' AND hostname = "
+        f"'{host}' AND latest_heartbeat > to_timestamp({released})"), 240, f"{lost} did not heartbeat again")
     other = str(label["scheduler_job_id"]) not in carried_by and bool(after)
+    adopted = adopted_by != str(label["scheduler_job_id"])
     return Finding("scheduler", state == "success" and within_retries(counted) and other and bool(came_back),
                    f"{lost} (job {label['scheduler_job_id']}, which launched fault_long.work) SIGKILLed and held down; "
-                   f"its running pod adopted by job {adopted_by}; run {state}; 'after' queued by job "
-                   f"{', '.join(sorted(carried_by)) or 'none'}; tries {counted}; {lost} started again",
+                   f"its running pod {'adopted by job ' + adopted_by if adopted else 'not adopted (it finished first)'}; "
+                   f"run {state}; 'after' queued by job {', '.join(sorted(carried_by)) or 'none'}; tries {counted}; "
+                   f"{lost} back as job {came_back[0][0]}",
                    {"state": state, "tries": counted, "lost_job": str(label["scheduler_job_id"]), "carried_by": carried_by,
-                    "adopted_by": adopted_by})
+                    "adopted_by": adopted_by, "back_as_job": came_back[0][0]})
 
 
 def _children(pid: int) -> list[int]:
@@ -266,14 +264,27 @@ def worker_killed(twin: Twin) -> Finding:
                    {"state": state, "tries": counted})
 
 
-def _dag_files(folder: Path) -> set[str]:
-    return {p.name for p in folder.glob("*.py")}
+def _dag_files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.glob("*.py")}
+
+
+SYNC_FAILED = "sync failed; keeping the current files and retrying"  # docker/dag_sync.py's line for a failed pass
 
 
 def s3_outage(twin: Twin, outage: float = 60) -> Finding:
+    from k8s.containers import DAG_SYNC_STATE
+    from local.pod_runner import read_phase
+
     s3 = twin.aws_services["S3"]
-    folders = {name: twin.work / name / "dags" for name in ("scheduler", "webserver")}
+    pods = ("scheduler", "webserver")
+    folders = {name: twin.work / name / "dags" for name in pods}
+    sidecar_logs = {name: twin.work / f"{name}-dag-sync.log" for name in pods}
+
+    def failed_passes(name: str) -> int:
+        return sidecar_logs[name].read_text(errors="replace").count(SYNC_FAILED)
+
     before = {name: _dag_files(folder) for name, folder in folders.items()}
+    failed_before = {name: failed_passes(name) for name in pods}
     run_id = _run_id("s3")
     wait_until(lambda: rest(twin, "GET", "/dags/fault_quick"), 240, "fault_quick was not parsed", 2)
     s3.down()
@@ -281,23 +292,33 @@ def s3_outage(twin: Twin, outage: float = 60) -> Finding:
     try:
         trigger(twin, "fault_quick", run_id)
         first = wait_for_state(twin, "fault_quick", run_id, "quick", {"up_for_retry", "failed"}, outage + 60)
-        kept = {name: _dag_files(folder) == before[name] for name, folder in folders.items()}
         time.sleep(max(0.0, outage - (time.monotonic() - began)))
+        # While S3 is still away (longer than `outage` if a sidecar has not tried yet: it passes every interval): each
+        # sidecar has tried and failed, and its folder is the last good one, unchanged.
+        try:
+            wait_until(lambda: all(failed_passes(name) > failed_before[name] for name in pods),
+                       twin.spec.dag_sync_interval_seconds + 60, "a sidecar did not try to sync while S3 was away")
+        except TimeoutError:
+            pass  # said by `tried`
+        tried = {name: failed_passes(name) > failed_before[name] for name in pods}
+        kept = {name: _dag_files(folder) == before[name] for name, folder in folders.items()}
     finally:
         s3.up()
+    returned = time.time()
+    interval = twin.spec.dag_sync_interval_seconds
+    # Then a pass succeeds again: the state file the sidecars rewrite after each good pass is newer than S3's return.
+    synced = wait_until(lambda: all((f / DAG_SYNC_STATE).stat().st_mtime > returned for f in folders.values()),
+                        interval + 60, "the sidecars did not sync again after S3 returned")
     state = run_state(twin, "fault_quick", run_id)
     counted = tries(twin, "fault_quick", run_id)
-    pods = pod_records(twin, "fault_quick", run_id, "quick")
-    from local.pod_runner import read_phase
-
-    phases = [read_phase(pod).get("reason", read_phase(pod)["phase"]) for pod, _ in pods]
-    synced = all(json.loads((folder / ".dag-sync-state.json").read_text()) for folder in folders.values())
+    phases = [read_phase(pod).get("reason", read_phase(pod)["phase"]) for pod, _ in pod_records(twin, "fault_quick", run_id, "quick")]
     survived = state == "success" and within_retries(counted, RETRIES + 1) and counted.get("quick", 0) >= 2
-    survived = survived and all(kept.values()) and synced and first["state"] == "up_for_retry"
+    survived = survived and all(kept.values()) and all(tried.values()) and synced and first["state"] == "up_for_retry"
     return Finding("s3", survived,
-                   f"S3 unreachable {outage:.0f} s; the sidecars kept the DAG folder ({kept}); fault_quick's first try "
-                   f"{first['state']} (pods: {phases}); run {state} after S3 returned; tries {counted}",
-                   {"state": state, "tries": counted, "kept": kept, "pods": phases})
+                   f"S3 unreachable {outage:.0f} s; the sidecars' passes failed ({tried}) and kept the DAG folder "
+                   f"({kept}), then synced again; fault_quick's first try {first['state']} (pods: {phases}); run "
+                   f"{state} after S3 returned; tries {counted}",
+                   {"state": state, "tries": counted, "kept": kept, "tried": tried, "pods": phases})
 
 
 def secrets_outage(twin: Twin) -> Finding:
@@ -321,13 +342,6 @@ def secrets_outage(twin: Twin) -> Finding:
                    {"state": state, "tries": counted, "log_names_backend": named})
 
 
-def _s3(twin: Twin):
-    import boto3
-
-    return boto3.client("s3", endpoint_url=twin.aws_endpoint, region_name=twin.spec.region,
-                        aws_access_key_id="twin", aws_secret_access_key="twin")
-
-
 def import_error(twin: Twin) -> Finding:
     from k8s.spec import DAG_PREFIX
 
@@ -335,7 +349,7 @@ def import_error(twin: Twin) -> Finding:
     trigger(twin, "fault_long", run_id)
     wait_for_state(twin, "fault_long", run_id, "work", {"running"})
     key = f"{DAG_PREFIX}/fault_broken.py"
-    _s3(twin).put_object(Bucket=twin.spec.dag_bucket, Key=key, Body=BROKEN_DAG.encode())
+    twin.aws_client("s3").put_object(Bucket=twin.spec.dag_bucket, Key=key, Body=BROKEN_DAG.encode())
     pushed = time.monotonic()
 
     def listed():
@@ -345,7 +359,7 @@ def import_error(twin: Twin) -> Finding:
         errors = wait_until(listed, 180, "the import error was not listed", 2)
         seen = time.monotonic() - pushed
     finally:
-        _s3(twin).delete_object(Bucket=twin.spec.dag_bucket, Key=key)
+        twin.aws_client("s3").delete_object(Bucket=twin.spec.dag_bucket, Key=key)
     state = run_state(twin, "fault_long", run_id)
     counted = tries(twin, "fault_long", run_id)
     return Finding("import-error", state == "success" and counted == {"work": 1, "after": 1} and bool(errors),
@@ -362,7 +376,7 @@ def dag_edit(twin: Twin) -> Finding:
     def deliver(tag: str) -> float:
         source = (f"from datetime import datetime\nfrom airflow import DAG\n\nwith DAG('fault_edited', "
                   f"start_date=datetime(2024, 1, 1), schedule=None, tags=['{tag}']):\n    pass\n")
-        _s3(twin).put_object(Bucket=twin.spec.dag_bucket, Key=f"{DAG_PREFIX}/fault_edited.py", Body=source.encode())
+        twin.aws_client("s3").put_object(Bucket=twin.spec.dag_bucket, Key=f"{DAG_PREFIX}/fault_edited.py", Body=source.encode())
         pushed = time.monotonic()
         wait_until(lambda: any(t["name"] == tag for t in (rest(twin, "GET", "/dags/fault_edited") or {}).get("tags") or []),
                    600, f"the DAG file with tag {tag} was not parsed", 0.5)

@@ -35,7 +35,6 @@ from k8s.spec import DAG_ARCHIVE_KEY, DAG_PREFIX, spec_from_settings
 from k8s.spec import DAGS_FOLDER, WEBSERVER_PORT
 from k8s.workloads import health_path
 from local.kubelet import Container, Kubelet, Probe
-from local.pod_runner import CONTAINER_PID
 from local.service import Service
 from components.naming import upgrade_snapshot_identifier
 from local.environment import WORKER_PIDS, pod_processes
@@ -56,16 +55,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait(check, timeout: float, what: str) -> None:
+def wait_until(check, timeout: float, what: str, every: float = 0.5):
+    """check()'s first true answer within `timeout` seconds; a check that raises has not passed yet (a server still
+    starting, a file not yet written). `what` says what did not happen."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
-            if check():
-                return
-        except Exception:  # noqa: BLE001 - not up yet
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(f"{what} did not come up within {timeout:.0f}s")
+            found = check()
+        except Exception:  # noqa: BLE001 - not yet
+            found = None
+        if found:
+            return found
+        time.sleep(every)
+    raise TimeoutError(f"{what} (waited {timeout:.0f} s)")
 
 
 def postgres_bin(server: str = "auto") -> Path:
@@ -231,13 +233,17 @@ class Twin:
             role_arns={sa: f"arn:aws:iam::000000000000:role/twin-{sa}" for sa in spec.role_arns},
         )
 
-    def _seed_aws(self) -> None:
-        """What DagDelivery and AirflowSecrets do in AWS: the DAG files under dags/, the seeded Variables."""
+    def aws_client(self, service: str):
+        """A boto3 client of the twin's moto, straight (not through the Service a fault takes away): what a push from
+        outside, or the stack's own resources, would do in AWS."""
         import boto3
 
-        kwargs = {"endpoint_url": self.aws_endpoint, "region_name": self.spec.region,
-                  "aws_access_key_id": "twin", "aws_secret_access_key": "twin"}
-        s3 = boto3.client("s3", **kwargs)
+        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name=self.spec.region,
+                            aws_access_key_id="twin", aws_secret_access_key="twin")
+
+    def _seed_aws(self) -> None:
+        """What DagDelivery and AirflowSecrets do in AWS: the DAG files under dags/, the seeded Variables."""
+        s3 = self.aws_client("s3")
         for bucket in (self.spec.dag_bucket, self.spec.log_bucket):
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.spec.region})
         source = self.work / "dags-delivered"
@@ -248,7 +254,7 @@ class Twin:
             s3.upload_file(str(path), self.spec.dag_bucket, f"{DAG_PREFIX}/{relative}")
         # The folder's archive, which worker pods fetch (components/shared/dag_delivery.py publishes it beside the files).
         s3.put_object(Bucket=self.spec.dag_bucket, Key=DAG_ARCHIVE_KEY, Body=build_folder_zip(source))
-        manager = boto3.client("secretsmanager", **kwargs)
+        manager = self.aws_client("secretsmanager")
         for key, value in self.variables.items():
             manager.create_secret(Name=f"{self.prefixes.variables}/{key}", SecretString=value)
 
@@ -358,7 +364,7 @@ class Twin:
                     if component == "webserver":
                         env[PORT_SETTING[self.spec.airflow3]] = str(port)
                     self._run_container(f"{name}-{container['name']}", container, argv, env, home, port)
-        _wait(lambda: urllib.request.urlopen(self.health_url).status == 200, 240, "webserver")
+        wait_until(lambda: urllib.request.urlopen(self.health_url).status == 200, 240, "the webserver did not come up")
 
     def replicas(self, component: str) -> int:
         return int(self._pod_object("Deployment", f"airflow-{component}")["spec"]["replicas"])
@@ -406,7 +412,7 @@ class Twin:
         # The UI's Service (and on Airflow 3 the execution API's): ready webserver replicas only.
         self.web_service = Service(self.ready_webservers, port=self.web_port, name="webserver")
         self._start("moto", [sys.executable, "-m", "moto.server", "-p", str(self.moto_port)], dict(os.environ))
-        _wait(lambda: urllib.request.urlopen(f"{self.aws_endpoint}/moto-api/").status == 200, 60, "moto")
+        wait_until(lambda: urllib.request.urlopen(f"{self.aws_endpoint}/moto-api/").status == 200, 60, "moto did not come up")
         self._render(self.database_url)
         self._seed_aws()
         self._migrate()
@@ -434,14 +440,19 @@ class Twin:
 
     def _stop_worker_pods(self) -> None:
         """Worker pods run in sessions of their own (they outlive a scheduler), their containers in process groups of
-        their own: stopped here with the rest."""
-        pods = self.work / "pods"
-        listed = (pods / WORKER_PIDS).read_text().split() if (pods / WORKER_PIDS).exists() else []
-        containers = [p.read_text() for p in pods.glob(f"*{CONTAINER_PID}")] if pods.is_dir() else []
-        for line in listed + containers:
+        their own, and a task's process may make another (Airflow 2's task runner does): every process of a pod's
+        session is stopped here with the rest."""
+        import psutil
+
+        listed = self.work / "pods" / WORKER_PIDS
+        sessions = {int(line) for line in listed.read_text().split() if line.isdigit()} if listed.exists() else set()
+        if not sessions:
+            return
+        for process in psutil.process_iter():
             try:
-                os.killpg(int(line), signal.SIGKILL)
-            except (ProcessLookupError, PermissionError, ValueError):
+                if os.getsid(process.pid) in sessions:
+                    process.kill()
+            except (ProcessLookupError, PermissionError, psutil.Error):
                 pass
 
     def stop(self) -> None:
