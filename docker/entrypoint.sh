@@ -70,13 +70,17 @@ wait_for_database() {
 # there.
 MIGRATE_ATTEMPTS="${MIGRATE_ATTEMPTS:-5}"
 MIGRATE_RETRY_SECONDS="${MIGRATE_RETRY_SECONDS:-5}"
+# Checked before the database wait: a count that is not a whole number of at least 1 would skip the loop and pass the
+# Job without migrating.
+check_migrate_settings() {
+  if ! [[ "${MIGRATE_ATTEMPTS}" =~ ^[1-9][0-9]*$ && "${MIGRATE_RETRY_SECONDS}" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+    log "MIGRATE_ATTEMPTS must be a whole number of at least 1 (got '${MIGRATE_ATTEMPTS}') and MIGRATE_RETRY_SECONDS a number of seconds (got '${MIGRATE_RETRY_SECONDS}')"
+    exit 2
+  fi
+}
+
 migrate_database() {
   local attempt
-  # A count that is not a whole number of at least 1 would skip the loop and pass the Job without migrating.
-  if ! [[ "${MIGRATE_ATTEMPTS}" =~ ^[1-9][0-9]*$ && "${MIGRATE_RETRY_SECONDS}" =~ ^[0-9]+$ ]]; then
-    log "MIGRATE_ATTEMPTS must be a whole number of at least 1 (got '${MIGRATE_ATTEMPTS}') and MIGRATE_RETRY_SECONDS a whole number of seconds (got '${MIGRATE_RETRY_SECONDS}')"
-    return 2
-  fi
   for ((attempt = 1; attempt <= MIGRATE_ATTEMPTS; attempt++)); do
     if airflow db migrate "$@"; then
       return 0
@@ -127,6 +131,7 @@ main() {
       exec airflow "${role}" "$@"
       ;;
     migrate)
+      check_migrate_settings
       wait_for_database
       migrate_database "$@"
       ;;

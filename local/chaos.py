@@ -222,9 +222,11 @@ def scheduler_lost(twin: Twin) -> Finding:
         released = time.time()
         twin.kubelet.release(lost)
     # Back means a new scheduler job of that pod heartbeating, not only a process: its probes see its own job only.
+    # (A job's row starts with latest_heartbeat = its start; a later one is a heartbeat.)
     came_back = wait_until(lambda: twin.postgres.query(
         "SELECT id FROM job WHERE job_type = 'SchedulerJob' AND state = 'running' AND hostname = "
-        f"'{host}' AND latest_heartbeat > to_timestamp({released})"), 240, f"{lost} did not heartbeat again")
+        f"'{host}' AND start_date > to_timestamp({released}) AND latest_heartbeat > start_date + interval '1 second'"),
+        240, f"{lost} did not heartbeat again", every=2)
     other = str(label["scheduler_job_id"]) not in carried_by and bool(after)
     adopted = adopted_by != str(label["scheduler_job_id"])
     return Finding("scheduler", state == "success" and within_retries(counted) and other and bool(came_back),
@@ -304,6 +306,7 @@ def s3_outage(twin: Twin, outage: float = 60) -> Finding:
         kept = {name: _dag_files(folder) == before[name] for name, folder in folders.items()}
     finally:
         s3.up()
+    away = time.monotonic() - began
     returned = time.time()
     interval = twin.spec.dag_sync_interval_seconds
     # Then a pass succeeds again: the state file the sidecars rewrite after each good pass is newer than S3's return.
@@ -315,10 +318,10 @@ def s3_outage(twin: Twin, outage: float = 60) -> Finding:
     survived = state == "success" and within_retries(counted, RETRIES + 1) and counted.get("quick", 0) >= 2
     survived = survived and all(kept.values()) and all(tried.values()) and synced and first["state"] == "up_for_retry"
     return Finding("s3", survived,
-                   f"S3 unreachable {outage:.0f} s; the sidecars' passes failed ({tried}) and kept the DAG folder "
+                   f"S3 unreachable {away:.0f} s; the sidecars' passes failed ({tried}) and kept the DAG folder "
                    f"({kept}), then synced again; fault_quick's first try {first['state']} (pods: {phases}); run "
                    f"{state} after S3 returned; tries {counted}",
-                   {"state": state, "tries": counted, "kept": kept, "tried": tried, "pods": phases})
+                   {"state": state, "tries": counted, "kept": kept, "tried": tried, "pods": phases, "away_seconds": away})
 
 
 def secrets_outage(twin: Twin) -> Finding:

@@ -56,9 +56,6 @@ def swapped(env: Mapping[str, str], *, home: Path, dags: Path, pod_template: Pat
             "AIRFLOW__SCHEDULER__SCHEDULER_ZOMBIE_TASK_THRESHOLD": "60",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
             "NO_PROXY": "127.0.0.1,localhost",
-            # The pod's own hostname (local/hostname.py): a replica's probe sees its own job, not another's.
-            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "local.hostname.pod_hostname",
-            "HOSTNAME": home.name,
             **(service_endpoints or {}),
         }
     )
@@ -80,7 +77,10 @@ def pod_processes(state: dict, pod: dict, home: Path, *, containers: str = "firs
             service_endpoints=state.get("service_endpoints"),
         )
         env.update({"PATH": f"{state['bin']}:/usr/bin:/bin", "HOME": str(home), "PYTHONPATH": state["project"],
-                    "TWIN_STATE": state["state_file"]})
+                    "TWIN_STATE": state["state_file"],
+                    # The pod's own hostname (local/hostname.py, importable through PYTHONPATH): a replica's probe
+                    # sees its own job, not another's.
+                    "AIRFLOW__CORE__HOSTNAME_CALLABLE": "local.hostname.pod_hostname", "HOSTNAME": home.name})
         args = [a.replace(DAGS_FOLDER, str(dags)) for a in container.get("args") or []]
         if container.get("command"):
             command = [f"{state['bin']}/python" if c == "python" else c.replace("/opt/image/", state["image_dir"] + "/")

@@ -13,12 +13,18 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Optional
 
 PHASE = ".phase"
 STEPS = ".steps"
 # Each container's process group, for a fault to kill the task's container alone (the pod then fails, as on a node).
 CONTAINER_PID = ".container-pid"
+# A deleted pod's containers get SIGTERM, then SIGKILL after the grace period (terminationGracePeriodSeconds, 30 s
+# unless the pod says otherwise); its phase is Failed only once they have exited.
+GRACE_SECONDS = 30
+DELETED = "the pod was deleted (SIGTERM)"
 
 
 def write_phase(pod: Path, phase: str, **detail) -> None:
@@ -34,45 +40,79 @@ def read_phase(pod: Path) -> dict:
         return {"phase": "Pending"}
 
 
+def process_start(pid: int) -> Optional[str]:
+    """When a process started (/proc's start time, in clock ticks since boot), to tell it from a later process that
+    got the same pid; None where there is no /proc (macOS), no such process, or only its zombie (dead, not reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if len(fields) < 20 or fields[0] == "Z" else fields[19]
+
+
+_current: list[subprocess.Popen] = []  # the container running now
+_deleted = threading.Event()
+_terminated: set[int] = set()
+
+
+def _terminate(process: subprocess.Popen) -> None:
+    """SIGTERM to the container, then SIGKILL after the grace period (once per container)."""
+    if process.pid in _terminated:
+        return
+    _terminated.add(process.pid)
+    _signal_group(process.pid, signal.SIGTERM)
+    killer = threading.Timer(GRACE_SECONDS, _signal_group, args=(process.pid, signal.SIGKILL))
+    killer.daemon = True
+    killer.start()
+
+
+def _on_sigterm(_signum, _frame) -> None:
+    """The pod deleted: the running container is terminated; run() writes the phase once it has exited."""
+    _deleted.set()
+    for process in list(_current):
+        _terminate(process)
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def run(pod: Path, log: Path) -> int:
     steps = json.loads(pod.with_name(pod.name + STEPS).read_text())
-    # The runner's pid: a pod whose runner is gone without a last phase is Failed (the executor's rule, as for a pod
-    # deleted with its node).
-    write_phase(pod, "Running", runner_pid=os.getpid())
+    write_phase(pod, "Running")
     with open(log, "ab") as out:
         for index, (argv, env) in enumerate(steps):
+            if _deleted.is_set():
+                break
             # A process group per container: killing the task's container leaves this runner to report it.
             process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, process_group=0)
-            pod.with_name(pod.name + CONTAINER_PID).write_text(str(process.pid))
             _current[:] = [process]
+            if _deleted.is_set():  # a SIGTERM while it started, before the handler could see it
+                _terminate(process)
+            pod.with_name(pod.name + CONTAINER_PID).write_text(str(process.pid))
             code = process.wait()
+            _current.clear()
+            if _deleted.is_set():
+                write_phase(pod, "Failed", exit_code=code, reason=DELETED)
+                return 128 + signal.SIGTERM
             if code != 0:
                 kind = "init container" if index < len(steps) - 1 else "container"
                 write_phase(pod, "Failed", exit_code=code, reason=f"{kind} {index} exited with {code}")
                 return code
+    if _deleted.is_set():
+        write_phase(pod, "Failed", reason=DELETED)
+        return 128 + signal.SIGTERM
     write_phase(pod, "Succeeded", exit_code=0)
     return 0
 
 
-_current: list[subprocess.Popen] = []  # the container running now
-
-
-def _terminated(pod: Path):
-    """SIGTERM (a pod deleted): the container gets it first, as the kubelet sends it, and the pod ends Failed."""
-    def handler(signum, _frame):
-        for process in _current:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except (ProcessLookupError, PermissionError):
-                pass
-        write_phase(pod, "Failed", exit_code=128 + signum, reason="the pod was deleted (SIGTERM)")
-        sys.exit(128 + signum)
-    return handler
-
-
 def main(argv: list[str]) -> int:
     pod, log = Path(argv[0]), Path(argv[1])
-    signal.signal(signal.SIGTERM, _terminated(pod))
+    signal.signal(signal.SIGTERM, _on_sigterm)
     return run(pod, log)
 
 

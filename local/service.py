@@ -34,6 +34,8 @@ class Service:
         self._lock = threading.Lock()
         self.connections = 0  # forwarded connections, for tests and figures
         self.refused = 0  # connections turned away: no endpoint ready, down, or the endpoint refused
+        self.lookup_failures = 0
+        self.last_lookup_error: Exception | None = None
         self._thread = threading.Thread(target=self._serve, name=f"twin-{name}", daemon=True)
         self._thread.start()
 
@@ -77,7 +79,10 @@ class Service:
         the Service must outlive its endpoints' owner's hiccups, as kube-proxy outlives the API server's."""
         try:
             return list(self.endpoints())
-        except Exception:  # noqa: BLE001 - no endpoints known is no endpoints
+        except Exception as err:  # noqa: BLE001 - no endpoints known is no endpoints
+            with self._lock:
+                self.lookup_failures += 1
+                self.last_lookup_error = err  # for a test or a fault to show why connections were turned away
             return []
 
     def _count_refused(self) -> None:

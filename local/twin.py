@@ -35,6 +35,7 @@ from k8s.spec import DAG_ARCHIVE_KEY, DAG_PREFIX, spec_from_settings
 from k8s.spec import DAGS_FOLDER, WEBSERVER_PORT
 from k8s.workloads import health_path
 from local.kubelet import Container, Kubelet, Probe
+from local.pod_runner import process_start
 from local.service import Service
 from components.naming import upgrade_snapshot_identifier
 from local.environment import WORKER_PIDS, pod_processes
@@ -58,16 +59,17 @@ def free_port() -> int:
 def wait_until(check, timeout: float, what: str, every: float = 0.5):
     """check()'s first true answer within `timeout` seconds; a check that raises has not passed yet (a server still
     starting, a file not yet written). `what` says what did not happen."""
-    deadline = time.time() + timeout
+    deadline, last = time.time() + timeout, None
     while time.time() < deadline:
         try:
             found = check()
-        except Exception:  # noqa: BLE001 - not yet
-            found = None
+        except Exception as err:  # noqa: BLE001 - not yet
+            found, last = None, err
         if found:
             return found
         time.sleep(every)
-    raise TimeoutError(f"{what} (waited {timeout:.0f} s)")
+    said = f"; the last check raised {type(last).__name__}: {last}" if last is not None else ""
+    raise TimeoutError(f"{what} (waited {timeout:.0f} s){said}") from last
 
 
 def postgres_bin(server: str = "auto") -> Path:
@@ -441,19 +443,33 @@ class Twin:
     def _stop_worker_pods(self) -> None:
         """Worker pods run in sessions of their own (they outlive a scheduler), their containers in process groups of
         their own, and a task's process may make another (Airflow 2's task runner does): every process of a pod's
-        session is stopped here with the rest."""
+        session is stopped here with the rest. A session whose leader's pid now belongs to a later process is gone
+        (a session id is not reused while any member lives), and is left alone."""
         import psutil
 
         listed = self.work / "pods" / WORKER_PIDS
-        sessions = {int(line) for line in listed.read_text().split() if line.isdigit()} if listed.exists() else set()
-        if not sessions:
-            return
-        for process in psutil.process_iter():
-            try:
-                if os.getsid(process.pid) in sessions:
+        sessions = set()
+        for line in listed.read_text().splitlines() if listed.exists() else []:
+            pid, _, started = line.partition(" ")
+            now = process_start(int(pid)) if pid.isdigit() else None
+            if pid.isdigit() and (now is None or started in ("", "-") or now == started):
+                sessions.add(int(pid))
+        for _ in range(3):  # a process may start another as it is killed
+            members = []
+            for process in psutil.process_iter():
+                try:
+                    if os.getsid(process.pid) in sessions:
+                        members.append(process)
+                except (ProcessLookupError, PermissionError, psutil.Error):
+                    pass
+            if not members:
+                return
+            for process in members:
+                try:
                     process.kill()
-            except (ProcessLookupError, PermissionError, psutil.Error):
-                pass
+                except psutil.Error:
+                    pass
+            psutil.wait_procs(members, timeout=5)
 
     def stop(self) -> None:
         if self.kubelet is not None:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,7 @@ from airflow.providers.cncf.kubernetes.pod_generator import PodGenerator
 from kubernetes.client import ApiClient
 
 from local.environment import WORKER_PIDS, pod_processes
-from local.pod_runner import STEPS, read_phase
+from local.pod_runner import CONTAINER_PID, STEPS, process_start, read_phase
 
 RECORD = ".record"
 
@@ -46,6 +47,15 @@ def worker_pod(state: dict, key, command: list[str]) -> dict:
         map_index=key.map_index,
     )
     return ApiClient().sanitize_for_serialization(pod)
+
+
+def pod_name(manifest_name: str, key) -> str:
+    """One pod (and emptyDir home) per task try of each run, as the cluster would have. The manifest's name is cut to
+    60 characters and the run id's part here too (a file name has 255 bytes at most), so a digest of the whole key
+    keeps two tasks from sharing a pod."""
+    digest = hashlib.sha256(json.dumps(_key_record(key), sort_keys=True).encode()).hexdigest()[:8]
+    run = re.sub(r"[^A-Za-z0-9]+", "-", key.run_id)[:60]
+    return f"{manifest_name[:60]}-{run}-{key.try_number}-{digest}"
 
 
 def _key_record(key) -> dict:
@@ -81,46 +91,58 @@ class TwinPodExecutor(BaseExecutor):
 
     def _launch(self, key, command) -> None:
         manifest = worker_pod(self.state, key, command)
-        # One pod (and emptyDir home) per task try of each run, as the cluster would have; the manifest's name is cut
-        # to 60 characters, so a digest of the whole key keeps two long task names from sharing a pod.
-        digest = hashlib.sha256(json.dumps(_key_record(key), sort_keys=True).encode()).hexdigest()[:8]
-        name = f"{manifest['metadata']['name']}-{re.sub(r'[^A-Za-z0-9]+', '-', key.run_id)}-{key.try_number}-{digest}"
+        name = pod_name(manifest["metadata"]["name"], key)
         pod = self.pod_dir / name
         # Kept for inspection: what the cluster would have been asked to run.
         (self.pod_dir / f"{name}.json").write_text(json.dumps(manifest, indent=1))
         steps = pod_processes(self.state, manifest, pod)
         pod.with_name(name + STEPS).write_text(json.dumps(steps))
-        self._label(pod, key)
-        log = self.pod_dir / f"{key.dag_id}.{key.task_id}.{key.try_number}.log"
-        runner = subprocess.Popen([sys.executable, "-m", "local.pod_runner", str(pod), str(log)], env=steps[-1][1],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self._label(pod, key)  # labelled before it runs, as a pod is created with its labels
+        runner = subprocess.Popen([sys.executable, "-m", "local.pod_runner", str(pod), str(pod.with_name(name + ".log"))],
+                                  env=steps[-1][1], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  start_new_session=True)
+        started = process_start(runner.pid)
+        self._label(pod, key, runner={"pid": runner.pid, "start": started})
         with open(self.pod_dir / WORKER_PIDS, "a") as pids:
-            pids.write(f"{runner.pid}\n")  # for the twin to stop them with everything else
+            pids.write(f"{runner.pid} {started or '-'}\n")  # for the twin to stop them with everything else
         self.watched[key] = pod
         self.runners[key] = runner
 
-    def _label(self, pod: Path, key) -> None:
+    def _label(self, pod: Path, key, runner: dict | None = None) -> None:
         record = pod.with_name(pod.name + RECORD)
+        if runner is None:  # relabelled (adopted): the pod's runner stays as it was
+            try:
+                runner = json.loads(record.read_text()).get("runner")
+            except (FileNotFoundError, ValueError):
+                runner = None
         partial = record.with_name(record.name + ".partial")
         partial.write_text(json.dumps({"key": _key_record(key), "scheduler_job_id": self.job_id,
                                        # the scheduler container's process group: which replica's pod this is
-                                       "scheduler_pgid": os.getpgid(0)}))
+                                       "scheduler_pgid": os.getpgid(0), "runner": runner}))
         os.replace(partial, record)
 
-    def _runner_gone(self, key, phase: dict) -> bool:
+    def _runner_gone(self, key, pod: Path) -> bool:
         runner = self.runners.get(key)
         if runner is not None:
             return runner.poll() is not None
-        return "runner_pid" in phase and not _alive(phase["runner_pid"])
+        try:  # an adopted pod: its runner is another scheduler's child
+            found = json.loads(pod.with_name(pod.name + RECORD).read_text()).get("runner")
+        except (FileNotFoundError, ValueError):
+            return False
+        if not found:
+            return False  # not started yet when its scheduler was lost: its phase will tell
+        return process_start(found["pid"]) != found["start"] if found["start"] else not _alive(found["pid"])
 
     def sync(self) -> None:
         for key, pod in list(self.watched.items()):
             phase = read_phase(pod)
-            if phase["phase"] in ("Pending", "Running") and self._runner_gone(key, phase):
+            if phase["phase"] in ("Pending", "Running") and self._runner_gone(key, pod):
                 # Gone without a last phase (killed outright): Failed, as the KubernetesExecutor fails the task of a
-                # pod deleted before it completed. Read again first: it may have written one as it exited.
+                # pod deleted before it completed; its container goes with it, so the retry cannot run beside it.
+                # Read again first: it may have written one as it exited.
                 phase = read_phase(pod)
                 if phase["phase"] in ("Pending", "Running"):
+                    _kill_container(pod)
                     phase = {"phase": "Failed"}
             if phase["phase"] in ("Succeeded", "Failed"):
                 del self.watched[key]
@@ -163,17 +185,18 @@ class TwinPodExecutor(BaseExecutor):
 
 
 def _alive(pid: int) -> bool:
-    """Whether a process (not this one's child) still runs: a zombie, dead but not yet reaped, does not."""
-    if os.path.isdir("/proc/self"):
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-        except OSError:
-            return False
-    try:  # no /proc (macOS): the signal test, which a zombie passes
+    """Where there is no /proc (macOS): the signal test, which a reused pid or a zombie passes."""
+    try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
     return True
+
+
+def _kill_container(pod: Path) -> None:
+    try:
+        os.killpg(int(pod.with_name(pod.name + CONTAINER_PID).read_text()), signal.SIGKILL)
+    except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+        pass

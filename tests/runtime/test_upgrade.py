@@ -70,6 +70,25 @@ def _ok(target: KubernetesTarget, method: str, path: str, body=None, query=None)
     return answer
 
 
+def _trigger(target: KubernetesTarget, run_id: str, body: dict) -> None:
+    """POST the run; after a POST that timed out (it may have been made all the same), the run is looked for, and
+    posted again if it is not there (409: it was made meanwhile)."""
+    deadline, retried = time.time() + PATIENCE_SECONDS, False
+    while True:
+        try:
+            status, answer = target.rest("POST", f"/dags/{DAG}/dagRuns", body=body)
+        except StackCliError as err:
+            if "timed out" not in str(err) or time.time() > deadline:
+                raise
+            time.sleep(5)
+            if _rest(target, "GET", f"/dags/{DAG}/dagRuns/{run_id}")[0] == 200:
+                return
+            retried = True
+            continue
+        assert status < 400 or retried and status == 409, ("POST", run_id, status, answer)
+        return
+
+
 def _run_dag(target: KubernetesTarget, run_id: str) -> str:
     deadline = time.time() + 180
     while True:  # the DAG processor serialises the synced DAG first
@@ -80,12 +99,7 @@ def _run_dag(target: KubernetesTarget, run_id: str) -> str:
         time.sleep(2)
     _ok(target, "PATCH", f"/dags/{DAG}", {"is_paused": False})
     body = {"dag_run_id": run_id, **({"logical_date": None} if target.airflow3 else {})}
-    try:
-        _ok(target, "POST", f"/dags/{DAG}/dagRuns", body)
-    except StackCliError as err:  # timed out: it may have been made all the same
-        if "timed out" not in str(err):
-            raise
-        _ok(target, "GET", f"/dags/{DAG}/dagRuns/{run_id}")
+    _trigger(target, run_id, body)
     deadline = time.time() + 300
     state = "queued"
     while time.time() < deadline and state not in ("success", "failed"):

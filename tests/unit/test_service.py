@@ -95,7 +95,8 @@ def test_endpoints_that_cannot_be_told_turn_connections_away_and_the_service_car
     try:
         with pytest.raises((urllib.error.URLError, ConnectionError)):
             _get(service.url)
-        assert service.refused == 1
+        assert service.refused == 1 and service.lookup_failures == 1
+        assert "not rendered yet" in str(service.last_lookup_error)
         assert _get(service.url) in ("a", "b")  # the Service's thread survived the failed lookup
     finally:
         service.close()
