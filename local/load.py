@@ -83,6 +83,15 @@ def _percentile(values: list[float], fraction: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[round(fraction * 100) - 1]
 
 
+# How long a run may take before the rest count as unfinished: an hour, or 12 s of the machine per task (a worker
+# pod costs about 4 s of CPU on this 2-core machine, and the schedulers and probes share it), if longer.
+SECONDS_PER_TASK = 12
+
+
+def default_timeout(runs: int, tasks: int) -> float:
+    return max(3600.0, runs * tasks * SECONDS_PER_TASK)
+
+
 def run_load(twin: Twin, runs: int, files: int, timeout: float = 3600) -> LoadResult:
     dag_ids = [f"{PREFIX}{i:02d}" for i in range(files)]
     wait_until(lambda: all(rest(twin, "GET", f"/dags/{d}") for d in dag_ids), 300, "the load DAGs were not parsed", 2)
@@ -133,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=int, default=3, help="parallel tasks per DAG (default 3)")
     parser.add_argument("--stack", default="prod", help="whose settings and replicas (default prod: 2 schedulers)")
     parser.add_argument("--work", type=Path, default=PROJECT / ".build" / "load")
+    parser.add_argument("--timeout", type=float, help="seconds to wait for the runs (default: an hour, or 12 s per "
+                        "task if longer)")
     args = parser.parse_args(argv)
     for name in ("runs", "dag_files", "tasks"):
         if getattr(args, name) < 1:
@@ -153,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         twin.start()
         print(f"the twin is up (Airflow {version}, {twin.replicas('scheduler')} schedulers); triggering {args.runs} runs",
               flush=True)
-        result = run_load(twin, args.runs, args.dag_files)
+        result = run_load(twin, args.runs, args.dag_files, args.timeout or default_timeout(args.runs, args.tasks))
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, signal.SIG_IGN)
