@@ -19,6 +19,9 @@ from typing import Any, Optional
 
 from components.naming import (
     airflow_records_prefix,
+    alarm_name,
+    alarm_topic_name,
+    dashboard_name,
     EKS_CLUSTER_POLICIES,
     ENHANCED_MONITORING_POLICY,
     NODE_POLICIES,
@@ -280,6 +283,42 @@ GRANTS: tuple[Grant, ...] = (
         ),
         ("{log_groups}",),
         serves=("aws:cloudwatch/logGroup:LogGroup",),
+    ),
+    # The alarms' SNS topic and its subscribers (components/shared/monitoring.py), named <environment>-alarms.
+    Grant(
+        "AlarmTopic",
+        (
+            "sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
+            "sns:TagResource", "sns:UntagResource", "sns:ListTagsForResource", "sns:Subscribe",
+            "sns:ListSubscriptionsByTopic",
+        ),
+        ("arn:{partition}:sns:{region}:{account}:" + alarm_topic_name("{name}"),),
+        serves=("aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription"),
+    ),
+    # A subscription's own calls take no resource ARN in IAM (service authorization reference, Amazon SNS:
+    # Unsubscribe, GetSubscriptionAttributes, SetSubscriptionAttributes): the stack's region only.
+    Grant(
+        "AlarmSubscriptions",
+        ("sns:Unsubscribe", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes"),
+        ("*",),
+        serves=("aws:sns/topicSubscription:TopicSubscription",),
+        condition={"StringEquals": {"aws:RequestedRegion": "{region}"}},
+    ),
+    Grant(
+        "Alarms",
+        (
+            "cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
+            "cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource",
+        ),
+        ("arn:{partition}:cloudwatch:{region}:{account}:alarm:" + alarm_name("{name}", "*"),),
+        serves=("aws:cloudwatch/metricAlarm:MetricAlarm",),
+    ),
+    # Dashboards are global: their ARN has no region, and the name carries it (components/naming.py).
+    Grant(
+        "Dashboard",
+        ("cloudwatch:PutDashboard", "cloudwatch:GetDashboard", "cloudwatch:DeleteDashboards"),
+        ("arn:{partition}:cloudwatch::{account}:dashboard/" + dashboard_name("{name}", "{region}"),),
+        serves=("aws:cloudwatch/dashboard:Dashboard",),
     ),
     Grant(
         "CreateKeyTaggedForThisStack",

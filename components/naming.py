@@ -130,3 +130,23 @@ ENHANCED_MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
 
 def aws_managed_policy_arn(region: str, name: str) -> str:
     return f"arn:{partition(region)}:iam::aws:policy/{name}"
+
+
+def alarm_name(environment: str, what: str) -> str:
+    """A CloudWatch alarm of the stack: `<environment>-<what>` (PutMetricAlarm: 1-255 characters)."""
+    return f"{environment}-{what}"
+
+
+def alarm_arn_pattern(region: str, account: str, environment: str) -> str:
+    """Every alarm of the stack, for a key policy's aws:SourceArn and the deploy role's grant."""
+    return arn("cloudwatch", region, account, f"alarm:{alarm_name(environment, '*')}")
+
+
+def alarm_topic_name(environment: str) -> str:
+    return f"{environment}-alarms"
+
+
+def dashboard_name(environment: str, region: str) -> str:
+    """Dashboards are global (one namespace per account, not per region): the region is in the name
+    (PutDashboard: up to 255 of A-Z, a-z, 0-9, - and _)."""
+    return f"{environment}-{region}"

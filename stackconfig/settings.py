@@ -18,6 +18,7 @@ from stackconfig.errors import UNSET, ConfigIssue
 from stackconfig.section import Section as _Section, context as _context, raise_if as _raise_if
 from stackconfig.airflow import AirflowSettings, SecretPrefixes
 from stackconfig.airflow_options import secrets_backend_options
+from stackconfig.monitoring import MonitoringSettings
 from stackconfig.mwaa import MwaaSettings
 from stackconfig.network import NetworkSettings
 from stackconfig.project_files import IMAGE_DIR
@@ -104,6 +105,8 @@ class Settings(_Section):
     """the self-managed flavour's Airflow processes on the cluster."""
     access_logs: AccessLogSettings = Field(default_factory=AccessLogSettings)
     """S3 server access logs of the DAG bucket and the task-log bucket."""
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+    """CloudWatch alarms, their SNS topic and its subscribers, and the stack's dashboard (both flavours)."""
     # The permissions boundary every IAM role of the stack carries: none, the bootstrap's (bootstrap), or a policy ARN.
     permissions_boundary: str = "none"
     """the permissions boundary every IAM role of the stack carries (the execution role, the IRSA, node, autoscaler,

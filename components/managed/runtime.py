@@ -6,7 +6,9 @@ import pulumi
 
 from components.managed.managed_airflow import ManagedAirflow, ManagedAirflowArgs
 from components.shared.deployed_airflow_version import DeployedAirflowVersion, DeployedAirflowVersionArgs
+from components.shared.alarm_definitions import managed_alarms
 from components.shared.foundation import Foundation, StackContext
+from components.shared.monitoring import monitor
 from stackconfig import Settings
 from stackconfig.airflow_options import configuration_options
 
@@ -35,6 +37,7 @@ def managed_runtime(settings: Settings, ctx: StackContext, foundation: Foundatio
     DeployedAirflowVersion(
         ctx.name, DeployedAirflowVersionArgs(ctx.name, settings.flavour, settings.airflow.version or "", after=[airflow]), opts=ctx.on_aws
     )
+    monitor(settings, ctx, managed_alarms(ctx.name, settings.monitoring), after=[airflow])
     pulumi.export("airflowVersion", settings.airflow.version)
     pulumi.export("environmentName", airflow.name)
     pulumi.export("environmentArn", airflow.arn)

@@ -13,7 +13,9 @@ from components.self_managed.image_registry import ImageRegistry, ImageRegistryA
 from components.self_managed.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
 from components.self_managed.metadata_database import MetadataDatabase, MetadataDatabaseArgs
 from components.self_managed.task_log_bucket import TaskLogBucket, TaskLogBucketArgs
+from components.shared.alarm_definitions import self_managed_alarms
 from components.shared.foundation import Foundation, StackContext
+from components.shared.monitoring import monitor
 from k8s.identities import service_accounts as identities_of
 from k8s.spec import spec_from_settings
 from stackconfig import Settings
@@ -110,6 +112,7 @@ def self_managed_runtime(settings: Settings, ctx: StackContext, foundation: Foun
     DeployedAirflowVersion(
         name, DeployedAirflowVersionArgs(name, settings.flavour, settings.airflow.version or "", after=airflow.applied), opts=ctx.on_aws
     )
+    monitor(settings, ctx, self_managed_alarms(ctx.name, settings.database, settings.monitoring), after=[database])
     pulumi.export("airflowVersion", settings.airflow.version)
     pulumi.export("clusterName", cluster.name)
     pulumi.export("namespace", settings.cluster.namespace)

@@ -1,10 +1,11 @@
 """The customer-managed KMS key's policy: the account administers it through IAM, CloudWatch Logs may use it for
-this environment's log groups, and the EKS cluster's service role for envelope encryption of Kubernetes Secrets.
+this environment's log groups, CloudWatch for this environment's alarms (their SNS topic is encrypted with it), and
+the EKS cluster's service role for envelope encryption of Kubernetes Secrets.
 MWAA, S3, Secrets Manager, ECR and RDS use it through IAM and the grants the root statement enables."""
 
 from __future__ import annotations
 
-from components.naming import arn, eks_service_role_pattern, log_group_patterns, partition
+from components.naming import alarm_arn_pattern, arn, eks_service_role_pattern, log_group_patterns, partition
 
 
 def key_policy(*, region: str, account: str, environment: str) -> dict:
@@ -58,6 +59,21 @@ def service_statements(*, region: str, account: str, environment: str) -> list[d
                 "ArnLike": {
                     "aws:PrincipalArn": f"arn:{p}:iam::{account}:role/{eks_service_role_pattern(environment)}"
                 },
+            },
+        },
+        # CloudWatch publishes the stack's alarms to its topic, which this key encrypts: without the key's use an
+        # alarm's notification is dropped (SNS developer guide, sns-key-management, "Enable compatibility between
+        # event sources from AWS services and encrypted topics"); only for this account's alarms of this
+        # environment (aws:SourceAccount, aws:SourceArn: the confused-deputy guard).
+        {
+            "Sid": "CloudWatchAlarmsOfThisEnvironment",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account},
+                "ArnLike": {"aws:SourceArn": alarm_arn_pattern(region, account, environment)},
             },
         },
     ]

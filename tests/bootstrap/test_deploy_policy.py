@@ -44,6 +44,8 @@ ACCEPTED = {
     ("KeysOfThisStack", "PERMISSIONS_MANAGEMENT_ACTIONS"): "the key policy of keys tagged with the stack",
     ("ExistingKey", "PERMISSIONS_MANAGEMENT_ACTIONS"): "grants on the one key the stack names, as MWAA documents",
     ("RegistryKeyGrant", "PERMISSIONS_MANAGEMENT_ACTIONS"): "retiring ECR's own grant, only through ECR",
+    ("AlarmTopic", "PERMISSIONS_MANAGEMENT_ACTIONS"): "the attributes (its access policy among them) of the stack's "
+    "own alarm topic, named <environment>-alarms",
 }
 
 

@@ -225,7 +225,10 @@ def test_an_existing_key_is_told_what_its_policy_must_admit():
     plan = run_stack("prod", config={"mwaa": {"environmentClass": "mw1.medium", "kmsKey": key}})
     assert plan.error is None, plan.error
     statements = {s["Sid"]: s for s in plan.outputs["kmsKeyPolicyStatements"]}
-    assert set(statements) == {"CloudWatchLogsForThisEnvironment", "EksClusterRoleEncryptsSecrets"}
+    assert set(statements) == {"CloudWatchLogsForThisEnvironment", "EksClusterRoleEncryptsSecrets",
+                               "CloudWatchAlarmsOfThisEnvironment"}
+    # The alarms' topic is encrypted with that key: CloudWatch must be admitted for this stack's alarms.
+    assert plan.one("aws:sns/topic:Topic").inputs["kmsMasterKeyId"] == key
     patterns = statements["CloudWatchLogsForThisEnvironment"]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
     for group in plan.of_type("aws:cloudwatch/logGroup:LogGroup"):
         assert group.inputs["kmsKeyId"] == key

@@ -1,0 +1,242 @@
+"""The stack's CloudWatch alarms and its dashboard, as plain data: what each alarm watches, when it fires and what it
+means. `components/shared/monitoring.py` turns them into resources; tests hold them against botocore's
+PutMetricAlarm model.
+
+Managed (namespace `AmazonMWAA`, which MWAA publishes by default; MWAA user guide, "Apache Airflow metrics"
+access-metrics-cw-202: the metric names and their `Function`/`Environment` dimensions, `TaskInstanceFailures` with
+`DAG=All, Task=All`). MWAA's own container and database metrics (`AWS/MWAA`) go on the dashboard through a SEARCH,
+not into alarms: AWS's page names the dimensions (Cluster, Queue, Database) but not the sets a metric carries, and an
+alarm on a wrong set waits in INSUFFICIENT_DATA for ever, where a SEARCH finds whatever is published.
+
+Self-managed (namespace `AWS/RDS`, dimension `DBInstanceIdentifier`: RDS user guide, rds-metrics): the metadata
+database's CPU and free storage.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from components.naming import alarm_name, arn, database_identifier, dashboard_name, partition
+from stackconfig.database import DatabaseSettings
+from stackconfig.monitoring import MonitoringSettings
+
+MWAA_NAMESPACE = "AmazonMWAA"
+MWAA_ENVIRONMENT_NAMESPACE = "AWS/MWAA"
+RDS_NAMESPACE = "AWS/RDS"
+GIB = 1024**3
+FIVE_MINUTES = 300
+
+
+@dataclass(frozen=True)
+class Metric:
+    namespace: str
+    name: str
+    dimensions: tuple[tuple[str, str], ...]
+    statistic: str
+    id: str = "m"  # its name in a metric-math expression
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """One alarm: `metric` compared with `threshold`, or `expression` (CloudWatch metric math) over `inputs`."""
+
+    what: str  # the alarm's name after the environment's: <environment>-<what>
+    meaning: str  # the alarm's description: what it says and where to look
+    threshold: float
+    comparison: str
+    period: int
+    evaluation_periods: int
+    treat_missing_data: str = "missing"
+    metric: Optional[Metric] = None
+    expression: Optional[str] = None
+    inputs: tuple[Metric, ...] = field(default_factory=tuple)
+
+    def metrics(self) -> tuple[Metric, ...]:
+        return (self.metric,) if self.metric else self.inputs
+
+
+def managed_alarms(environment: str, monitoring: MonitoringSettings) -> list[Alarm]:
+    env = ("Environment", environment)
+
+    def mwaa(name: str, function: Optional[str], statistic: str, id: str = "m", **extra: str) -> Metric:
+        dimensions = ((("Function", function),) if function else ()) + tuple(extra.items()) + (env,)
+        return Metric(MWAA_NAMESPACE, name, dimensions, statistic, id)
+
+    return [
+        Alarm(
+            "scheduler-heartbeat",
+            "No scheduler heartbeat for 5 minutes: nothing is being scheduled. See the environment's scheduler log "
+            "group and its health in the MWAA console.",
+            threshold=1, comparison="LessThanThreshold", period=FIVE_MINUTES, evaluation_periods=1,
+            # No data at all is the worst case: the scheduler is not there to publish.
+            treat_missing_data="breaching", metric=mwaa("SchedulerHeartbeat", "Scheduler", "Sum"),
+        ),
+        _stuck_queued(mwaa("QueuedTasks", "Executor", "Maximum", "queued"),
+                      mwaa("RunningTasks", "Executor", "Maximum", "running"), monitoring.queued_minutes),
+        Alarm(
+            "task-failures",
+            f"{monitoring.task_failures} or more task tries failed within 15 minutes. See the failed task "
+            "instances in the Airflow UI and their logs.",
+            threshold=monitoring.task_failures, comparison="GreaterThanOrEqualToThreshold", period=900,
+            evaluation_periods=1, treat_missing_data="notBreaching",
+            metric=mwaa("TaskInstanceFailures", None, "Sum", DAG="All", Task="All"),
+        ),
+        _import_errors(mwaa("ImportErrors", "DAG Processing", "Maximum")),
+    ]
+
+
+def self_managed_alarms(environment: str, database: DatabaseSettings, monitoring: MonitoringSettings) -> list[Alarm]:
+    instance = (("DBInstanceIdentifier", database_identifier(environment)),)
+    free_bytes = database.allocated_storage_gb * GIB * monitoring.database_free_storage_percent / 100
+    return [
+        Alarm(
+            "database-cpu",
+            f"The metadata database's CPU averaged {monitoring.database_cpu_percent}% or more for 15 minutes: "
+            "schedulers slow down. See Performance Insights for the queries, then database.instanceClass.",
+            threshold=monitoring.database_cpu_percent, comparison="GreaterThanOrEqualToThreshold", period=FIVE_MINUTES,
+            evaluation_periods=3, metric=Metric(RDS_NAMESPACE, "CPUUtilization", instance, "Average"),
+        ),
+        Alarm(
+            "database-storage",
+            f"The metadata database has less than {monitoring.database_free_storage_percent}% of its "
+            f"{database.allocated_storage_gb} GiB free. Run `airflow db clean`, or raise database.allocatedStorageGb "
+            "(storage autoscaling, when on, grows it up to database.maxAllocatedStorageGb).",
+            threshold=free_bytes, comparison="LessThanThreshold", period=FIVE_MINUTES, evaluation_periods=1,
+            metric=Metric(RDS_NAMESPACE, "FreeStorageSpace", instance, "Minimum"),
+        ),
+    ]
+
+
+def _stuck_queued(queued: Metric, running: Metric, minutes: int) -> Alarm:
+    return Alarm(
+        "tasks-stuck-queued",
+        f"Tasks have been queued for {minutes} minutes with none running: the executor or its workers are stuck. "
+        "See the scheduler's and workers' logs.",
+        threshold=1, comparison="GreaterThanOrEqualToThreshold", period=FIVE_MINUTES,
+        evaluation_periods=minutes // 5, treat_missing_data="notBreaching",
+        expression=f"IF({queued.id} > 0 AND {running.id} == 0, 1, 0)", inputs=(queued, running),
+    )
+
+
+def _import_errors(errors: Metric) -> Alarm:
+    return Alarm(
+        "import-errors",
+        "A DAG file has not imported for 10 minutes: its DAGs are gone from the UI. See Import Errors in the UI, or "
+        "the DAG processing log group.",
+        threshold=0, comparison="GreaterThanThreshold", period=FIVE_MINUTES, evaluation_periods=2,
+        treat_missing_data="notBreaching", metric=errors,
+    )
+
+
+# ------------------------------------------------------------------ the API's shapes
+def _metric_stat(metric: Metric, period: int) -> dict[str, Any]:
+    return {
+        "Metric": {"Namespace": metric.namespace, "MetricName": metric.name,
+                   "Dimensions": [{"Name": k, "Value": v} for k, v in metric.dimensions]},
+        "Period": period,
+        "Stat": metric.statistic,
+    }
+
+
+def put_metric_alarm_input(alarm: Alarm, environment: str, topic_arn: str) -> dict[str, Any]:
+    """PutMetricAlarm's request for an alarm, notifying `topic_arn` when it fires and when it clears."""
+    request: dict[str, Any] = {
+        "AlarmName": alarm_name(environment, alarm.what),
+        "AlarmDescription": alarm.meaning,
+        "ActionsEnabled": True,
+        "AlarmActions": [topic_arn],
+        "OKActions": [topic_arn],
+        "EvaluationPeriods": alarm.evaluation_periods,
+        "Threshold": float(alarm.threshold),
+        "ComparisonOperator": alarm.comparison,
+        "TreatMissingData": alarm.treat_missing_data,
+    }
+    if alarm.metric:
+        metric = alarm.metric
+        request.update({
+            "Namespace": metric.namespace, "MetricName": metric.name, "Statistic": metric.statistic,
+            "Dimensions": [{"Name": k, "Value": v} for k, v in metric.dimensions], "Period": alarm.period,
+        })
+    else:
+        request["Metrics"] = [
+            {"Id": m.id, "MetricStat": _metric_stat(m, alarm.period), "ReturnData": False} for m in alarm.inputs
+        ] + [{"Id": "alarm", "Expression": alarm.expression, "Label": alarm.what, "ReturnData": True}]
+    return request
+
+
+def metric_alarm_args(alarm: Alarm, environment: str, topic_arn: Any) -> dict[str, Any]:
+    """The same request as pulumi_aws.cloudwatch.MetricAlarm's arguments (`topic_arn` may be an Output)."""
+    args: dict[str, Any] = {
+        "name": alarm_name(environment, alarm.what),
+        "alarm_description": alarm.meaning,
+        "actions_enabled": True,
+        "alarm_actions": [topic_arn],
+        "ok_actions": [topic_arn],
+        "evaluation_periods": alarm.evaluation_periods,
+        "threshold": float(alarm.threshold),
+        "comparison_operator": alarm.comparison,
+        "treat_missing_data": alarm.treat_missing_data,
+    }
+    if alarm.metric:
+        metric = alarm.metric
+        args.update({"namespace": metric.namespace, "metric_name": metric.name, "statistic": metric.statistic,
+                     "dimensions": dict(metric.dimensions), "period": alarm.period})
+    else:
+        args["metric_queries"] = [
+            {"id": m.id, "return_data": False, "metric": {
+                "namespace": m.namespace, "metric_name": m.name, "dimensions": dict(m.dimensions),
+                "period": alarm.period, "stat": m.statistic}}
+            for m in alarm.inputs
+        ] + [{"id": "alarm", "expression": alarm.expression, "label": alarm.what, "return_data": True}]
+    return args
+
+
+# ------------------------------------------------------------------ the dashboard
+def dashboard_body(environment: str, region: str, account: str, alarms: list[Alarm], *, managed: bool) -> dict[str, Any]:
+    """One dashboard per stack: the alarms' states, then each alarm's metrics with its threshold; on MWAA also its
+    containers' and database's CPU and memory (a SEARCH: whatever dimensions MWAA publishes them under)."""
+    widgets: list[dict[str, Any]] = [{
+        "type": "alarm", "width": 24, "height": 3,
+        "properties": {"title": "Alarms", "alarms": [
+            arn("cloudwatch", region, account, f"alarm:{alarm_name(environment, a.what)}") for a in alarms]},
+    }]
+    for alarm in alarms:
+        metrics: list[list[Any]] = []
+        for m in alarm.metrics():
+            row: list[Any] = [m.namespace, m.name]
+            for key, value in m.dimensions:
+                row += [key, value]
+            metrics.append(row + [{"stat": m.statistic, "label": m.id if alarm.expression else m.name}])
+        properties: dict[str, Any] = {
+            "title": alarm.what, "region": region, "view": "timeSeries", "period": alarm.period, "metrics": metrics,
+        }
+        if alarm.metric:  # a threshold line where one metric is compared with it
+            properties["annotations"] = {"horizontal": [{"label": "alarm", "value": float(alarm.threshold)}]}
+        widgets.append({"type": "metric", "width": 12, "height": 6, "properties": properties})
+    if managed:
+        for title, metric in (("MWAA CPU (containers, database)", "CPUUtilization"),
+                              ("MWAA memory (containers)", "MemoryUtilization"),
+                              ("MWAA database: free memory", "FreeableMemory"),
+                              ("MWAA database: connections", "DatabaseConnections")):
+            search = (f"SEARCH('{{{MWAA_ENVIRONMENT_NAMESPACE}}} MetricName=\"{metric}\" "
+                      f"Environment=\"{environment}\"', 'Average', {FIVE_MINUTES})")
+            widgets.append({"type": "metric", "width": 12, "height": 6, "properties": {
+                "title": title, "region": region, "view": "timeSeries", "period": FIVE_MINUTES,
+                "metrics": [[{"expression": search, "id": "e1"}]]}})
+    for i, widget in enumerate(widgets[1:]):  # two columns under the alarm strip
+        widget["x"], widget["y"] = (i % 2) * 12, 3 + (i // 2) * 6
+    widgets[0]["x"], widgets[0]["y"] = 0, 0
+    return {"widgets": widgets}
+
+
+def dashboard_url(environment: str, region: str) -> str:
+    domain = {"aws": "console.aws.amazon.com", "aws-cn": "console.amazonaws.cn",
+              "aws-us-gov": "console.amazonaws-us-gov.com"}[partition(region)]
+    return (f"https://{region}.{domain}/cloudwatch/home?region={region}"
+            f"#dashboards/dashboard/{dashboard_name(environment, region)}")
+
+
+def dashboard_json(body: dict[str, Any]) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,66 @@
+"""`monitoring` (both flavours): who the stack's CloudWatch alarms notify, and the thresholds they hold."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from pydantic import Field, model_validator
+
+from stackconfig.errors import ConfigIssue
+from stackconfig.section import Section, raise_if, within
+
+# SNS's rules for a subscription's endpoint (SNS API reference, Subscribe: "For the email protocol, use an email
+# address"; "For the https protocol, use a URL beginning with https://"). The address check is deliberately plain:
+# one @, a dot in the domain, no spaces; SNS sends the confirmation and the recipient proves the rest.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+class MonitoringSettings(Section):
+    """CloudWatch alarms and a dashboard: both flavours. Every alarm notifies one SNS topic of the stack; the
+    subscriptions below receive it."""
+
+    alarm_emails: list[str] = Field(default_factory=list)
+    """Unset: (none). e-mail addresses subscribed to the stack's alarm topic; each gets a confirmation mail from AWS
+    and receives nothing until it is confirmed (an unconfirmed address stays pending, and Pulumi leaves it when
+    removed: SNS deletes a pending subscription after 3 days)
+    """
+    alarm_https_endpoints: list[str] = Field(default_factory=list)
+    """Unset: (none). HTTPS URLs subscribed to the alarm topic (a paging or chat webhook); the receiver must confirm
+    SNS's SubscriptionConfirmation request before it gets alarms
+    """
+    queued_minutes: int = 15
+    """minutes tasks may wait queued while none runs before `tasks-stuck-queued` alarms (5-1440, a multiple of 5)"""
+    task_failures: int = 3
+    """failed task tries (retried ones count) within 15 minutes that raise `task-failures` (1-10000)"""
+    database_cpu_percent: int = 80
+    """the metadata database's average CPU, in percent over 15 minutes, that raises `database-cpu` (self-managed:
+    the RDS instance; 10-100)
+    """
+    database_free_storage_percent: int = 10
+    """self-managed: free storage of the RDS instance, in percent of its allocated storage, below which
+    `database-storage` alarms (1-50; storage autoscaling, when on, grows the volume at 10%)
+    """
+
+    @model_validator(mode="after")
+    def _check(self) -> "MonitoringSettings":
+        issues: list[ConfigIssue] = []
+        for i, address in enumerate(self.alarm_emails):
+            if not _EMAIL.match(address):
+                issues.append(ConfigIssue(f"alarmEmails[{i}]", address, "an e-mail address such as oncall@example.com"))
+        for i, url in enumerate(self.alarm_https_endpoints):
+            parts = urlsplit(url)
+            if parts.scheme != "https" or not parts.hostname:
+                issues.append(ConfigIssue(f"alarmHttpsEndpoints[{i}]", url, "a URL beginning with https:// and a host"))
+        for key, values in (("alarmEmails", self.alarm_emails), ("alarmHttpsEndpoints", self.alarm_https_endpoints)):
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                issues.append(ConfigIssue(key, ", ".join(repeated), "each endpoint once"))
+        issues += within("queuedMinutes", self.queued_minutes, (5, 1440), " minutes")
+        if not issues and self.queued_minutes % 5:
+            issues.append(ConfigIssue("queuedMinutes", self.queued_minutes, "a multiple of 5 (the alarm looks at 5-minute periods)"))
+        issues += within("taskFailures", self.task_failures, (1, 10000))
+        issues += within("databaseCpuPercent", self.database_cpu_percent, (10, 100), " percent")
+        issues += within("databaseFreeStoragePercent", self.database_free_storage_percent, (1, 50), " percent")
+        raise_if(issues)
+        return self

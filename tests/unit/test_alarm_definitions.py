@@ -1,0 +1,132 @@
+"""The stack's alarms and dashboard (components/shared/alarm_definitions.py) against what CloudWatch and MWAA say:
+every alarm's PutMetricAlarm request validates against botocore's model and CloudWatch's period rules, each
+managed alarm watches a metric MWAA documents with its documented dimensions, the dashboard lists every alarm,
+and the stack key's policy admits CloudWatch for these alarms and no other environment's."""
+
+from __future__ import annotations
+
+import json
+from fnmatch import fnmatchcase
+
+import botocore.session
+import pytest
+from botocore.validate import ParamValidator
+
+from components.naming import alarm_arn_pattern, alarm_name
+from components.shared.alarm_definitions import (
+    dashboard_body, dashboard_json, managed_alarms, put_metric_alarm_input, self_managed_alarms,
+)
+from components.shared.encryption_key_policy import key_policy
+from stackconfig.load import from_stack_file
+from stackconfig.monitoring import MonitoringSettings
+from stackconfig.project_files import PROJECT_DIR
+
+TOPIC = "arn:aws:sns:eu-west-1:123456789012:airflow-prod-alarms"
+ACCOUNT = "123456789012"
+# MWAA user guide, "Apache Airflow metrics" (access-metrics-cw-202): namespace AmazonMWAA, each metric with these
+# dimensions besides Environment.
+MWAA_DOCUMENTED = {
+    "SchedulerHeartbeat": {"Function": "Scheduler"},
+    "QueuedTasks": {"Function": "Executor"},
+    "RunningTasks": {"Function": "Executor"},
+    "TaskInstanceFailures": {"DAG": "All", "Task": "All"},
+    "ImportErrors": {"Function": "DAG Processing"},
+}
+
+
+def _alarms():
+    cases = []
+    for stack in ("dev", "prod"):
+        settings = from_stack_file(PROJECT_DIR, stack)
+        cases.append((f"{stack}-managed", settings.name, managed_alarms(settings.name, settings.monitoring)))
+        cases.append((f"{stack}-self-managed", settings.name,
+                      self_managed_alarms(settings.name, settings.database, settings.monitoring)))
+    return cases
+
+
+@pytest.fixture(scope="module")
+def put_metric_alarm():
+    model = botocore.session.get_session().get_service_model("cloudwatch")
+    return model.operation_model("PutMetricAlarm").input_shape
+
+
+def _enum_errors(value, shape, path: str = "") -> list[str]:
+    """The values outside their shape's enum: botocore's validator checks types and lengths, not enums."""
+    if shape.type_name == "structure":
+        return [e for k, v in value.items() for e in _enum_errors(v, shape.members[k], f"{path}.{k}")]
+    if shape.type_name == "list":
+        return [e for i, v in enumerate(value) for e in _enum_errors(v, shape.member, f"{path}[{i}]")]
+    enum = getattr(shape, "enum", None) or []
+    return [f"{path}={value!r} not in {enum}"] if enum and value not in enum else []
+
+
+@pytest.mark.parametrize("case,environment,alarms", _alarms(), ids=[c[0] for c in _alarms()])
+def test_every_alarm_request_is_one_cloudwatch_accepts(case, environment, alarms, put_metric_alarm):
+    assert alarms
+    for alarm in alarms:
+        request = put_metric_alarm_input(alarm, environment, TOPIC)
+        report = ParamValidator().validate(request, put_metric_alarm)
+        assert not report.has_errors(), report.generate_report()
+        assert _enum_errors(request, put_metric_alarm) == []
+        # A free string in the model; these four are CloudWatch's (PutMetricAlarm, TreatMissingData).
+        assert request["TreatMissingData"] in {"breaching", "notBreaching", "ignore", "missing"}
+        # CloudWatch's rules beyond the model (PutMetricAlarm: Period is 10, 20, 30 or a multiple of 60; the
+        # periods evaluated span at most a day).
+        assert alarm.period in (10, 20, 30) or alarm.period % 60 == 0
+        assert alarm.period * alarm.evaluation_periods <= 86400
+        assert 1 <= len(request["AlarmName"]) <= 255 and len(request["AlarmDescription"]) <= 1024
+        if alarm.expression:  # metric math: its inputs are the metrics it names, ids a lower-case letter first
+            assert all(m.id[0].islower() and m.id in alarm.expression for m in alarm.inputs)
+
+
+def test_the_longest_stuck_queue_setting_still_fits_a_days_evaluation():
+    longest = MonitoringSettings(queued_minutes=1440)
+    alarm = next(a for a in managed_alarms("airflow-prod", longest) if a.what == "tasks-stuck-queued")
+    assert alarm.period * alarm.evaluation_periods == 86400
+
+
+def test_each_managed_alarm_watches_a_metric_mwaa_documents():
+    for alarm in managed_alarms("airflow-prod", MonitoringSettings()):
+        for metric in alarm.metrics():
+            assert metric.namespace == "AmazonMWAA"
+            dimensions = dict(metric.dimensions)
+            assert dimensions.pop("Environment") == "airflow-prod"
+            assert dimensions == MWAA_DOCUMENTED[metric.name], metric
+
+
+def test_the_database_storage_alarm_is_a_share_of_the_allocated_storage():
+    settings = from_stack_file(PROJECT_DIR, "prod")
+    alarm = next(a for a in self_managed_alarms(settings.name, settings.database, MonitoringSettings(database_free_storage_percent=20))
+                 if a.what == "database-storage")
+    assert alarm.threshold == settings.database.allocated_storage_gb * 1024**3 * 0.2
+    assert dict(alarm.metric.dimensions) == {"DBInstanceIdentifier": f"{settings.name}-metadata"}
+
+
+@pytest.mark.parametrize("managed", [True, False])
+def test_the_dashboard_lists_every_alarm_and_graphs_each(managed):
+    alarms = managed_alarms("airflow-prod", MonitoringSettings()) if managed else self_managed_alarms(
+        "airflow-prod", from_stack_file(PROJECT_DIR, "prod").database, MonitoringSettings())
+    body = json.loads(dashboard_json(dashboard_body("airflow-prod", "eu-west-1", ACCOUNT, alarms, managed=managed)))
+    strip = body["widgets"][0]
+    assert strip["type"] == "alarm"
+    assert strip["properties"]["alarms"] == [
+        f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT}:alarm:{alarm_name('airflow-prod', a.what)}" for a in alarms]
+    titles = [w["properties"]["title"] for w in body["widgets"][1:]]
+    assert [a.what for a in alarms] == titles[: len(alarms)]
+    # CloudWatch's dashboard quotas: 500 widgets; a widget's grid is 24 columns wide.
+    assert len(body["widgets"]) <= 500 and all(w["x"] + w["width"] <= 24 for w in body["widgets"])
+    searches = [w for w in body["widgets"] if "SEARCH(" in json.dumps(w)]
+    assert bool(searches) == managed
+
+
+def test_the_stack_key_admits_cloudwatch_for_this_environments_alarms_only():
+    policy = key_policy(region="eu-west-1", account=ACCOUNT, environment="airflow-prod")
+    statement = next(s for s in policy["Statement"] if s["Sid"] == "CloudWatchAlarmsOfThisEnvironment")
+    assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert set(statement["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    pattern = statement["Condition"]["ArnLike"]["aws:SourceArn"]
+    assert pattern == alarm_arn_pattern("eu-west-1", ACCOUNT, "airflow-prod")
+    for alarm in managed_alarms("airflow-prod", MonitoringSettings()):
+        assert fnmatchcase(f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT}:alarm:{alarm_name('airflow-prod', alarm.what)}", pattern)
+    assert not fnmatchcase(f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT}:alarm:airflow-dev-scheduler-heartbeat", pattern)
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
