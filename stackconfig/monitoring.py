@@ -22,24 +22,27 @@ class MonitoringSettings(Section):
 
     alarm_emails: list[str] = Field(default_factory=list)
     """Unset: (none). e-mail addresses subscribed to the stack's alarm topic; each gets a confirmation mail from AWS
-    and receives nothing until it is confirmed (an unconfirmed address stays pending, and Pulumi leaves it when
-    removed: SNS deletes a pending subscription after 3 days)
+    and receives nothing until it is confirmed (an unconfirmed one stays pending, Pulumi leaves it when removed, and
+    SNS deletes it after 48 hours: SNS developer guide, sns-delete-subscription-topic)
     """
     alarm_https_endpoints: list[str] = Field(default_factory=list)
     """Unset: (none). HTTPS URLs subscribed to the alarm topic (a paging or chat webhook); the receiver must confirm
     SNS's SubscriptionConfirmation request before it gets alarms
     """
     queued_minutes: int = 15
-    """minutes tasks may wait queued while none runs before `tasks-stuck-queued` alarms (5-1440, a multiple of 5)"""
+    """managed: minutes tasks may wait in the executor's queue while none runs before `tasks-stuck-queued` alarms
+    (5-1440, a multiple of 5)
+    """
     task_failures: int = 3
-    """failed task tries (retried ones count) within 15 minutes that raise `task-failures` (1-10000)"""
+    """managed: failed task tries (retried ones count) within 15 minutes that raise `task-failures` (1-10000)"""
     database_cpu_percent: int = 80
-    """the metadata database's average CPU, in percent over 15 minutes, that raises `database-cpu` (self-managed:
-    the RDS instance; 10-100)
+    """self-managed: the RDS instance's average CPU, in percent over 15 minutes, that raises `database-cpu`
+    (10-100)
     """
     database_free_storage_percent: int = 10
     """self-managed: free storage of the RDS instance, in percent of its allocated storage, below which
-    `database-storage` alarms (1-50; storage autoscaling, when on, grows the volume at 10%)
+    `database-storage` alarms (1-50), of the size set, not of what storage autoscaling has grown it to (autoscaling
+    grows the volume when 10% is free)
     """
 
     @model_validator(mode="after")
@@ -56,8 +59,9 @@ class MonitoringSettings(Section):
             repeated = sorted({v for v in values if values.count(v) > 1})
             if repeated:
                 issues.append(ConfigIssue(key, ", ".join(repeated), "each endpoint once"))
-        issues += within("queuedMinutes", self.queued_minutes, (5, 1440), " minutes")
-        if not issues and self.queued_minutes % 5:
+        queued = within("queuedMinutes", self.queued_minutes, (5, 1440), " minutes")
+        issues += queued
+        if not queued and self.queued_minutes % 5:
             issues.append(ConfigIssue("queuedMinutes", self.queued_minutes, "a multiple of 5 (the alarm looks at 5-minute periods)"))
         issues += within("taskFailures", self.task_failures, (1, 10000))
         issues += within("databaseCpuPercent", self.database_cpu_percent, (10, 100), " percent")

@@ -69,12 +69,13 @@ class MwaaSettings(_Section):
     kms_key: str = "none"
     """`none` (AWS-owned key), `create` (a rotated customer key for environment, bucket, secrets and logs), or a key
     ARN in `aws:region` (no aliases, no multi-Region keys); create-only. Kept whatever the flavour: with
-    `self-managed` it encrypts the DAG bucket, the secrets, every log group, the task-log bucket, the image
+    `self-managed` it encrypts the DAG bucket, the secrets, every log group, the alarms' topic, the task-log bucket, the image
     repository, Performance Insights and (EKS envelope encryption) the Kubernetes Secrets; the database's storage
     keeps its AWS-managed key. On a deployed self-managed stack, setting it turns on Secrets encryption in place
     (EKS cannot turn it off again) and leaves an existing image repository on the key it was made with (ECR cannot
     re-encrypt a repository; to move it, delete the repository's images and run `pulumi up --target-replace` on it).
-    An existing key must admit CloudWatch Logs and the EKS cluster role: add the statements of the
+    An existing key must admit CloudWatch Logs, CloudWatch (the alarms' topic is encrypted with it: without the
+    statement every alarm notification is dropped) and the EKS cluster role: add the statements of the
     `kmsKeyPolicyStatements` output (`make plan` shows them offline) to its policy first
     """
     startup_script: str = ""

@@ -67,9 +67,10 @@ def managed_alarms(environment: str, monitoring: MonitoringSettings) -> list[Ala
     return [
         Alarm(
             "scheduler-heartbeat",
-            "No scheduler heartbeat for 5 minutes: nothing is being scheduled. See the environment's scheduler log "
-            "group and its health in the MWAA console.",
-            threshold=1, comparison="LessThanThreshold", period=FIVE_MINUTES, evaluation_periods=1,
+            "No scheduler heartbeat for 10 minutes: nothing is being scheduled (an environment update restarts the "
+            "schedulers and can raise it). See the environment's scheduler log group and its health in the MWAA console.",
+            # Two periods: one late data point alone does not page.
+            threshold=1, comparison="LessThanThreshold", period=FIVE_MINUTES, evaluation_periods=2,
             # No data at all is the worst case: the scheduler is not there to publish.
             treat_missing_data="breaching", metric=mwaa("SchedulerHeartbeat", "Scheduler", "Sum"),
         ),
@@ -112,8 +113,9 @@ def self_managed_alarms(environment: str, database: DatabaseSettings, monitoring
 def _stuck_queued(queued: Metric, running: Metric, minutes: int) -> Alarm:
     return Alarm(
         "tasks-stuck-queued",
-        f"Tasks have been queued for {minutes} minutes with none running: the executor or its workers are stuck. "
-        "See the scheduler's and workers' logs.",
+        f"Tasks have waited in the executor's queue for {minutes} minutes with none running: the scheduler cannot "
+        "hand tasks to the workers (the executor's slots, its queue). See the scheduler's log. A task handed to the "
+        "queue counts as running: a worker that does not take it shows in the dashboard's queue age.",
         threshold=1, comparison="GreaterThanOrEqualToThreshold", period=FIVE_MINUTES,
         evaluation_periods=minutes // 5, treat_missing_data="notBreaching",
         expression=f"IF({queued.id} > 0 AND {running.id} == 0, 1, 0)", inputs=(queued, running),
@@ -140,7 +142,7 @@ def _metric_stat(metric: Metric, period: int) -> dict[str, Any]:
     }
 
 
-def put_metric_alarm_input(alarm: Alarm, environment: str, topic_arn: str) -> dict[str, Any]:
+def put_metric_alarm_input(alarm: Alarm, environment: str, topic_arn: Any) -> dict[str, Any]:
     """PutMetricAlarm's request for an alarm, notifying `topic_arn` when it fires and when it clears."""
     request: dict[str, Any] = {
         "AlarmName": alarm_name(environment, alarm.what),
@@ -166,30 +168,49 @@ def put_metric_alarm_input(alarm: Alarm, environment: str, topic_arn: str) -> di
     return request
 
 
+# PutMetricAlarm's names as pulumi_aws.cloudwatch.MetricAlarm's arguments.
+_ARGUMENT = {
+    "AlarmName": "name", "AlarmDescription": "alarm_description", "ActionsEnabled": "actions_enabled",
+    "AlarmActions": "alarm_actions", "OKActions": "ok_actions", "EvaluationPeriods": "evaluation_periods",
+    "Threshold": "threshold", "ComparisonOperator": "comparison_operator", "TreatMissingData": "treat_missing_data",
+    "Namespace": "namespace", "MetricName": "metric_name", "Statistic": "statistic", "Period": "period",
+}
+
+
+def _dimension_map(dimensions: list[dict[str, str]]) -> dict[str, str]:
+    return {d["Name"]: d["Value"] for d in dimensions}
+
+
+def _only(fields: dict[str, Any], known: set[str]) -> None:
+    if set(fields) - known:
+        raise ValueError(f"no MetricAlarm argument for {sorted(set(fields) - known)}")
+
+
+def _metric_query(query: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": query["Id"], "return_data": query["ReturnData"]}
+    if "Expression" in query:
+        _only(query, {"Id", "ReturnData", "Expression", "Label"})
+        return {**out, "expression": query["Expression"], "label": query["Label"]}
+    _only(query, {"Id", "ReturnData", "MetricStat"})
+    _only(query["MetricStat"], {"Metric", "Period", "Stat"})
+    stat, metric = query["MetricStat"], query["MetricStat"]["Metric"]
+    return {**out, "metric": {"namespace": metric["Namespace"], "metric_name": metric["MetricName"],
+                              "dimensions": _dimension_map(metric["Dimensions"]), "period": stat["Period"],
+                              "stat": stat["Stat"]}}
+
+
 def metric_alarm_args(alarm: Alarm, environment: str, topic_arn: Any) -> dict[str, Any]:
-    """The same request as pulumi_aws.cloudwatch.MetricAlarm's arguments (`topic_arn` may be an Output)."""
-    args: dict[str, Any] = {
-        "name": alarm_name(environment, alarm.what),
-        "alarm_description": alarm.meaning,
-        "actions_enabled": True,
-        "alarm_actions": [topic_arn],
-        "ok_actions": [topic_arn],
-        "evaluation_periods": alarm.evaluation_periods,
-        "threshold": float(alarm.threshold),
-        "comparison_operator": alarm.comparison,
-        "treat_missing_data": alarm.treat_missing_data,
-    }
-    if alarm.metric:
-        metric = alarm.metric
-        args.update({"namespace": metric.namespace, "metric_name": metric.name, "statistic": metric.statistic,
-                     "dimensions": dict(metric.dimensions), "period": alarm.period})
-    else:
-        args["metric_queries"] = [
-            {"id": m.id, "return_data": False, "metric": {
-                "namespace": m.namespace, "metric_name": m.name, "dimensions": dict(m.dimensions),
-                "period": alarm.period, "stat": m.statistic}}
-            for m in alarm.inputs
-        ] + [{"id": "alarm", "expression": alarm.expression, "label": alarm.what, "return_data": True}]
+    """put_metric_alarm_input's request as pulumi_aws.cloudwatch.MetricAlarm's arguments (`topic_arn` may be an
+    Output): one request, which the tests hold against botocore's model."""
+    request = put_metric_alarm_input(alarm, environment, topic_arn)
+    args: dict[str, Any] = {}
+    for key, value in request.items():  # a field without its argument here raises: none is dropped unseen
+        if key == "Dimensions":
+            args["dimensions"] = _dimension_map(value)
+        elif key == "Metrics":
+            args["metric_queries"] = [_metric_query(query) for query in value]
+        else:
+            args[_ARGUMENT[key]] = value
     return args
 
 
@@ -219,8 +240,12 @@ def dashboard_body(environment: str, region: str, account: str, alarms: list[Ala
         for title, metric in (("MWAA CPU (containers, database)", "CPUUtilization"),
                               ("MWAA memory (containers)", "MemoryUtilization"),
                               ("MWAA database: free memory", "FreeableMemory"),
-                              ("MWAA database: connections", "DatabaseConnections")):
-            search = (f"SEARCH('{{{MWAA_ENVIRONMENT_NAMESPACE}}} MetricName=\"{metric}\" "
+                              ("MWAA database: connections", "DatabaseConnections"),
+                              ("MWAA queue: age of the oldest task", "ApproximateAgeOfOldestMessage")):
+            # No schema in braces: a schema matches only metrics with exactly its dimensions, and these carry
+            # Environment with Cluster, a database role or Queue (CloudWatch user guide, search-expression-syntax);
+            # a quoted term matches the namespace as a whole.
+            search = (f"SEARCH('\"{MWAA_ENVIRONMENT_NAMESPACE}\" MetricName=\"{metric}\" "
                       f"Environment=\"{environment}\"', 'Average', {FIVE_MINUTES})")
             widgets.append({"type": "metric", "width": 12, "height": 6, "properties": {
                 "title": title, "region": region, "view": "timeSeries", "period": FIVE_MINUTES,

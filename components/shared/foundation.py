@@ -77,7 +77,8 @@ def stack_context(settings: Settings, project_dir: Path) -> StackContext:
             opts=pulumi.ResourceOptions(providers=[provider]),
         ).arn
     elif key_arn:
-        # A key the stack does not own: what its policy must admit (CloudWatch Logs, the EKS cluster role).
+        # A key the stack does not own: what its policy must admit (CloudWatch Logs, CloudWatch for the alarms'
+        # topic, the EKS cluster role).
         pulumi.export(
             "kmsKeyPolicyStatements",
             account_id.apply(lambda account: service_statements(region=settings.region, account=account, environment=name)),

@@ -10,6 +10,7 @@ policy cannot be changed), and an alarm's message holds the alarm's name, state 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -49,9 +50,12 @@ class StackMonitoring(pulumi.ComponentResource):
             opts=child,
         )
         for protocol, endpoints in (("email", args.emails), ("https", args.https_endpoints)):
-            for i, endpoint in enumerate(endpoints):
+            for endpoint in endpoints:
                 aws.sns.TopicSubscription(
-                    f"{name}-alarms-{protocol}-{i}",
+                    # Named for its endpoint, not its place in the list: SNS answers a second subscribe of one
+                    # endpoint with the first's ARN, so a positional name would replace one subscriber with the
+                    # next when one is removed, then unsubscribe it.
+                    f"{name}-alarms-{protocol}-{hashlib.sha256(endpoint.encode()).hexdigest()[:10]}",
                     topic=topic.arn,
                     protocol=protocol,
                     endpoint=endpoint,
@@ -59,14 +63,15 @@ class StackMonitoring(pulumi.ComponentResource):
                     # stays pending until it confirms (as an e-mail's does).
                     opts=child,
                 )
-        self.alarm_names = [
+        alarms = [
             aws.cloudwatch.MetricAlarm(
                 f"{name}-{alarm.what}",
                 **metric_alarm_args(alarm, args.environment, topic.arn),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.after)),
-            ).name
+            )
             for alarm in args.alarms
         ]
+        self.alarm_names = [alarm.name for alarm in alarms]
         aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
             dashboard_name=dashboard_name(args.environment, args.region),
@@ -74,7 +79,7 @@ class StackMonitoring(pulumi.ComponentResource):
                 lambda account: dashboard_json(
                     dashboard_body(args.environment, args.region, account, list(args.alarms), managed=args.managed))
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=alarms),  # it lists them
         )
         self.topic_arn = topic.arn
         self.dashboard_url = dashboard_url(args.environment, args.region)

@@ -59,3 +59,16 @@ def test_the_configs_subscribers_are_subscribed():
     assert subscriptions == {("email", "oncall@example.com"), ("https", "https://events.example.com/sns")}
     topic = plan.one(TOPIC)
     assert all(s.inputs["topic"] == topic.state["arn"] for s in plan.of_type("aws:sns/topicSubscription:TopicSubscription"))
+
+
+def test_removing_a_subscriber_leaves_the_others_as_they_are():
+    # SNS answers a second subscribe of one endpoint with the first's ARN: a subscription named by its place in the
+    # list would be replaced by the next address when one is removed, and that address then unsubscribed.
+    both = run_stack("dev", config={"monitoring": {"alarmEmails": ["a@example.com", "b@example.com"]}})
+    one = run_stack("dev", config={"monitoring": {"alarmEmails": ["b@example.com"]}})
+    assert both.error is None and one.error is None
+
+    def urns(plan):
+        return {s.inputs["endpoint"]: s.urn for s in plan.of_type("aws:sns/topicSubscription:TopicSubscription")}
+
+    assert urns(one) == {"b@example.com": urns(both)["b@example.com"]}

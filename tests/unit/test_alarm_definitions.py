@@ -115,8 +115,13 @@ def test_the_dashboard_lists_every_alarm_and_graphs_each(managed):
     assert [a.what for a in alarms] == titles[: len(alarms)]
     # CloudWatch's dashboard quotas: 500 widgets; a widget's grid is 24 columns wide.
     assert len(body["widgets"]) <= 500 and all(w["x"] + w["width"] <= 24 for w in body["widgets"])
-    searches = [w for w in body["widgets"] if "SEARCH(" in json.dumps(w)]
+    searches = [q["expression"] for w in body["widgets"] for row in w["properties"].get("metrics", [])
+                for q in row if isinstance(q, dict) and "expression" in q]
     assert bool(searches) == managed
+    for search in searches:
+        # A schema in braces matches only metrics with exactly its dimensions (CloudWatch user guide,
+        # search-expression-syntax): MWAA's carry Environment with Cluster, a database role or Queue, so none here.
+        assert "{" not in search and 'Environment="airflow-prod"' in search and '"AWS/MWAA"' in search, search
 
 
 def test_the_stack_key_admits_cloudwatch_for_this_environments_alarms_only():
@@ -130,3 +135,25 @@ def test_the_stack_key_admits_cloudwatch_for_this_environments_alarms_only():
         assert fnmatchcase(f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT}:alarm:{alarm_name('airflow-prod', alarm.what)}", pattern)
     assert not fnmatchcase(f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT}:alarm:airflow-dev-scheduler-heartbeat", pattern)
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+
+
+def test_the_pulumi_arguments_carry_every_field_of_the_request():
+    from components.shared.alarm_definitions import metric_alarm_args
+
+    for _, environment, alarms in _alarms():
+        for alarm in alarms:
+            request = put_metric_alarm_input(alarm, environment, TOPIC)
+            args = metric_alarm_args(alarm, environment, TOPIC)
+            assert len(args) == len(request)  # one argument per field: none dropped in translation
+            assert args["name"] == request["AlarmName"] and args["threshold"] == request["Threshold"]
+            assert args["alarm_actions"] == args["ok_actions"] == [TOPIC]
+            if alarm.expression:
+                queries = {q["id"]: q for q in args["metric_queries"]}
+                assert queries["alarm"] == {"id": "alarm", "return_data": True, "expression": alarm.expression,
+                                            "label": alarm.what}
+                for metric in alarm.inputs:
+                    assert queries[metric.id] == {"id": metric.id, "return_data": False, "metric": {
+                        "namespace": metric.namespace, "metric_name": metric.name, "dimensions": dict(metric.dimensions),
+                        "period": alarm.period, "stat": metric.statistic}}
+            else:
+                assert args["dimensions"] == dict(alarm.metric.dimensions) and args["period"] == alarm.period
