@@ -75,7 +75,6 @@ class TwinPodExecutor(BaseExecutor):
         self.pod_dir.mkdir(parents=True, exist_ok=True)
         self.watched: dict = {}  # task instance key -> its pod's path (no extension)
         self.runners: dict = {}  # task instance key -> the runner this scheduler started (adopted pods have none)
-        self.adopted: list[str] = []
 
     def _process_workloads(self, workloads) -> None:  # Airflow 3
         from airflow.providers.cncf.kubernetes.pod_generator import workload_to_command_args
@@ -172,7 +171,6 @@ class TwinPodExecutor(BaseExecutor):
             self._label(pod, ti.key)
             self.running.add(ti.key)
             self.watched[ti.key] = pod
-            self.adopted.append(pod.name)
         return not_adopted
 
     def end(self) -> None:

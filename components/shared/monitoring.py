@@ -38,7 +38,6 @@ class StackMonitoringArgs:
 class StackMonitoring(pulumi.ComponentResource):
     topic_arn: pulumi.Output[str]
     dashboard_url: str
-    alarm_names: list[pulumi.Output[str]]
 
     def __init__(self, name: str, args: StackMonitoringArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("airflowaws:index:StackMonitoring", name, None, opts)
@@ -71,7 +70,6 @@ class StackMonitoring(pulumi.ComponentResource):
             )
             for alarm in args.alarms
         ]
-        self.alarm_names = [alarm.name for alarm in alarms]
         aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
             dashboard_name=dashboard_name(args.environment, args.region),

@@ -25,7 +25,7 @@ from local.twin_executor import RECORD, TwinPodExecutor, pod_name
 
 pods = Path(sys.argv[1])
 executor = TwinPodExecutor()
-executor.pod_dir, executor.watched, executor.runners, executor.adopted = pods, {}, {}, []
+executor.pod_dir, executor.watched, executor.runners = pods, {}, {}
 
 
 def key(task_id):
