@@ -115,9 +115,16 @@ def rest(twin: Twin, method: str, path: str, body=None):
     return answer if status < 400 else None
 
 
+def unpause(twin: Twin, dag_id: str, timeout: float = 240) -> None:
+    """Unpaused, as the API says back: a PATCH that got no answer (a webserver busy or restarting) is sent again. A
+    DAG left paused keeps its runs queued forever, which a load run would count as unfinished."""
+    wait_until(lambda: (rest(twin, "PATCH", f"/dags/{dag_id}", {"is_paused": False}) or {}).get("is_paused") is False,
+               timeout, f"{dag_id} could not be unpaused", every=2)
+
+
 def trigger(twin: Twin, dag_id: str, run_id: str) -> None:
     wait_until(lambda: rest(twin, "GET", f"/dags/{dag_id}"), 240, f"{dag_id} was not parsed", every=2)
-    rest(twin, "PATCH", f"/dags/{dag_id}", {"is_paused": False})
+    unpause(twin, dag_id)
     body = {"dag_run_id": run_id, **({"logical_date": None} if twin.spec.airflow3 else {})}
     if rest(twin, "POST", f"/dags/{dag_id}/dagRuns", body) is None:
         raise RuntimeError(f"could not trigger {dag_id} {run_id}")

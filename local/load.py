@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from local.chaos import rest, wait_until
+from local.chaos import rest, unpause, wait_until
 from local.twin import Twin, free_port
 from stackconfig.load import from_stack_file
 from stackconfig.project_files import PROJECT_DIR as PROJECT
@@ -63,6 +63,9 @@ class LoadResult:
     seconds: float
     tasks_per_minute: float
     parallelism: int
+    # What each unfinished run's unfinished task instances were at the end (their state, try, host, the scheduler
+    # job that queued them), so that a run which never finishes says where it stopped.
+    stuck: tuple[str, ...] = ()
 
     def lines(self, files: int, tasks: int) -> list[str]:
         return [
@@ -72,6 +75,7 @@ class LoadResult:
             f"tasks lost: {self.lost}  tries beyond the first: {self.extra_tries}",
             f"scheduling latency (queued to running): p50 {self.latency_p50:.1f} s  p95 {self.latency_p95:.1f} s",
             f"throughput: {self.tasks_per_minute:.0f} tasks per minute ({self.runs} runs in {self.seconds:.0f} s)",
+            *(f"unfinished: {line}" for line in self.stuck),
         ]
 
 
@@ -96,7 +100,7 @@ def run_load(twin: Twin, runs: int, files: int, timeout: float = 3600) -> LoadRe
     dag_ids = [f"{PREFIX}{i:02d}" for i in range(files)]
     wait_until(lambda: all(rest(twin, "GET", f"/dags/{d}") for d in dag_ids), 300, "the load DAGs were not parsed", 2)
     for dag_id in dag_ids:
-        rest(twin, "PATCH", f"/dags/{dag_id}", {"is_paused": False})
+        unpause(twin, dag_id)
     began = time.time()
     for n in range(runs):
         dag_id = dag_ids[n % files]
@@ -126,12 +130,21 @@ def run_load(twin: Twin, runs: int, files: int, timeout: float = 3600) -> LoadRe
     # Airflow 3 counts the first try as 1 once it starts, as Airflow 2 does.
     extra = sum(max(0, int(tries) - 1) for _, tries, *_ in rows if tries)
     seconds = (max(ends) - began) if ends else time.time() - began
+    stuck = twin.postgres.query(
+        "select ti.dag_id, ti.run_id, ti.task_id, coalesce(ti.state, 'none'), ti.try_number, coalesce(ti.hostname, ''), "
+        "coalesce(ti.queued_by_job_id::text, ''), coalesce(ti.external_executor_id, ''), dr.state "
+        "from task_instance ti join dag_run dr on dr.dag_id = ti.dag_id and dr.run_id = ti.run_id "
+        f"where ti.dag_id like '{PREFIX}%' and dr.state not in ('success', 'failed') "
+        "and coalesce(ti.state, '') <> 'success' order by ti.dag_id, ti.run_id, ti.task_id")
     return LoadResult(
         runs=runs, completed=counted.get("success", 0), failed=counted.get("failed", 0),
         unfinished=runs - counted.get("success", 0) - counted.get("failed", 0), tasks=len(rows), lost=lost,
         extra_tries=extra, latency_p50=_percentile(latencies, 0.50), latency_p95=_percentile(latencies, 0.95),
         seconds=seconds, tasks_per_minute=len(ends) / seconds * 60 if seconds > 0 else 0.0,
         parallelism=int(twin.launched["scheduler-scheduler"][1]["AIRFLOW__CORE__PARALLELISM"]) * twin.replicas("scheduler"),
+        stuck=tuple(" ".join(f"{k}={v}" for k, v in zip(
+            ("dag", "run", "task", "state", "try", "host", "queued_by_job", "external_id", "run_state"), row))
+            for row in stuck),
     )
 
 
