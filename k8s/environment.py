@@ -3,7 +3,9 @@ references to one Secret for what is. Scheduler, webserver, triggerer and worker
 
 from __future__ import annotations
 
+import hashlib
 import json
+from typing import Mapping
 
 from k8s.spec import DAGS_FOLDER, POD_TEMPLATE_FILE, TASK_LOG_PREFIX, WEBSERVER_PORT, AirflowSpec
 
@@ -80,12 +82,14 @@ def airflow_settings(spec: AirflowSpec) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
-    settings.update(_airflow3_settings(spec) if spec.airflow3 else _airflow2_settings())
+    settings.update(_airflow3_settings(spec) if spec.airflow3 else _airflow2_settings(spec))
     return settings
 
 
-def _airflow2_settings() -> dict[str, str]:
+def _airflow2_settings(spec: AirflowSpec) -> dict[str, str]:
     return {
+        # The links in alert e-mails and the UI's redirects; left unset, they point at localhost:8080.
+        "AIRFLOW__WEBSERVER__BASE_URL": spec.webserver_url,
         "AIRFLOW__WEBSERVER__EXPOSE_CONFIG": "False",
         "AIRFLOW__API__AUTH_BACKENDS": (
             "airflow.providers.fab.auth_manager.api.auth.backend.session,"
@@ -97,6 +101,8 @@ def _airflow2_settings() -> dict[str, str]:
 def _airflow3_settings(spec: AirflowSpec) -> dict[str, str]:
     """Airflow 3: [webserver] options moved to [api]; the auth manager is chosen; workers call the execution API."""
     return {
+        # [webserver] base_url's new place (Airflow 3.0's config moves); its path would become the UI's root path.
+        "AIRFLOW__API__BASE_URL": spec.webserver_url,
         "AIRFLOW__API__EXPOSE_CONFIG": "False",
         "AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER,
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": execution_api_url(spec),
@@ -128,6 +134,12 @@ def config_map(spec: AirflowSpec, labels: dict[str, str]) -> dict:
         "metadata": {"name": config_map_name(spec), "namespace": spec.namespace, "labels": labels},
         "data": airflow_settings(spec),
     }
+
+
+def secrets_checksum(values: Mapping[str, str]) -> str:
+    """A digest of the Secret's values. The values are generated (32-byte keys, 24-64 character passwords) or carry
+    one (the database URL), so the digest gives nothing away and may be shown in plain text on the Deployments."""
+    return hashlib.sha256(json.dumps(dict(values), sort_keys=True).encode()).hexdigest()
 
 
 def secret(spec: AirflowSpec, labels: dict[str, str], values: dict[str, str]) -> dict:

@@ -21,6 +21,8 @@ def airflow_objects(spec: AirflowSpec, secret_values: Mapping[str, str] = PLACEH
         namespace.namespace(spec),
         *rbac.service_accounts(spec),
         *rbac.roles(spec),
+        # Before the settings: without a configured host name, Airflow's base URL is the load balancer's DNS name.
+        service.webserver_service(spec),
         environment.config_map(spec, labels(spec, "config")),
         pod_template.pod_template_config_map(spec),
         environment.secret(spec, labels(spec, "config"), dict(secret_values)),
@@ -29,7 +31,6 @@ def airflow_objects(spec: AirflowSpec, secret_values: Mapping[str, str] = PLACEH
         workloads.webserver(spec),
         workloads.triggerer(spec),
         *([workloads.dag_processor(spec)] if spec.airflow3 else []),
-        service.webserver_service(spec),
         *([service.execution_api_service(spec)] if spec.airflow3 else []),
         *workloads.disruption_budgets(spec),
         *network_policies.network_policies(spec),
@@ -37,9 +38,11 @@ def airflow_objects(spec: AirflowSpec, secret_values: Mapping[str, str] = PLACEH
 
 
 # The spec's fields that exist only once AWS resources do (the wiring gives them as Pulumi Outputs): the image, the
-# two buckets, and one role ARN per service account ("role_arns:<account>").
+# two buckets, one role ARN per service account ("role_arns:<account>"), the UI's URL (the load balancer's name
+# unless a host name is configured) and the digest of the secret values.
 def late_fields(spec: AirflowSpec) -> list[str]:
-    return ["image", "dag_bucket", "log_bucket", *(f"role_arns:{account}" for account in sorted(spec.role_arns))]
+    return ["image", "dag_bucket", "log_bucket", *(f"role_arns:{account}" for account in sorted(spec.role_arns)),
+            "webserver_url", "secrets_checksum"]
 
 
 def with_values(spec: AirflowSpec, values: Mapping[str, str]) -> AirflowSpec:
@@ -57,7 +60,8 @@ def late_fields_used(spec: AirflowSpec, secret_values: Mapping[str, str] = PLACE
     base = airflow_objects(spec, secret_values)
     used: list[dict[str, list[str]]] = [{key: [] for key in obj} for obj in base]
     for field in late_fields(spec):
-        other = "registry.invalid/other:tag@sha256:" + "1" * 64 if field == "image" else "other-value"
+        other = {"image": "registry.invalid/other:tag@sha256:" + "1" * 64, "webserver_url": "http://other.invalid"}.get(
+            field, "other-value")
         for index, obj in enumerate(airflow_objects(with_values(spec, {field: other}), secret_values)):
             for key, value in obj.items():
                 if value != base[index][key]:

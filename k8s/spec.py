@@ -25,6 +25,12 @@ TASK_LOG_PREFIX = "task-logs"
 # Stand-ins for values that exist only once AWS resources do; the objects' shape does not depend on them.
 PLACEHOLDER_IMAGE = "registry.invalid/airflow:placeholder@sha256:" + "0" * 64
 PLACEHOLDER = "placeholder"
+PLACEHOLDER_URL = "http://placeholder.invalid"
+
+
+def webserver_url(hostname: str, certificate_arn: Optional[str]) -> str:
+    """The UI's URL on the load balancer of k8s/service.py: HTTPS on 443 with a certificate, HTTP on 80 without."""
+    return f"{'https' if certificate_arn else 'http'}://{hostname}"
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,12 @@ class AirflowSpec:
     webserver_exposure: Literal["internal", "internet-facing"] = "internal"
     webserver_allowed_cidrs: tuple[str, ...] = ()
     webserver_certificate_arn: Optional[str] = None
+    # Where users reach the UI (Airflow's base URL): from the configured host name, or once the load balancer
+    # exists, its DNS name (a late field, k8s/manifests.py).
+    webserver_url: str = PLACEHOLDER_URL
+    # A digest of the Secret's values (k8s/environment.py secrets_checksum): pods read them as environment variables
+    # once, at start, so the Deployments carry it to roll when one changes (a late field: the values are Outputs).
+    secrets_checksum: str = PLACEHOLDER
     resources: Mapping[str, Resources] = field(
         default_factory=lambda: {
             "scheduler": Resources("1", "2Gi"),
@@ -116,6 +128,9 @@ def spec_from_settings(settings, *, environment: str, secrets_backend: Mapping[s
         webserver_exposure=workloads.webserver_exposure,
         webserver_allowed_cidrs=tuple(workloads.webserver_allowed_cidrs),
         webserver_certificate_arn=workloads.webserver_certificate_arn,
+        webserver_url=webserver_url(workloads.webserver_hostname, workloads.webserver_certificate_arn)
+        if workloads.webserver_hostname
+        else PLACEHOLDER_URL,
         resources={
             **{
                 component: Resources(getattr(workloads, component).cpu, getattr(workloads, component).memory)

@@ -90,7 +90,9 @@ def _deployment(spec: AirflowSpec, component: str, replicas: int, main: dict, *,
             "template": {
                 "metadata": {
                     "labels": pod_labels(spec, component),
-                    "annotations": {**POD_ANNOTATIONS, "checksum/config": config_checksum(spec)},
+                    # A new setting or secret value rolls the pods: both reach them as variables, read at start.
+                    "annotations": {**POD_ANNOTATIONS, "checksum/config": config_checksum(spec),
+                                    "checksum/secrets": spec.secrets_checksum},
                 },
                 "spec": {
                     "serviceAccountName": service_account,

@@ -233,6 +233,7 @@ class Twin:
         return replace(
             spec, image=TWIN_IMAGE, dag_bucket=f"{name}-dags", log_bucket=f"{name}-task-logs",
             role_arns={sa: f"arn:aws:iam::000000000000:role/twin-{sa}" for sa in spec.role_arns},
+            webserver_url=f"http://127.0.0.1:{self.web_port}",  # the twin's Service in front of the webservers
         )
 
     def aws_client(self, service: str):
@@ -273,6 +274,7 @@ class Twin:
         if self.spec.airflow3:
             defaults[environment.JWT_SECRET_KEY] = secrets.token_urlsafe(36)
         self.secret_values = {**defaults, **self.secret_values}
+        self.spec = replace(self.spec, secrets_checksum=environment.secrets_checksum(self.secret_values))
         self.objects = airflow_objects(self.spec, self.secret_values)
         (self.work / "manifests.yaml").write_text(to_yaml(self.objects))
         config_maps = {o["metadata"]["name"]: o["data"] for o in self.objects if o["kind"] == "ConfigMap"}

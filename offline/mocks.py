@@ -98,6 +98,10 @@ class AwsMocks(pulumi.runtime.Mocks):
             content = _asset_bytes(source)
             state = {"versionId": _digest(name, hashlib.sha256(content).hexdigest(), length=32), "etag": hashlib.md5(content).hexdigest()}
             return f"{inputs.get('bucket')}/{inputs.get('key')}", {**inputs, **state}
+        if typ == "kubernetes:core/v1:Service" and (inputs.get("spec") or {}).get("type") == "LoadBalancer":
+            # What the AWS cloud controller gives a Service of type LoadBalancer: a load balancer's DNS name.
+            lb = f"{_digest(name, length=32)}-{_digest(name, 'id', length=16)}.elb.{region}.amazonaws.com"
+            state = {"status": {"loadBalancer": {"ingress": [{"hostname": lb}]}}}
         if typ == "aws:iam/role:Role":
             role = inputs.get("name") or f"{name}-{_digest(name, length=7)}"
             return role, {**inputs, "name": role, "arn": f"arn:aws:iam::{account}:role/{role}", "uniqueId": "AROA" + _digest(name).upper()}
@@ -167,7 +171,7 @@ class AwsMocks(pulumi.runtime.Mocks):
             arn = f"arn:aws:secretsmanager:{region}:{account}:secret:{secret}-{_digest(secret, length=6)}"
             return arn, {**inputs, "arn": arn}
         resource_id = _ID_PREFIX.get(typ, f"{name}-id-") + _digest(typ, name)
-        return resource_id, {**inputs, "arn": f"arn:aws:{typ.split(':')[1].split('/')[0]}:{region}:{account}:{name}"}
+        return resource_id, {**inputs, **state, "arn": f"arn:aws:{typ.split(':')[1].split('/')[0]}:{region}:{account}:{name}"}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
         token = args.token

@@ -78,9 +78,10 @@ def _kubernetes_target(args: argparse.Namespace, outputs: dict[str, Any]):
     if isinstance(kubeconfig, str):
         kubeconfig = json.loads(kubeconfig)
     host = outputs.get("webserverHostname")
+    # webserverUrl says HTTP or HTTPS (a certificate moves the UI to 443); a stack deployed before it had only the host.
     return KubernetesTarget(
         cluster_transport(kubeconfig, outputs.get("namespace", "airflow")),
-        webserver_url=args.webserver_url or (f"http://{host}" if host else None),
+        webserver_url=args.webserver_url or outputs.get("webserverUrl") or (f"http://{host}" if host else None),
         username=outputs.get("adminUsername", "admin"),
         password=outputs.get("adminPassword"),
         airflow_version=outputs.get("airflowVersion"),

@@ -84,6 +84,17 @@ EC2_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$")
 ARM_INSTANCE_FAMILY = re.compile(r"^([a-z]+\d+g[a-z]*|a1)\.")
 EKS_MAX_NODES = 450  # per managed node group
 NODE_DISK_GB = (20, 16384)
+# A host name as DNS (RFC 1035 section 2.3.4, RFC 1123 section 2.1) takes it: at most 253 characters, two or more
+# dot-separated labels of 1-63 letters, digits and hyphens, no label starting or ending with a hyphen.
+_DNS_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+DNS_NAME_RULE = "a DNS name such as airflow.example.com: 2 or more labels of 1-63 letters, digits and hyphens, 253 characters at most"
+
+
+def dns_name(text: str) -> bool:
+    labels = text.split(".")
+    return len(text) <= 253 and len(labels) >= 2 and all(_DNS_LABEL.match(label) for label in labels)
+
+
 ACM_CERTIFICATE_ARN = re.compile(r"^arn:aws(-[a-z]+)?:acm:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:certificate/[0-9a-f-]{36}$")
 IAM_POLICY_ARN = re.compile(r"^arn:aws(-[a-z]+)?:iam::\d{12}:policy/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}$")
 IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(-[a-z]+)?:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")

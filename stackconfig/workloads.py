@@ -58,6 +58,12 @@ class WorkloadSettings(Section):
     # An ACM certificate: the load balancer then serves HTTPS on 443.
     webserver_certificate_arn: Optional[str] = None
     """Unset: (none). an ACM certificate ARN: the load balancer serves HTTPS on 443 instead of HTTP on 80"""
+    # The name users reach the UI at (a DNS record pointing at the load balancer, the name the certificate is for):
+    # Airflow builds the links in alert e-mails and redirects from it.
+    webserver_hostname: Optional[str] = None
+    """Unset: the load balancer's own DNS name. a DNS name such as `airflow.example.com` that points at the load
+    balancer (and that `webserverCertificateArn` is for): Airflow's base URL (`[webserver] base_url`, Airflow 3's
+    `[api] base_url`) is `https://<name>` with a certificate, `http://<name>` without"""
     scheduler: ContainerResources = Field(default_factory=lambda: ContainerResources(cpu="1", memory="2Gi"))
     """the scheduler's container: `cpu` (e.g. `500m`, `2`) and `memory` (`Mi`/`Gi`) requests; memory is also its
     limit, CPU has none (a throttled scheduler misses its heartbeats). Setting the object needs both `cpu` and `memory`.
@@ -106,6 +112,8 @@ class WorkloadSettings(Section):
                     "an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<id>",
                 )
             )
+        if self.webserver_hostname is not None and not limits.dns_name(self.webserver_hostname):
+            issues.append(ConfigIssue("webserverHostname", self.webserver_hostname, limits.DNS_NAME_RULE))
         if not limits.re.match(r"^[a-zA-Z][a-zA-Z0-9_.@-]{0,63}$", self.admin_username):
             issues.append(ConfigIssue("adminUsername", self.admin_username, "1-64 letters, digits and _.@-, a letter first"))
         raise_if(issues)

@@ -16,12 +16,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from k8s.environment import ADMIN_PASSWORD_KEY, CONFIG_MAP as SETTINGS_CONFIG_MAP, JWT_SECRET_KEY
+from k8s.environment import ADMIN_PASSWORD_KEY, CONFIG_MAP as SETTINGS_CONFIG_MAP, JWT_SECRET_KEY, secrets_checksum
 from k8s.pod_template import CONFIG_MAP as POD_TEMPLATE_CONFIG_MAP
 from k8s.kinds import KINDS, snake
 from k8s.manifests import airflow_objects, late_fields_used, with_values
 from k8s.service import WEBSERVER_SERVICE
-from k8s.spec import PLACEHOLDER as _PLACEHOLDER, AirflowSpec
+from k8s.spec import PLACEHOLDER as _PLACEHOLDER, PLACEHOLDER_URL, AirflowSpec, webserver_url
 
 
 
@@ -65,6 +65,7 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
     admin_username: str
     admin_password: pulumi.Output[str]
     webserver_hostname: pulumi.Output[str]
+    webserver_url: pulumi.Output[str]
     applied: list[pulumi.Resource]
 
     def __init__(self, name: str, args: AirflowOnKubernetesArgs, opts: Optional[pulumi.ResourceOptions] = None):
@@ -87,14 +88,18 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
             jwt_secret = random.RandomPassword(f"{name}-jwt-secret", length=64, special=False, opts=child)
             secret_values[JWT_SECRET_KEY] = jwt_secret.result
 
+        # Only the Secret's data is secret: built apart, so the rest of the objects stays readable in diffs.
+        secret_data = pulumi.Output.secret(pulumi.Output.all(**secret_values))
         late: dict[str, pulumi.Input[str]] = {
+            # A digest, not the values (k8s/environment.py): shown in plain text so the Deployments' diffs stay readable.
+            "secrets_checksum": pulumi.Output.unsecret(secret_data.apply(secrets_checksum)),
             "image": args.image,
             "dag_bucket": args.dag_bucket,
             "log_bucket": args.log_bucket,
             **{f"role_arns:{account}": arn for account, arn in args.role_arns.items()},
         }
-        # Only the Secret's data is secret: built apart, so the rest of the objects stays readable in diffs.
-        secret_data = pulumi.Output.secret(pulumi.Output.all(**secret_values))
+        if args.spec.webserver_url != PLACEHOLDER_URL:  # from workloads.webserverHostname
+            late["webserver_url"] = args.spec.webserver_url
         placeholders = {key: _PLACEHOLDER for key in secret_values}
         skeleton = airflow_objects(args.spec, placeholders)
         used = late_fields_used(args.spec, placeholders)
@@ -104,6 +109,10 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
             fields = used[index][key]
             if not fields:
                 return skeleton[index][key]
+            missing = [f for f in fields if f not in late]
+            if missing:  # k8s/manifests.py orders the objects so that what gives a late value comes first
+                raise RuntimeError(f"{skeleton[index]['kind']} {skeleton[index]['metadata']['name']} needs {missing} "
+                                   "before the object that gives it")
             return pulumi.Output.all(*[late[f] for f in fields]).apply(
                 lambda values: airflow_objects(with_values(args.spec, dict(zip(fields, values))), placeholders)[index][key]
             )
@@ -148,16 +157,27 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
                 namespace = resource
             if kind == "Job":
                 migration = resource
+            if kind == "Service" and object_name == WEBSERVER_SERVICE:
+                self.webserver_hostname = _load_balancer_hostname(resource)
+                late.setdefault("webserver_url", self.webserver_hostname.apply(
+                    # Empty only if the Service was not awaited: Airflow then treats the option as unset.
+                    lambda host: webserver_url(host, args.spec.webserver_certificate_arn) if host else ""))
         # Every object, the migration Job and the Deployments' rollouts included (pulumi-kubernetes awaits them).
         self.applied = list(created.values())
 
-        service = created[f"Service/{WEBSERVER_SERVICE}"]
         self.admin_username = args.spec.admin_username
         self.admin_password = pulumi.Output.secret(admin_password.result)
-        self.webserver_hostname = service.status.apply(  # type: ignore[attr-defined]
-            lambda status: status.load_balancer.ingress[0].hostname
-            if status and status.load_balancer and status.load_balancer.ingress
-            else ""
-        )
-        self.register_outputs({"adminUsername": self.admin_username, "webserverHostname": self.webserver_hostname})
+        self.webserver_url = pulumi.Output.from_input(late["webserver_url"])
+        self.register_outputs({"adminUsername": self.admin_username, "webserverHostname": self.webserver_hostname,
+                               "webserverUrl": self.webserver_url})
+
+
+def _load_balancer_hostname(service: pulumi.Resource) -> pulumi.Output[str]:
+    """The DNS name AWS gave the Service's load balancer (pulumi-kubernetes waits for it before the Service is
+    ready)."""
+    return service.status.apply(  # type: ignore[attr-defined]
+        lambda status: status.load_balancer.ingress[0].hostname
+        if status and status.load_balancer and status.load_balancer.ingress
+        else ""
+    )
 

@@ -125,5 +125,6 @@ def self_managed_runtime(settings: Settings, ctx: StackContext, foundation: Foun
     pulumi.export("taskLogBucket", task_logs.name)
     pulumi.export("serviceAccountRoles", identities.role_arns)
     pulumi.export("webserverHostname", airflow.webserver_hostname)
+    pulumi.export("webserverUrl", airflow.webserver_url)  # Airflow's base URL: the links in its e-mails
     pulumi.export("adminUsername", airflow.admin_username)
     pulumi.export("adminPassword", airflow.admin_password)

@@ -99,6 +99,37 @@ def test_an_internet_facing_webserver_is_limited_to_its_ranges_and_serves_tls():
     assert service["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] == certificate
     assert service["spec"]["loadBalancerSourceRanges"] == ["203.0.113.0/24"]
     assert service["spec"]["ports"][0]["port"] == 443
+    # Without a host name, Airflow links to the load balancer's own name, over HTTPS with the certificate.
+    url = f"https://{plan.outputs['webserverHostname']}"
+    assert plan.outputs["webserverHostname"].endswith(".elb.eu-west-1.amazonaws.com")
+    assert _objects(plan)["ConfigMap/airflow-config"]["object"]["data"]["AIRFLOW__WEBSERVER__BASE_URL"] == url
+    assert plan.outputs["webserverUrl"] == url
+
+
+@pytest.mark.parametrize("certificate, scheme", [(None, "http"), (
+    "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555", "https")])
+def test_a_configured_hostname_is_airflows_base_url_on_every_pod(certificate, scheme):
+    workloads = {"webserverHostname": "airflow.example.com", **({"webserverCertificateArn": certificate} if certificate else {})}
+    plan = run_stack("dev", config={"flavour": "self-managed", "workloads": workloads})
+    assert plan.error is None
+    objects = _objects(plan)
+    config_map = objects["ConfigMap/airflow-config"]
+    assert config_map["object"]["data"]["AIRFLOW__WEBSERVER__BASE_URL"] == f"{scheme}://airflow.example.com"
+    assert plan.outputs["webserverUrl"] == f"{scheme}://airflow.example.com"
+    # Known from config: the settings need not wait for the load balancer.
+    assert objects["Service/airflow-webserver"]["resource"].urn not in config_map["resource"].dependencies
+
+
+def test_the_deployments_roll_on_the_digest_of_the_secrets_they_read(self_managed_plan):
+    from k8s.environment import secrets_checksum
+
+    objects = _objects(self_managed_plan)
+    values = objects["Secret/airflow-secrets"]["resource"].raw_inputs["stringData"]
+    deployments = [v["object"] for k, v in objects.items() if k.startswith("Deployment/")]
+    assert len(deployments) >= 3
+    for deployment in deployments:
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["checksum/secrets"] == secrets_checksum(values), deployment["metadata"]["name"]
 
 
 def test_changed_settings_roll_the_pods():

@@ -110,6 +110,8 @@ CASES = [
     ("prod", {"workloads": {"webserverExposure": "public"}}, {}, (), "workloads.webserverExposure"),
     ("prod", {"workloads": {"webserverExposure": "internet-facing"}}, {}, (), "workloads.webserverAllowedCidrs"),
     ("prod", {"workloads": {"webserverCertificateArn": "my-cert"}}, {}, (), "workloads.webserverCertificateArn"),
+    ("prod", {"workloads": {"webserverHostname": "https://airflow.example.com"}}, {}, (), "workloads.webserverHostname"),
+    ("prod", {"workloads": {"webserverHostname": "airflow"}}, {}, (), "workloads.webserverHostname"),
     ("prod", {"workloads": {"worker": {"cpu": "lots", "memory": "1Gi"}}}, {}, (), "workloads.worker.cpu"),
     ("prod", {"workloads": {"scheduler": {"cpu": "1", "memory": "2GB"}}}, {}, (), "workloads.scheduler.memory"),
     ("prod", {"workloads": {"workerPodsCreationBatchSize": 0}}, {}, (), "workloads.workerPodsCreationBatchSize"),

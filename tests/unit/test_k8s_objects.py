@@ -4,6 +4,8 @@ the template's first container is `base`, pods run as non-root with nothing extr
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import kubernetes_validate
 import pytest
 import yaml
@@ -176,3 +178,48 @@ def test_every_kind_has_its_pulumi_kubernetes_class():
     assert [snake(f) for f in ("roleRef", "stringData", "automountServiceAccountToken")] == [
         "role_ref", "string_data", "automount_service_account_token"
     ]
+
+
+def _settings(spec: AirflowSpec) -> dict[str, str]:
+    return next(o for o in airflow_objects(spec) if o["kind"] == "ConfigMap" and o["metadata"]["name"]
+                == environment.config_map_name(spec))["data"]
+
+
+@pytest.mark.parametrize("version, option", [("2.9.3", "AIRFLOW__WEBSERVER__BASE_URL"), ("3.3.2", "AIRFLOW__API__BASE_URL")])
+def test_airflows_base_url_is_where_users_reach_the_ui(version, option):
+    """Alert e-mails and redirects link to the base URL; Airflow 3 reads it from [api] (tests/runtime/
+    test_airflow_options.py asks each version which options it reads)."""
+    spec = replace(SPEC, airflow_version=version, webserver_url="https://airflow.example.com")
+    settings = _settings(spec)
+    assert settings[option] == "https://airflow.example.com"
+    assert {"AIRFLOW__WEBSERVER__BASE_URL", "AIRFLOW__API__BASE_URL"} - {option} & set(settings) == set()
+
+
+@pytest.mark.parametrize("certificate, url", [(None, "http://airflow.example.com"),
+                                              ("arn:aws:acm:eu-west-1:123456789012:certificate/x", "https://airflow.example.com")])
+def test_the_url_follows_the_load_balancers_listener(certificate, url):
+    from k8s.service import webserver_service
+    from k8s.spec import webserver_url
+
+    port = webserver_service(replace(SPEC, webserver_certificate_arn=certificate))["spec"]["ports"][0]["port"]
+    assert webserver_url("airflow.example.com", certificate) == url
+    assert port == {"http": 80, "https": 443}[url.split(":", 1)[0]]
+
+
+def test_a_changed_secret_value_rolls_every_deployment_and_an_unchanged_one_none():
+    values = {key: f"value-of-{key}" for key in environment.SECRET_KEYS}
+    rotated = {**values, "sql-alchemy-conn": "postgresql://airflow:new-password@db/airflow"}
+
+    def pod_annotations(secret_values):
+        spec = replace(SPEC, secrets_checksum=environment.secrets_checksum(secret_values))
+        return {o["metadata"]["name"]: o["spec"]["template"]["metadata"]["annotations"]
+                for o in airflow_objects(spec, secret_values) if o["kind"] == "Deployment"}
+
+    before, again, after = pod_annotations(values), pod_annotations(dict(values)), pod_annotations(rotated)
+    assert before == again
+    assert set(before) == {"airflow-scheduler", "airflow-webserver", "airflow-triggerer"}
+    for name in before:
+        assert before[name]["checksum/secrets"] != after[name]["checksum/secrets"]
+        assert before[name]["checksum/config"] == after[name]["checksum/config"]
+    # A digest only: no value appears in it.
+    assert not any(v in before[name]["checksum/secrets"] for v in values.values())

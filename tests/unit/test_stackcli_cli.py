@@ -83,6 +83,17 @@ def test_self_managed_outputs_give_a_kubernetes_target(tmp_path, monkeypatch, ca
     assert target.webserver_url == "http://internal-lb.elb.eu-west-1.amazonaws.com" and target.password == "pw"
 
 
+def test_the_stacks_webserver_url_wins_over_its_hostname(monkeypatch):
+    """With a certificate the load balancer serves HTTPS on 443 only: http://<host> would not answer."""
+    from stackcli import kubernetes
+
+    monkeypatch.setattr(kubernetes, "cluster_transport", lambda kubeconfig, namespace: None)
+    outputs = {"kubeconfig": {"current-context": "c"}, "webserverHostname": "lb.elb.eu-west-1.amazonaws.com",
+               "webserverUrl": "https://airflow.example.com"}
+    target = cli._kubernetes_target(cli._parser().parse_args(["version"]), outputs)
+    assert target.webserver_url == "https://airflow.example.com"
+
+
 def test_self_managed_without_a_kubeconfig_is_explained(tmp_path, capsys):
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps({"flavour": "self-managed"}))
