@@ -82,13 +82,19 @@ def self_managed_plan(request, stack_plans) -> Plan:
 # a twin or a module's Airflow is started once; the package twin's tests are one group, the other runtime modules one
 # each, and the rest one more.
 FIRST_GROUPS = ("runtime-twin", "fast")
+# Modules that share the session's image environments of every offered version (tests/runtime/conftest.py
+# image_envs): on one worker, they are built once.
+SHARED_GROUPS = {"test_upgrade": "runtime-images", "test_airflow_options": "runtime-images"}
 
 
 def _group(item) -> str:
     parts = Path(str(item.fspath)).resolve().relative_to(PROJECT_DIR / "tests").parts
     if parts[0] != "runtime":
         return "fast"
-    return "runtime-twin" if parts[1] == "twin" else f"runtime-{Path(parts[-1]).stem}"
+    if parts[1] == "twin":
+        return "runtime-twin"
+    stem = Path(parts[-1]).stem
+    return SHARED_GROUPS.get(stem, f"runtime-{stem}")
 
 
 # First: xdist's own hook turns the xdist_group marks into groups, and without tryfirst it runs before these are
