@@ -126,6 +126,30 @@ RDS_INSTANCE_SIZES = {
     "r7i": _GENERAL + ("24xlarge", "48xlarge"),
     "r8g": _GENERAL + ("24xlarge", "48xlarge"),
 }
+# Memory of an RDS instance class, in GiB: the burstable classes by size; the general-purpose (m) classes 4 GiB per
+# vCPU, the memory-optimised (r) 8 (RDS user guide, "Hardware specifications for DB instance classes").
+_BURSTABLE_MEMORY_GIB = {"micro": 1, "small": 2, "medium": 4, "large": 8, "xlarge": 16, "2xlarge": 32}
+_VCPUS = {"large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32, "12xlarge": 48, "16xlarge": 64,
+          "24xlarge": 96, "32xlarge": 128, "48xlarge": 192}
+# RDS for PostgreSQL's default max_connections: LEAST({DBInstanceClassMemory/9531392}, 5000) (RDS user guide,
+# "Maximum number of database connections"). DBInstanceClassMemory is the class's memory less what RDS keeps for
+# itself, so the figure from the nominal memory is an upper bound (db.t*.small: 225 here, 198 measured on RDS).
+RDS_BYTES_PER_CONNECTION = 9531392
+RDS_MAX_CONNECTIONS_CAP = 5000
+
+
+def rds_instance_memory_gib(instance_class: str) -> int:
+    """The memory of a class that RDS_INSTANCE_SIZES offers, e.g. db.t4g.medium: 4, db.r6g.large: 16."""
+    family, size = instance_class.split(".")[1:3]
+    if family.startswith("t"):
+        return _BURSTABLE_MEMORY_GIB[size]
+    return _VCPUS[size] * (8 if family.startswith("r") else 4)
+
+
+def rds_default_max_connections(instance_class: str) -> int:
+    return min(rds_instance_memory_gib(instance_class) * 1024**3 // RDS_BYTES_PER_CONNECTION, RDS_MAX_CONNECTIONS_CAP)
+
+
 RDS_GP3_STORAGE_GB = (20, 65536)
 RDS_BACKUP_DAYS = (1, 35)
 # Performance Insights retention: 7 days (free), a whole number of months as 31-day months, or 731 (RDS API,

@@ -44,6 +44,14 @@ class MonitoringSettings(Section):
     `database-storage` alarms (1-50), of the size set, not of what storage autoscaling has grown it to (autoscaling
     grows the volume when 10% is free)
     """
+    database_connections_percent: int = 80
+    """self-managed: open connections to the RDS instance, in percent of the most its class takes by default (RDS's
+    `LEAST(DBInstanceClassMemory/9531392, 5000)` on the class's memory), that raise `database-connections` (10-100)
+    """
+    database_freeable_memory_percent: int = 10
+    """self-managed: the RDS instance's freeable memory, in percent of its class's memory, below which
+    `database-memory` alarms (1-50)
+    """
 
     @model_validator(mode="after")
     def _check(self) -> "MonitoringSettings":
@@ -66,5 +74,7 @@ class MonitoringSettings(Section):
         issues += within("taskFailures", self.task_failures, (1, 10000))
         issues += within("databaseCpuPercent", self.database_cpu_percent, (10, 100), " percent")
         issues += within("databaseFreeStoragePercent", self.database_free_storage_percent, (1, 50), " percent")
+        issues += within("databaseConnectionsPercent", self.database_connections_percent, (10, 100), " percent")
+        issues += within("databaseFreeableMemoryPercent", self.database_freeable_memory_percent, (1, 50), " percent")
         raise_if(issues)
         return self

@@ -9,7 +9,9 @@ not into alarms: AWS's page names the dimensions (Cluster, Queue, Database) but 
 alarm on a wrong set waits in INSUFFICIENT_DATA for ever, where a SEARCH finds whatever is published.
 
 Self-managed (namespace `AWS/RDS`, dimension `DBInstanceIdentifier`: RDS user guide, rds-metrics): the metadata
-database's CPU and free storage.
+database's CPU, free storage, connections and freeable memory. RDS publishes `ReplicaLag` for read replicas and
+Multi-AZ DB clusters only, not for the Multi-AZ DB instance this stack runs (its standby is synchronous), so there
+is no replica-lag alarm.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from components.naming import alarm_name, arn, database_identifier, dashboard_name, partition
+from stackconfig import limits
 from stackconfig.database import DatabaseSettings
 from stackconfig.monitoring import MonitoringSettings
 
@@ -91,6 +94,9 @@ def managed_alarms(environment: str, monitoring: MonitoringSettings) -> list[Ala
 def self_managed_alarms(environment: str, database: DatabaseSettings, monitoring: MonitoringSettings) -> list[Alarm]:
     instance = (("DBInstanceIdentifier", database_identifier(environment)),)
     free_bytes = database.allocated_storage_gb * GIB * monitoring.database_free_storage_percent / 100
+    most = limits.rds_default_max_connections(database.instance_class)
+    connections = max(1, most * monitoring.database_connections_percent // 100)
+    memory_gib = limits.rds_instance_memory_gib(database.instance_class)
     return [
         Alarm(
             "database-cpu",
@@ -106,6 +112,24 @@ def self_managed_alarms(environment: str, database: DatabaseSettings, monitoring
             "(storage autoscaling, when on, grows it up to database.maxAllocatedStorageGb).",
             threshold=free_bytes, comparison="LessThanThreshold", period=FIVE_MINUTES, evaluation_periods=1,
             metric=Metric(RDS_NAMESPACE, "FreeStorageSpace", instance, "Minimum"),
+        ),
+        Alarm(
+            "database-connections",
+            f"The metadata database has held {connections} or more connections ({monitoring.database_connections_percent}% "
+            f"of the about {most} a {database.instance_class} takes) for 10 minutes: new ones will be refused and tasks "
+            "fail to start. Each worker pod and component opens its own: fewer parallel tasks, or a larger "
+            "database.instanceClass.",
+            threshold=connections, comparison="GreaterThanOrEqualToThreshold", period=FIVE_MINUTES, evaluation_periods=2,
+            metric=Metric(RDS_NAMESPACE, "DatabaseConnections", instance, "Maximum"),
+        ),
+        Alarm(
+            "database-memory",
+            f"The metadata database has had less than {monitoring.database_freeable_memory_percent}% of its "
+            f"{memory_gib} GiB freeable for 15 minutes: it swaps and slows every scheduler. See its connections and "
+            "Performance Insights, then database.instanceClass.",
+            threshold=memory_gib * GIB * monitoring.database_freeable_memory_percent / 100, comparison="LessThanThreshold",
+            period=FIVE_MINUTES, evaluation_periods=3,
+            metric=Metric(RDS_NAMESPACE, "FreeableMemory", instance, "Minimum"),
         ),
     ]
 

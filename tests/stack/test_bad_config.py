@@ -36,6 +36,8 @@ CASES = [
     ("dev", {"monitoring": {"queuedMinutes": 7}}, {}, (), "monitoring.queuedMinutes"),
     ("dev", {"monitoring": {"queuedMinutes": 2880}}, {}, (), "monitoring.queuedMinutes"),
     ("dev", {"monitoring": {"alarmEmail": "a@example.com"}}, {}, (), "monitoring.alarmEmail"),
+    ("prod", {"monitoring": {"databaseConnectionsPercent": 120}}, {}, (), "monitoring.databaseConnectionsPercent"),
+    ("prod", {"monitoring": {"databaseFreeableMemoryPercent": 0}}, {}, (), "monitoring.databaseFreeableMemoryPercent"),
     ("dev", {"airflow": {"configurationOptions": {"Core.Parallelism": "8"}}}, {}, (), 'airflow.configurationOptions."Core.Parallelism"'),
     ("dev", {"airflow": {"configurationOptions": {"secrets.backend": "x"}}}, {}, (), 'airflow.configurationOptions."secrets.backend"'),
     ("dev", {"airflow": {"configurationOptions": {"core.dag_concurrency": "x" * 300}}}, {}, (), 'airflow.configurationOptions."core.dag_concurrency"'),

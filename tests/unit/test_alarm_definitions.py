@@ -102,6 +102,39 @@ def test_the_database_storage_alarm_is_a_share_of_the_allocated_storage():
     assert dict(alarm.metric.dimensions) == {"DBInstanceIdentifier": f"{settings.name}-metadata"}
 
 
+# RDS user guide, rds-metrics: what RDS publishes for an instance (namespace AWS/RDS, dimension DBInstanceIdentifier).
+RDS_DOCUMENTED = {"CPUUtilization", "FreeStorageSpace", "DatabaseConnections", "FreeableMemory"}
+
+
+def test_each_self_managed_alarm_watches_a_metric_rds_documents_for_its_instance():
+    settings = from_stack_file(PROJECT_DIR, "prod")
+    alarms = self_managed_alarms(settings.name, settings.database, MonitoringSettings())
+    assert {m.name for a in alarms for m in a.metrics()} == RDS_DOCUMENTED
+    assert all(dict(m.dimensions) == {"DBInstanceIdentifier": f"{settings.name}-metadata"} and m.namespace == "AWS/RDS"
+               for a in alarms for m in a.metrics())
+
+
+@pytest.mark.parametrize("instance_class, memory_gib, connections", [
+    # RDS's default max_connections on the nominal memory: LEAST(memory/9531392, 5000).
+    ("db.t4g.micro", 1, 112), ("db.t4g.medium", 4, 450), ("db.m6g.large", 8, 901), ("db.r6g.large", 16, 1802),
+    ("db.m7g.4xlarge", 64, 5000), ("db.r8g.48xlarge", 1536, 5000)])
+def test_the_connection_and_memory_alarms_follow_the_instance_class(instance_class, memory_gib, connections):
+    settings = from_stack_file(PROJECT_DIR, "prod")
+    database = settings.database.model_copy(update={"instance_class": instance_class})
+    alarms = {a.what: a for a in self_managed_alarms(settings.name, database, MonitoringSettings(
+        database_connections_percent=50, database_freeable_memory_percent=10))}
+    assert alarms["database-connections"].threshold == connections // 2
+    assert alarms["database-memory"].threshold == memory_gib * 1024**3 * 10 / 100
+
+
+def test_every_offered_instance_class_has_its_memory():
+    from stackconfig import limits
+
+    for family, sizes in limits.RDS_INSTANCE_SIZES.items():
+        for size in sizes:
+            assert limits.rds_instance_memory_gib(f"db.{family}.{size}") >= 1
+
+
 @pytest.mark.parametrize("managed", [True, False])
 def test_the_dashboard_lists_every_alarm_and_graphs_each(managed):
     alarms = managed_alarms("airflow-prod", MonitoringSettings()) if managed else self_managed_alarms(
