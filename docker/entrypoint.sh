@@ -5,13 +5,15 @@
 #   api-server | dag-processor          the same, for Airflow 3's components
 #   migrate                             wait for the database, then `airflow db migrate` (the migration Job)
 #   create-user                         wait for the migrations, then create the admin user once
+#   db-clean                            wait for the migrations, then delete history older than DB_CLEAN_RETENTION_DAYS
+#   log-groomer                         delete component log files older than LOG_RETENTION_DAYS, every so often
 #   airflow ...                         a worker pod's task command, as the KubernetesExecutor passes it (Airflow 2)
 #   python ...                          an Airflow 3 worker pod's workload, which talks to the api-server only
 #
 # Settings come from the environment (AIRFLOW__SECTION__KEY, AIRFLOW__DATABASE__SQL_ALCHEMY_CONN, ...).
 set -euo pipefail
 
-readonly ROLES="scheduler, webserver, triggerer, api-server, dag-processor, migrate, create-user, or a task command starting with 'airflow' or 'python'"
+readonly ROLES="scheduler, webserver, triggerer, api-server, dag-processor, migrate, create-user, db-clean, log-groomer, or a task command starting with 'airflow' or 'python'"
 # How long to wait for the database to accept connections, and for `airflow db migrate` to have run.
 DB_WAIT_SECONDS="${DB_WAIT_SECONDS:-300}"
 MIGRATION_WAIT_SECONDS="${MIGRATION_WAIT_SECONDS:-600}"
@@ -117,6 +119,46 @@ create_admin_user() {
     --lastname "${AIRFLOW_ADMIN_LASTNAME:-Admin}"
 }
 
+whole_days() {  # name value: a whole number of days, at least 1, or the role stops before it touches anything
+  if ! [[ "$2" =~ ^[1-9][0-9]*$ ]]; then
+    log "$1 must be a whole number of days of at least 1 (got '$2')"
+    exit 2
+  fi
+}
+
+# `airflow db clean` deletes what started before the cut-off (each table by its own time column; Airflow keeps the
+# latest scheduled run of every DAG), without archiving it into _airflow_deleted__* tables, which would keep the
+# space it means to free.
+clean_database() {
+  local days="${DB_CLEAN_RETENTION_DAYS:-}" before
+  whole_days DB_CLEAN_RETENTION_DAYS "${days}"
+  wait_for_database
+  wait_for_migrations
+  before="$(python -c 'import datetime, sys; print((datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=int(sys.argv[1]))).isoformat(timespec="seconds"))' "${days}")"
+  log "deleting the metadata database's history from before ${before} (${days} days)"
+  exec airflow db clean --clean-before-timestamp "${before}" --skip-archive --yes "$@"
+}
+
+# The scheduler's, DAG processor's and triggerer's own log files (their task logs are in S3) grow in the pod's
+# AIRFLOW_HOME until its size limit evicts the pod: files older than LOG_RETENTION_DAYS go, and folders left empty
+# for an hour (not at once: Airflow makes a folder, then its file).
+# A pass touches LOG_GROOMER_STATE, which the container's liveness probe watches.
+groom_logs() {
+  local days="${LOG_RETENTION_DAYS:-}" every="${LOG_GROOMER_INTERVAL_SECONDS:-900}" folder="${AIRFLOW_HOME:-/opt/airflow}/logs"
+  whole_days LOG_RETENTION_DAYS "${days}"
+  while true; do
+    if [[ -d "${folder}" ]]; then
+      find "${folder}" -type f -mtime "+$((days - 1))" -delete
+      find "${folder}" -mindepth 1 -type d -empty -mmin +60 -delete
+    fi
+    touch "${LOG_GROOMER_STATE:-${AIRFLOW_HOME:-/opt/airflow}/.log-groomer}"
+    if [[ "${LOG_GROOMER_ONCE:-}" == "true" ]]; then
+      return 0
+    fi
+    sleep "${every}"
+  done
+}
+
 main() {
   if (($# == 0)); then
     usage
@@ -139,6 +181,12 @@ main() {
       wait_for_database
       wait_for_migrations
       create_admin_user
+      ;;
+    db-clean)
+      clean_database "$@"
+      ;;
+    log-groomer)
+      groom_logs
       ;;
     airflow)
       wait_for_database

@@ -29,6 +29,7 @@ KINDS: dict[str, Kind] = {
     "ConfigMap": Kind("v1", ("data",)),
     "Secret": Kind("v1", ("type", "stringData")),
     "Job": Kind("batch/v1", ("spec",)),
+    "CronJob": Kind("batch/v1", ("spec",)),
     "Deployment": Kind("apps/v1", ("spec",)),
     "Service": Kind("v1", ("spec",)),
     "PodDisruptionBudget": Kind("policy/v1", ("spec",)),

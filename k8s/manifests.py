@@ -7,7 +7,7 @@ from typing import Mapping
 
 import yaml
 
-from k8s import environment, namespace, network_policies, pod_template, rbac, service, workloads
+from k8s import environment, housekeeping, namespace, network_policies, pod_template, rbac, service, workloads
 from k8s.containers import labels
 from k8s.spec import AirflowSpec
 
@@ -31,6 +31,7 @@ def airflow_objects(spec: AirflowSpec, secret_values: Mapping[str, str] = PLACEH
         workloads.webserver(spec),
         workloads.triggerer(spec),
         *([workloads.dag_processor(spec)] if spec.airflow3 else []),
+        *([housekeeping.metadata_cleanup(spec)] if spec.metadata_retention_days else []),
         *([service.execution_api_service(spec)] if spec.airflow3 else []),
         *workloads.disruption_budgets(spec),
         *network_policies.network_policies(spec),

@@ -77,6 +77,10 @@ class AirflowSpec:
     dag_sync_interval_seconds: int = 30
     admin_username: str = "admin"
     airflow_version: str = "2.9.3"
+    # Housekeeping (k8s/housekeeping.py): the metadata database's history (0: kept) and the components' log files.
+    metadata_retention_days: int = 90
+    metadata_clean_schedule: str = "30 3 * * *"
+    component_log_retention_days: int = 7
 
     @property
     def airflow3(self) -> bool:
@@ -143,4 +147,7 @@ def spec_from_settings(settings, *, environment: str, secrets_backend: Mapping[s
         dag_sync_interval_seconds=workloads.dag_sync_interval_seconds,
         admin_username=workloads.admin_username,
         airflow_version=settings.airflow.version,
+        metadata_retention_days=workloads.metadata_retention_days,
+        metadata_clean_schedule=workloads.metadata_clean_schedule,
+        component_log_retention_days=workloads.component_log_retention_days,
     )

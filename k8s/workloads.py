@@ -22,6 +22,7 @@ from k8s.containers import (
     wait_for_migrations_container,
 )
 from k8s.environment import ADMIN_PASSWORD_KEY, SECRET, airflow_settings
+from k8s.housekeeping import log_groomer_container
 from k8s.pod_template import config_map_name as pod_template_config_map_name, worker_pod_template
 from k8s.spec import POD_TEMPLATE_DIR, WEBSERVER_PORT, AirflowSpec
 
@@ -69,7 +70,10 @@ def config_checksum(spec: AirflowSpec) -> str:
     return hashlib.sha256(content.encode()).hexdigest()
 
 
-def _deployment(spec: AirflowSpec, component: str, replicas: int, main: dict, *, extra_volumes: list[dict] | None = None) -> dict:
+def _deployment(spec: AirflowSpec, component: str, replicas: int, main: dict, *, extra_volumes: list[dict] | None = None,
+                writes_logs: bool = False) -> dict:
+    """`writes_logs`: the component keeps log files of its own in AIRFLOW_HOME (the scheduler, DAG processor and
+    triggerer), which a sidecar deletes after their retention."""
     service_account = f"airflow-{component}"
     selector = labels(spec, component)
     uses_api = service_account in rbac.USES_KUBERNETES_API
@@ -104,7 +108,8 @@ def _deployment(spec: AirflowSpec, component: str, replicas: int, main: dict, *,
                         dag_sync_container(spec, once=True),
                         wait_for_migrations_container(spec, spec.resources[component]),
                     ],
-                    "containers": [main, dag_sync_container(spec, once=False)],
+                    "containers": [main, dag_sync_container(spec, once=False),
+                                   *([log_groomer_container(spec)] if writes_logs else [])],
                     "volumes": VOLUMES + (extra_volumes or []),
                     # Replicas on different nodes and zones, so that one lost node never takes them all.
                     "topologySpreadConstraints": [
@@ -132,7 +137,7 @@ def scheduler(spec: AirflowSpec) -> dict:
         **_job_probes("SchedulerJob"),
     )
     volumes = [{"name": "pod-template", "configMap": {"name": pod_template_config_map_name(spec)}}]
-    return _deployment(spec, "scheduler", spec.scheduler_replicas, main, extra_volumes=volumes)
+    return _deployment(spec, "scheduler", spec.scheduler_replicas, main, extra_volumes=volumes, writes_logs=True)
 
 
 def webserver(spec: AirflowSpec) -> dict:
@@ -156,12 +161,12 @@ def dag_processor(spec: AirflowSpec) -> dict:
     )
     # One: several DAG processors over one DAG folder race on the same rows (apache/airflow#66788); a lost node's
     # processor is rescheduled, and the scheduler keeps running what is already parsed meanwhile.
-    return _deployment(spec, "dag-processor", 1, main)
+    return _deployment(spec, "dag-processor", 1, main, writes_logs=True)
 
 
 def triggerer(spec: AirflowSpec) -> dict:
     main = airflow_container(spec, "triggerer", ["triggerer"], spec.resources["triggerer"], **_job_probes("TriggererJob"))
-    return _deployment(spec, "triggerer", spec.triggerer_replicas, main)
+    return _deployment(spec, "triggerer", spec.triggerer_replicas, main, writes_logs=True)
 
 
 def migration_job(spec: AirflowSpec) -> dict:

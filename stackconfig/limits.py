@@ -8,6 +8,7 @@ PutRetentionPolicy API.
 from __future__ import annotations
 
 import re
+from typing import Optional
 
 MWAA_ENVIRONMENT_CLASSES = ("mw1.micro", "mw1.small", "mw1.medium", "mw1.large", "mw1.xlarge", "mw1.2xlarge")
 # What MWAA runs today: botocore's model lists up to 3.0.6, the MWAA user guide ("Apache Airflow versions on Amazon
@@ -93,6 +94,47 @@ DNS_NAME_RULE = "a DNS name such as airflow.example.com: 2 or more labels of 1-6
 def dns_name(text: str) -> bool:
     labels = text.split(".")
     return len(text) <= 253 and len(labels) >= 2 and all(_DNS_LABEL.match(label) for label in labels)
+
+
+# A CronJob's schedule as Kubernetes parses it (robfig/cron's standard parser: five fields, or a macro; the
+# CronJob API: "schedule"): minute 0-59, hour 0-23, day of month 1-31, month 1-12 (or JAN-DEC), day of week 0-6
+# (or SUN-SAT), each `*`, a value, a range, a list, with an optional /step. The time zone is the CronJob's timeZone.
+CRON_SCHEDULE_RULE = ("a cron schedule: five fields (minute hour day-of-month month day-of-week) such as '30 3 * * *', "
+                      "or @yearly, @monthly, @weekly, @daily or @hourly")
+_CRON_MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
+_CRON_NAMES = (None, None, None, ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"),
+               ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))
+
+
+def _cron_value(text: str, field: int) -> Optional[int]:
+    names = _CRON_NAMES[field]
+    if names and text.upper() in names:
+        return names.index(text.upper()) + _CRON_RANGES[field][0]
+    if not text.isdigit():
+        return None
+    low, high = _CRON_RANGES[field]
+    return int(text) if low <= int(text) <= high else None
+
+
+def cron_schedule(text: str) -> bool:
+    if text.strip() in _CRON_MACROS:
+        return True
+    fields = text.split()
+    if len(fields) != 5:
+        return False
+    for index, field in enumerate(fields):
+        for part in field.split(","):
+            span, _, step = part.partition("/")
+            if step and not (step.isdigit() and int(step) > 0):
+                return False
+            if span in ("*", "?") and (span == "*" or index in (2, 4)):
+                continue
+            ends = span.split("-")
+            values = [_cron_value(end, index) for end in ends]
+            if len(ends) > 2 or None in values or (len(values) == 2 and values[0] > values[1]):
+                return False
+    return True
 
 
 ACM_CERTIFICATE_ARN = re.compile(r"^arn:aws(-[a-z]+)?:acm:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:certificate/[0-9a-f-]{36}$")

@@ -78,6 +78,14 @@ class WorkloadSettings(Section):
     """1-100 worker pods the scheduler creates per loop"""
     dag_sync_interval_seconds: int = 30
     """5-3600: how often the DAG sync sidecars mirror `s3://<dagBucket>/dags/`"""
+    metadata_retention_days: int = 90
+    """0-3650: a CronJob runs `airflow db clean` for what started longer ago than this (DAG runs, task instances,
+    logs, jobs, XComs; Airflow keeps each DAG's latest scheduled run); 0: no CronJob, the history stays"""
+    metadata_clean_schedule: str = "30 3 * * *"
+    """when that CronJob runs, a cron schedule in UTC (five fields, or @daily, @weekly, ...)"""
+    component_log_retention_days: int = 7
+    """1-365: days the scheduler's, DAG processor's and triggerer's own log files stay in their pods (a sidecar
+    deletes older ones; task logs are in the task-log bucket)"""
     admin_username: str = "admin"
     """the Airflow admin user created once; its password is generated (`pulumi stack output adminPassword
     --show-secrets`)
@@ -91,6 +99,10 @@ class WorkloadSettings(Section):
                 issues += within(to_camel(field), getattr(self, field), (1, 10))
         issues += within("workerPodsCreationBatchSize", self.worker_pods_creation_batch_size, (1, 100))
         issues += within("dagSyncIntervalSeconds", self.dag_sync_interval_seconds, (5, 3600), " seconds")
+        issues += within("metadataRetentionDays", self.metadata_retention_days, (0, 3650), " days")
+        issues += within("componentLogRetentionDays", self.component_log_retention_days, (1, 365), " days")
+        if not limits.cron_schedule(self.metadata_clean_schedule):
+            issues.append(ConfigIssue("metadataCleanSchedule", self.metadata_clean_schedule, limits.CRON_SCHEDULE_RULE))
         for i, text in enumerate(self.webserver_allowed_cidrs):
             try:
                 ipaddress.IPv4Network(text, strict=True)

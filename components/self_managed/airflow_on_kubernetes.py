@@ -128,7 +128,7 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
             if kind == "Secret":
                 kwargs["string_data"] = secret_data
             depends = [namespace] if namespace is not None else []
-            if kind == "Deployment" and migration is not None:
+            if kind in ("Deployment", "CronJob") and migration is not None:
                 depends.append(migration)  # Airflow starts on a migrated database only
             if kind == "Job":
                 # Accounts, settings and secrets first; on an Airflow upgrade also the database's snapshot.

@@ -118,6 +118,10 @@ CASES = [
     ("prod", {"workloads": {"scheduler": {"cpu": "1", "memory": "2GB"}}}, {}, (), "workloads.scheduler.memory"),
     ("prod", {"workloads": {"workerPodsCreationBatchSize": 0}}, {}, (), "workloads.workerPodsCreationBatchSize"),
     ("prod", {"workloads": {"adminUsername": "9 lives"}}, {}, (), "workloads.adminUsername"),
+    ("prod", {"workloads": {"metadataRetentionDays": -1}}, {}, (), "workloads.metadataRetentionDays"),
+    ("prod", {"workloads": {"metadataCleanSchedule": "daily at 3"}}, {}, (), "workloads.metadataCleanSchedule"),
+    ("prod", {"workloads": {"metadataCleanSchedule": "0 25 * * *"}}, {}, (), "workloads.metadataCleanSchedule"),
+    ("prod", {"workloads": {"componentLogRetentionDays": 0}}, {}, (), "workloads.componentLogRetentionDays"),
     ("dev", {"flavour": "self-managed", "network": {"natGateways": "none"}}, {}, (), "network.natGateways"),
 ]
 

@@ -103,3 +103,23 @@ def test_protected_self_managed_stacks_keep_a_week_of_backups():
 def test_managed_stacks_do_not_check_self_managed_rules():
     # A managed stack may carry an Airflow version the image is not built for: only MWAA's list applies.
     assert settings(airflow='{"version": "2.10.3", "requirementsFile": ""}').airflow.version == "2.10.3"
+
+
+@pytest.mark.parametrize("schedule, accepted", [
+    ("30 3 * * *", True), ("@daily", True), ("*/15 0-6 * * MON-FRI", True), ("0 0 1 JAN,JUL *", True),
+    ("0 3 ? * *", True), ("61 * * * *", False), ("0 3 * *", False), ("0 3 * * 7", False), ("5-2 * * * *", False),
+    ("0 3 * * * *", False), ("0 */0 * * *", False), ("@often", False)])
+def test_a_cleanup_schedule_is_one_a_cronjob_takes(schedule, accepted):
+    """Kubernetes' CronJob parser (robfig/cron, standard): five fields in their ranges, or a macro."""
+    from stackconfig import limits
+
+    assert limits.cron_schedule(schedule) is accepted
+
+
+@pytest.mark.parametrize("name, accepted", [("airflow.example.com", True), ("a-b.c", True), ("airflow", False),
+                                            ("-x.example.com", False), ("x..com", False), ("https://a.com", False),
+                                            ("a" * 64 + ".com", False)])
+def test_a_webserver_hostname_is_a_dns_name(name, accepted):
+    from stackconfig import limits
+
+    assert limits.dns_name(name) is accepted

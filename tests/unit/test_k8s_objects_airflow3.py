@@ -77,7 +77,8 @@ def test_every_component_and_worker_shares_the_jwt_secret_and_the_api_options():
     assert settings["AIRFLOW__API__EXPOSE_CONFIG"] == "False" and "AIRFLOW__WEBSERVER__EXPOSE_CONFIG" not in settings
     jwt = {"name": environment.SECRET, "key": environment.JWT_SECRET_KEY}
     pods = [o for k, o in objects.items() if k.startswith(("Deployment/", "Job/"))]
-    envs = [c["env"] for o in pods for c in _containers(o) if c["name"] != "dag-sync" and c["name"] != "dag-sync-init"]
+    # Every container that runs Airflow (the DAG sync and the log groomer do not).
+    envs = [c["env"] for o in pods for c in _containers(o) if c["name"] not in ("dag-sync", "dag-sync-init", "log-groomer")]
     envs.append(worker_pod_template(SPEC3)["spec"]["containers"][0]["env"])
     for env in envs:
         refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in env if "valueFrom" in e}
