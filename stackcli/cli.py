@@ -2,11 +2,14 @@
 
     airflow-stack --stack dev dags list -o json
     airflow-stack --stack dev rest GET /dags --query limit=5
+    airflow-stack --stack dev login [--print]
     airflow-stack --environment airflow-dev --region eu-west-1 variables get greeting
     airflow-stack --stack dev --list-supported
 
 The target comes from the stack's outputs (`pulumi stack output --json --stack <name>`, or a saved copy with
---outputs), or from --environment/--region. Output goes to the matching stream; the exit status is 1 when Airflow
+--outputs), or from --environment/--region. `login` opens the Airflow UI in a browser: on MWAA logged in as your IAM
+identity through a one-time web login token (`--print` prints the URL instead; open it at once, and share it with
+nobody: it logs in whoever opens it). Output goes to the matching stream; the exit status is 1 when Airflow
 reported an error and 2 when the command could not run.
 """
 
@@ -17,7 +20,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from stackcli.errors import StackCliError
 from stackcli.supported import supported_commands
@@ -105,7 +108,17 @@ def _rest(target, command: list[str]) -> int:
     return 0
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def _login(target, command: list[str], open_browser: Callable[[str], bool]) -> int:
+    login = argparse.ArgumentParser(prog="airflow-stack login")
+    login.add_argument("--print", action="store_true", help="print the URL instead of opening a browser")
+    options = login.parse_args(command)
+    url = target.login_url()
+    if options.print or not open_browser(url):
+        print(url)
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None, open_browser: Optional[Callable[[str], bool]] = None) -> int:
     args = _parser().parse_args(argv)
     if args.list_supported:
         print("\n".join(supported_commands()))
@@ -119,6 +132,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         target = _mwaa_target(args, outputs) if flavour == "managed" else _kubernetes_target(args, outputs)
         if command[:1] == ["rest"]:
             return _rest(target, command[1:])
+        if command[:1] == ["login"]:
+            import webbrowser
+
+            return _login(target, command[1:], open_browser or webbrowser.open)
         result = target.run(command)
     except StackCliError as err:
         print(f"airflow-stack: {err}", file=sys.stderr)

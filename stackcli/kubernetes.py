@@ -79,6 +79,12 @@ class KubernetesTarget:
         stdout, stderr, status = self.transport(["env", "AIRFLOW__LOGGING__LOGGING_LEVEL=WARNING", "airflow", *command])
         return CliResult(stdout=stdout, stderr=stderr, exit_status=status)
 
+    def login_url(self) -> str:
+        """The UI, which asks for a user (the admin: `pulumi stack output adminPassword --show-secrets`)."""
+        if not self.webserver_url:
+            raise StackCliError("no webserver URL: the stack has no webserverHostname yet; pass --webserver-url")
+        return self.webserver_url + "/"
+
     def rest(self, method: str, path: str, query: Optional[dict] = None, body: Optional[Any] = None) -> tuple[int, Any]:
         if not self.webserver_url:
             raise StackCliError("no webserver URL: the stack has no webserverHostname yet; pass --webserver-url")

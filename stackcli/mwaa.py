@@ -151,6 +151,19 @@ class MwaaTarget:
             )
             raise StackCliError(f"cannot reach the webserver {host}: {getattr(err, 'reason', err)}; {hint}") from err
 
+    # ------------------------------------------------------------------ the UI
+    def login_url(self) -> str:
+        """A one-time login to the Airflow UI as the caller's IAM identity (CreateWebLoginToken; MWAA user guide,
+        call-mwaa-apis-web: the token is exchanged at /aws_mwaa/aws-console-sso), for a browser to open at once."""
+        self.details()
+        try:
+            answer = self.client.create_web_login_token(Name=self.environment)
+        except ClientError as err:
+            raise _explain(err, self.environment, "airflow:CreateWebLoginToken") from err
+        except BotoCoreError as err:
+            raise StackCliError(f"cannot call the MWAA API: {err}") from err
+        return f"https://{answer['WebServerHostname']}/aws_mwaa/aws-console-sso?login=true#{answer['WebToken']}"
+
     # ------------------------------------------------------------------ REST
     def rest(self, method: str, path: str, query: Optional[dict] = None, body: Optional[dict] = None) -> tuple[int, Any]:
         self.details()

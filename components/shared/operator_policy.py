@@ -20,9 +20,10 @@ def operator_policy(*, managed: bool, region: str, account: str, environment: st
                 "Resource": environment_arn,
             },
             {
-                "Sid": "CallAirflowRestApi",
+                # REST calls, and `airflow-stack login` to the UI, act as this Airflow role.
+                "Sid": "CallAirflowRestApiAndOpenTheUi",
                 "Effect": "Allow",
-                "Action": "airflow:InvokeRestApi",
+                "Action": ["airflow:InvokeRestApi", "airflow:CreateWebLoginToken"],
                 "Resource": arn("airflow", region, account, f"role/{environment}/{REST_API_ROLE}"),
             },
         ]

@@ -117,6 +117,6 @@ def test_the_exported_operator_policy_passes_parliament_and_names_this_environme
     assert f"airflow-{plan.stack}" in resources and "*" not in resources
     actions = {a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     if plan.outputs["flavour"] == "managed":
-        assert actions == {"airflow:GetEnvironment", "airflow:CreateCliToken", "airflow:InvokeRestApi"}
+        assert actions == {"airflow:GetEnvironment", "airflow:CreateCliToken", "airflow:InvokeRestApi", "airflow:CreateWebLoginToken"}
     else:
         assert actions == {"eks:DescribeCluster"}

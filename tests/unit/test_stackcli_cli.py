@@ -99,3 +99,13 @@ def test_self_managed_without_a_kubeconfig_is_explained(tmp_path, capsys):
     path.write_text(json.dumps({"flavour": "self-managed"}))
     assert cli.main(["--outputs", str(path), "dags", "list"]) == 2
     assert "no kubeconfig" in capsys.readouterr().err
+
+
+def test_login_to_a_self_managed_stack_opens_its_ui(monkeypatch, capsys):
+    from stackcli import kubernetes
+
+    monkeypatch.setattr(kubernetes, "cluster_transport", lambda kubeconfig, namespace: None)
+    outputs = {"flavour": "self-managed", "kubeconfig": {"current-context": "c"}, "webserverUrl": "https://airflow.example.com"}
+    monkeypatch.setattr(cli, "stack_outputs", lambda stack, path: outputs)
+    assert cli.main(["--stack", "prod", "login", "--print"], open_browser=lambda url: True) == 0
+    assert capsys.readouterr().out == "https://airflow.example.com/\n"

@@ -215,3 +215,37 @@ def test_rest_errors_carry_airflows_status(mwaa):
     )
     status, body = _target(client).rest("GET", "/dags/nope")
     assert (status, body) == (404, {"title": "DAG not found"})
+
+
+def test_login_gives_a_one_time_url_to_the_ui_as_the_iam_identity(mwaa):
+    client, stub = mwaa
+    _environment(stub)
+    stub.add_response("create_web_login_token", {"WebServerHostname": "abc.c2.eu-west-1.airflow.amazonaws.com",
+                                                 "WebToken": "web-token-1"}, {"Name": ENV})
+    url = MwaaTarget(client, ENV).login_url()
+    assert url == "https://abc.c2.eu-west-1.airflow.amazonaws.com/aws_mwaa/aws-console-sso?login=true#web-token-1"
+    stub.assert_no_pending_responses()
+
+
+def test_login_without_the_permission_names_it(mwaa):
+    client, stub = mwaa
+    _environment(stub)
+    stub.add_client_error("create_web_login_token", "AccessDeniedException", "not authorized", 403)
+    with pytest.raises(StackCliError, match="airflow:CreateWebLoginToken.*operatorPolicy"):
+        MwaaTarget(client, ENV).login_url()
+
+
+def test_the_cli_opens_the_login_in_a_browser_or_prints_it(mwaa, monkeypatch, capsys):
+    from stackcli import cli
+
+    client, stub = mwaa
+    monkeypatch.setattr(cli, "_mwaa_target", lambda args, outputs: MwaaTarget(client, ENV))
+    opened, url = [], "https://h.example/aws_mwaa/aws-console-sso?login=true#t"
+    for argv, browser, printed in ((["--environment", ENV, "login"], True, ""),
+                                   (["--environment", ENV, "login", "--print"], True, url + "\n"),
+                                   (["--environment", ENV, "login"], False, url + "\n")):  # no browser here
+        _environment(stub)
+        stub.add_response("create_web_login_token", {"WebServerHostname": "h.example", "WebToken": "t"}, {"Name": ENV})
+        assert cli.main(argv, open_browser=lambda u: opened.append(u) or browser) == 0
+        assert capsys.readouterr().out == printed
+    assert opened == [url, url]  # --print opens nothing
