@@ -7,7 +7,7 @@ import hashlib
 import json
 from typing import Mapping
 
-from k8s.spec import DAGS_FOLDER, POD_TEMPLATE_FILE, TASK_LOG_PREFIX, WEBSERVER_PORT, AirflowSpec
+from k8s.spec import DAGS_FOLDER, PLUGINS_FOLDER, POD_TEMPLATE_FILE, TASK_LOG_PREFIX, WEBSERVER_PORT, AirflowSpec
 
 CONFIG_MAP = "airflow-config"
 SECRET = "airflow-secrets"
@@ -60,6 +60,7 @@ def airflow_settings(spec: AirflowSpec) -> dict[str, str]:
             "AIRFLOW__CORE__EXECUTOR": "KubernetesExecutor",
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_FOLDER": DAGS_FOLDER,
+            "AIRFLOW__CORE__PLUGINS_FOLDER": PLUGINS_FOLDER,
             "AIRFLOW__KUBERNETES_EXECUTOR__NAMESPACE": spec.namespace,
             "AIRFLOW__KUBERNETES_EXECUTOR__POD_TEMPLATE_FILE": POD_TEMPLATE_FILE,
             "AIRFLOW__KUBERNETES_EXECUTOR__WORKER_CONTAINER_REPOSITORY": spec.image_repository,

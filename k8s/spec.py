@@ -14,6 +14,8 @@ DAGS_FOLDER = f"{AIRFLOW_HOME}/dags"
 POD_TEMPLATE_DIR = f"{AIRFLOW_HOME}/pod-template"
 POD_TEMPLATE_FILE = f"{POD_TEMPLATE_DIR}/pod_template.yaml"
 DAG_SYNC_SCRIPT = "/opt/image/dag_sync.py"
+# The project's plugins, built into the image (docker/Dockerfile): read-only, the same in every pod.
+PLUGINS_FOLDER = "/opt/image/plugins"
 WEBSERVER_PORT = 8080
 DAG_PREFIX = "dags"
 # Self-managed: the DAG folder as one archive, beside its files, for worker pods (docker/dag_sync.py --archive).

@@ -229,6 +229,8 @@ class Twin:
         self.environment = name
         self.backend = secrets_backend_options(**settings.secrets_backend)
         self.prefixes = settings.secret_prefixes
+        files = settings.files(PROJECT)
+        self.plugins_dir = files.image_plugins_dir or PROJECT / "docker" / "no-plugins"
         spec = spec_from_settings(settings, environment=name, secrets_backend=self.backend)
         return replace(
             spec, image=TWIN_IMAGE, dag_bucket=f"{name}-dags", log_bucket=f"{name}-task-logs",
@@ -285,6 +287,8 @@ class Twin:
             "work": str(self.work), "bin": str(self.bin), "project": str(PROJECT),
             "entrypoint": str(PROJECT / "docker" / "entrypoint.sh"), "image_dir": str(PROJECT / "docker"),
             "pod_template": str(template), "image": self.spec.image, "namespace": self.spec.namespace,
+            # What the image carries at /opt/image/plugins: the stack's plugins folder (airflow.pluginsDir).
+            "plugins": str(self.plugins_dir),
             "config_maps": config_maps,
             "secrets": {o["metadata"]["name"]: o["stringData"] for o in self.objects if o["kind"] == "Secret"},
             "aws_endpoint": self.aws_endpoint, "executor": EXECUTOR, "state_file": str(state_file),

@@ -100,7 +100,9 @@ class AirflowSettings(_Section):
     `airflow.version`. Self-managed images take their packages from `docker/requirements.txt`
     """
     plugins_dir: str = "plugins"
-    """managed: project folder zipped (deterministically) to `plugins.zip` (`''` for none)"""
+    """project folder of Airflow plugins (`''` for none). Managed: zipped (deterministically) to `plugins.zip`.
+    Self-managed: built into the image (`/opt/image/plugins`, Airflow's plugins folder), so every component and worker
+    pod imports them, and a changed plugin is a new image that rolls the pods (Airflow reads plugins at start)"""
 
     @field_validator("configuration_options", mode="before")
     @classmethod

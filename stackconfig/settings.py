@@ -42,6 +42,8 @@ class ProjectFiles:
     plugins_dir: Optional[Path]
     startup_script: Optional[Path]
     docker_dir: Path
+    # Self-managed: the plugins folder the image carries (every component and worker pod runs the image).
+    image_plugins_dir: Optional[Path] = None
 
 
 class AccessLogSettings(_Section):
@@ -161,6 +163,7 @@ class Settings(_Section):
             plugins_dir=plugins if self.managed and plugins is not None and plugins.is_dir() else None,
             startup_script=project_dir / self.mwaa.startup_script if self.managed and self.mwaa.startup_script else None,
             docker_dir=project_dir / IMAGE_DIR,
+            image_plugins_dir=plugins if not self.managed and plugins is not None and plugins.is_dir() else None,
         )
 
     @property

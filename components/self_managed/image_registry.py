@@ -17,6 +17,7 @@ from components.self_managed.ecr_lifecycle_policy import keep_newest_images
 from components.self_managed.image_tag import image_tag, mutable_tags
 
 PLATFORM = docker_build.Platform.LINUX_AMD64
+NO_PLUGINS = "no-plugins"  # docker/no-plugins: the plugins context of a stack without plugins (airflow.pluginsDir '')
 
 
 @dataclass
@@ -28,6 +29,8 @@ class ImageRegistryArgs:
     # The stack's key; AWS's aws/ecr key when None. Used when the repository is created: ECR cannot change a
     # repository's encryption, and replacing a repository that holds images fails (its recorded force_delete).
     kms_key_arn: Optional[pulumi.Input[str]] = None
+    # The plugins the image carries (the Dockerfile's `plugins` build context); None: docker/no-plugins, empty.
+    plugins_dir: Optional[Path] = None
 
 
 class ImageRegistry(pulumi.ComponentResource):
@@ -65,15 +68,19 @@ class ImageRegistry(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.tag = image_tag(args.docker_dir, args.airflow_version)
+        self.tag = image_tag(args.docker_dir, args.airflow_version, args.plugins_dir)
         token = aws.ecr.get_authorization_token_output(
             registry_id=repository.registry_id, opts=pulumi.InvokeOutputOptions(parent=self)
         )
         # Relative to the project (Pulumi's working directory), so the state does not depend on where it is cloned.
         context = Path(os.path.relpath(args.docker_dir))
+        plugins = Path(os.path.relpath(args.plugins_dir)) if args.plugins_dir else context / NO_PLUGINS
         image = docker_build.Image(
             f"{name}-image",
-            context=docker_build.BuildContextArgs(location=context.as_posix()),
+            # The project's plugins as a second build context: docker/ stays the image's context.
+            context=docker_build.BuildContextArgs(
+                location=context.as_posix(), named={"plugins": docker_build.ContextArgs(location=plugins.as_posix())}
+            ),
             dockerfile=docker_build.DockerfileArgs(location=(context / "Dockerfile").as_posix()),
             platforms=[PLATFORM],
             build_args={"AIRFLOW_VERSION": args.airflow_version},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Optional
 
 from stackconfig.project_files import image_requirements_for
 
@@ -33,13 +34,21 @@ def _builds(relative: str, airflow_version: str, requirements: str) -> bool:
     return True
 
 
-def image_tag(docker_dir: Path, airflow_version: str) -> str:
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not _SKIP & set(p.parts))
+
+
+def image_tag(docker_dir: Path, airflow_version: str, plugins_dir: Optional[Path] = None) -> str:
+    """`plugins_dir`: the plugins the image carries (its `plugins` build context), under `plugins/` in the digest."""
     digest = hashlib.sha256(airflow_version.encode())
     requirements = Path(image_requirements_for(airflow_version, docker_dir.parent)).name
-    for path in sorted(p for p in docker_dir.rglob("*") if p.is_file() and not _SKIP & set(p.parts)):
+    for path in _files(docker_dir):
         relative = path.relative_to(docker_dir).as_posix()
         if not _builds(relative, airflow_version, requirements):
             continue
         digest.update(b"\0" + relative.encode() + b"\0")
+        digest.update(path.read_bytes())
+    for path in _files(plugins_dir) if plugins_dir else []:
+        digest.update(b"\0plugins/" + path.relative_to(plugins_dir).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())
     return f"{airflow_version}-{digest.hexdigest()[:DIGEST_LENGTH]}"

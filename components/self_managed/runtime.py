@@ -61,6 +61,7 @@ def self_managed_runtime(settings: Settings, ctx: StackContext, foundation: Foun
         name,
         ImageRegistryArgs(
             docker_dir=ctx.files.docker_dir,
+            plugins_dir=ctx.files.image_plugins_dir,
             airflow_version=settings.airflow.version,
             keep_images=settings.registry.keep_images,
             protect=ctx.protect,

@@ -173,7 +173,8 @@ def test_a_reverted_docker_change_pushes_its_earlier_tag_again(prod, aws, tmp_pa
     shutil.copytree(PROJECT_DIR / "docker", docker)
     version = prod.one("docker-build:index:Image").inputs["buildArgs"]["AIRFLOW_VERSION"]
     first = image_tag(docker, version)
-    assert prod.one("docker-build:index:Image").inputs["tags"][0].endswith(f":{image_tag(PROJECT_DIR / 'docker', version)}")
+    planned = image_tag(PROJECT_DIR / "docker", version, PROJECT_DIR / "plugins")  # the image carries plugins/
+    assert prod.one("docker-build:index:Image").inputs["tags"][0].endswith(f":{planned}")
     ecr.put_image(repositoryName=name, imageTag=first, imageManifest=_manifest("a"))
     requirements = docker / "requirements.txt"
     original = requirements.read_text()

@@ -132,6 +132,23 @@ def test_the_deployments_roll_on_the_digest_of_the_secrets_they_read(self_manage
         assert annotations["checksum/secrets"] == secrets_checksum(values), deployment["metadata"]["name"]
 
 
+def test_the_image_carries_the_projects_plugins_as_airflows_plugins_folder(self_managed_plan):
+    image = self_managed_plan.one("docker-build:index:Image").inputs
+    assert image["context"]["location"] == "docker" and image["context"]["named"] == {"plugins": {"location": "plugins"}}
+    data = _objects(self_managed_plan)["ConfigMap/airflow-config"]["object"]["data"]
+    assert data["AIRFLOW__CORE__PLUGINS_FOLDER"] == "/opt/image/plugins"
+    from stackconfig.project_files import PROJECT_DIR
+
+    dockerfile = (PROJECT_DIR / "docker" / "Dockerfile").read_text()
+    assert "COPY --from=plugins . /opt/image/plugins/" in dockerfile
+
+
+def test_without_plugins_the_image_gets_an_empty_plugins_context():
+    plan = run_stack("dev", config={"flavour": "self-managed", "airflow": {"pluginsDir": ""}})
+    assert plan.error is None
+    assert plan.one("docker-build:index:Image").inputs["context"]["named"] == {"plugins": {"location": "docker/no-plugins"}}
+
+
 def test_changed_settings_roll_the_pods():
     plans = [run_stack("prod"), run_stack("prod", config={"airflow": {"configurationOptions": {"core.parallelism": 64}}})]
     checksums = [

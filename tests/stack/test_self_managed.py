@@ -159,7 +159,8 @@ def test_registry_keeps_immutable_scanned_encrypted_images(self_managed_plan):
 def test_image_is_built_from_docker_for_amd64_and_tagged_by_content(self_managed_plan):
     plan = self_managed_plan
     image = plan.one("docker-build:index:Image").inputs
-    tag = image_tag(PROJECT_DIR / "docker", "2.9.3")  # unset airflow.version on EKS: the 2.9 line's last patch
+    # Unset airflow.version on EKS: the 2.9 line's last patch; the image carries plugins/.
+    tag = image_tag(PROJECT_DIR / "docker", "2.9.3", PROJECT_DIR / "plugins")
     url = plan.outputs["imageRepository"]
     assert image["tags"] == [f"{url}:{tag}"]
     assert image["platforms"] == ["linux/amd64"] and image["push"] is True and image["buildOnPreview"] is False

@@ -41,6 +41,18 @@ def test_image_tag_is_stable_for_the_same_files_and_version(docker_copy):
     assert image_tag(docker_copy, "2.9.2") == image_tag(DOCKER, "2.9.2")
 
 
+def test_image_tag_changes_with_a_plugin_the_image_carries(docker_copy, tmp_path):
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "macros.py").write_text("X = 1\n")
+    with_plugin = image_tag(docker_copy, "2.9.2", plugins)
+    assert with_plugin != image_tag(docker_copy, "2.9.2")
+    (plugins / "macros.py").write_text("X = 2\n")
+    assert image_tag(docker_copy, "2.9.2", plugins) != with_plugin
+    (plugins / "macros.py").write_text("X = 1\n")
+    assert image_tag(docker_copy, "2.9.2", plugins) == with_plugin  # the same files, the same tag
+
+
 def test_image_tag_changes_with_any_file_or_the_version(docker_copy):
     original = image_tag(docker_copy, "2.9.2")
     assert image_tag(docker_copy, "2.9.3") != original

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 import time
 import urllib.request
 from pathlib import Path
@@ -69,7 +70,7 @@ def test_components_run_with_exactly_their_rendered_environment(twin):
             container_env(container, config_maps, twin.state["secrets"]),
             home=twin.work / component, dags=twin.work / component / "dags",
             pod_template=Path(twin.state["pod_template"]), aws_endpoint=twin.aws_endpoint, executor=twin.state["executor"],
-            service_endpoints=twin.state["service_endpoints"],
+            service_endpoints=twin.state["service_endpoints"], plugins=Path(twin.state["plugins"]),
         )
         argv, actual = twin.launched[f"{component}-{component}"]
         assert argv[-1] == component and argv[-2].endswith("docker/entrypoint.sh")
@@ -118,3 +119,19 @@ def test_task_logs_are_in_the_log_bucket_and_the_webserver_serves_them(twin, dag
     assert "s3://" in served or "Found logs in s3" in served or "task-logs/" in served
     announced = _api(twin, "GET", "/dags/hello_secrets/dagRuns/twin-test/taskInstances/announce/logs/1", accept="text/plain")
     assert f"announced: {GREETING.upper()}" in announced
+
+
+def test_the_projects_plugins_load_in_the_scheduler_webserver_and_a_worker_pod(twin, dag_run):
+    """The image carries plugins/ as Airflow's plugins folder (docker/Dockerfile, AIRFLOW__CORE__PLUGINS_FOLDER): every
+    component and worker pod sees the same plugins; here each one's own environment lists them."""
+    from local.pod_runner import STEPS
+
+    pod = next(p for p in sorted((twin.work / "pods").glob(f"*{STEPS}")) if p.name.startswith("hello-secrets-read-greeting"))
+    worker_env = json.loads(pod.read_text())[-1][1]  # the base container's (argv, env)
+    for label, env in (("scheduler-scheduler", twin.launched["scheduler-scheduler"][1]),
+                       ("webserver-webserver", twin.launched["webserver-webserver"][1]), ("worker pod", worker_env)):
+        listed = subprocess.run([str(twin.bin / "airflow"), "plugins", "--output", "json"], env=env,
+                                capture_output=True, text=True, timeout=300)
+        assert listed.returncode == 0, (label, listed.stderr[-2000:])
+        names = {plugin["name"] for plugin in json.loads(listed.stdout[listed.stdout.index("["):])}
+        assert "platform_macros" in names, (label, names)
