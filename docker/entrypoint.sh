@@ -147,9 +147,11 @@ groom_logs() {
   local days="${LOG_RETENTION_DAYS:-}" every="${LOG_GROOMER_INTERVAL_SECONDS:-900}" folder="${AIRFLOW_HOME:-/opt/airflow}/logs"
   whole_days LOG_RETENTION_DAYS "${days}"
   while true; do
+    # Airflow deletes files here too (a log uploaded to S3): a file gone between listing and deleting is no error,
+    # and a pass that fails still leaves the sidecar for the next.
     if [[ -d "${folder}" ]]; then
-      find "${folder}" -type f -mtime "+$((days - 1))" -delete
-      find "${folder}" -mindepth 1 -type d -empty -mmin +60 -delete
+      find "${folder}" -ignore_readdir_race -type f -mtime "+$((days - 1))" -delete || log "a log pass failed; retrying later"
+      find "${folder}" -ignore_readdir_race -mindepth 1 -type d -empty -mmin +60 -delete || true
     fi
     touch "${LOG_GROOMER_STATE:-${AIRFLOW_HOME:-/opt/airflow}/.log-groomer}"
     if [[ "${LOG_GROOMER_ONCE:-}" == "true" ]]; then

@@ -103,7 +103,10 @@ def _airflow3_settings(spec: AirflowSpec) -> dict[str, str]:
     """Airflow 3: [webserver] options moved to [api]; the auth manager is chosen; workers call the execution API."""
     return {
         # [webserver] base_url's new place (Airflow 3.0's config moves); its path would become the UI's root path.
-        "AIRFLOW__API__BASE_URL": spec.webserver_url,
+        # Airflow 3's FAB login redirects to it, so it is set only where users reach the UI by that name: with
+        # workloads.webserverHostname, or an internet-facing load balancer. An internal one's name answers inside
+        # the VPC only, and `kubectl port-forward` from a laptop would be sent there to log in.
+        **({"AIRFLOW__API__BASE_URL": spec.webserver_url} if spec.base_url_reached_by_users else {}),
         "AIRFLOW__API__EXPOSE_CONFIG": "False",
         "AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER,
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": execution_api_url(spec),

@@ -12,7 +12,13 @@ WEBSERVER_SERVICE = "airflow-webserver"
 def webserver_service(spec: AirflowSpec) -> dict:
     """An NLB to the webserver: inside the VPC, or on the internet for the allowed ranges only; with a certificate,
     it terminates TLS on 443."""
-    annotations = {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
+    annotations = {
+        "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+        # pulumi-kubernetes' await for a Service also wants endpoints on ready pods, which cannot exist before the
+        # migration Job that the settings (whose base URL is this load balancer's name) come before: wait for the
+        # name only (the waitFor annotation replaces the default await; pulumi-kubernetes 4.18+).
+        "pulumi.com/waitFor": "jsonpath={.status.loadBalancer.ingress[0].hostname}",
+    }
     if spec.webserver_exposure == "internal":
         annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] = "true"
     port = {"name": "http", "port": 80, "targetPort": WEBSERVER_PORT, "protocol": "TCP"}

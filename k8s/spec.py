@@ -63,6 +63,7 @@ class AirflowSpec:
     # Where users reach the UI (Airflow's base URL): from the configured host name, or once the load balancer
     # exists, its DNS name (a late field, k8s/manifests.py).
     webserver_url: str = PLACEHOLDER_URL
+    webserver_hostname_configured: bool = False
     # A digest of the Secret's values (k8s/environment.py secrets_checksum): pods read them as environment variables
     # once, at start, so the Deployments carry it to roll when one changes (a late field: the values are Outputs).
     secrets_checksum: str = PLACEHOLDER
@@ -89,6 +90,12 @@ class AirflowSpec:
         """Airflow 3's architecture: the api-server for the UI and the workers' execution API, a DAG processor of
         its own, JWTs signed with a secret every component shares."""
         return not self.airflow_version.startswith("2.")
+
+    @property
+    def base_url_reached_by_users(self) -> bool:
+        """Whether users reach the UI at `webserver_url`: a configured host name, or a load balancer on the
+        internet; an internal load balancer's name answers inside the VPC only."""
+        return self.webserver_hostname_configured or self.webserver_exposure == "internet-facing"
 
     @property
     def image_repository(self) -> str:
@@ -137,6 +144,7 @@ def spec_from_settings(settings, *, environment: str, secrets_backend: Mapping[s
         webserver_url=webserver_url(workloads.webserver_hostname, workloads.webserver_certificate_arn)
         if workloads.webserver_hostname
         else PLACEHOLDER_URL,
+        webserver_hostname_configured=bool(workloads.webserver_hostname),
         resources={
             **{
                 component: Resources(getattr(workloads, component).cpu, getattr(workloads, component).memory)

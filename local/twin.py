@@ -196,13 +196,15 @@ class Twin:
 
     def __init__(self, work: Path, bin_dir: Path, *, web_port: int = 8080, stack: str = "dev",
                  variables: dict[str, str] | None = None, airflow_version: str | None = None,
-                 extra_dags: dict[str, str] | None = None):
+                 extra_dags: dict[str, str] | None = None, scheduler_replicas: int | None = None):
         # Absolute: Airflow takes a relative AIRFLOW_HOME's log paths apart and fails every task (`--work .build/x`).
         self.work = work.resolve()
         self.bin = bin_dir
         self.web_port = web_port
         self.stack = stack
         self.airflow_version = airflow_version
+        # Other than the stack's: e.g. the upgrade journey's two schedulers on the dev stack's one of everything else.
+        self.scheduler_replicas = scheduler_replicas
         self.variables = variables if variables is not None else {"greeting": "hello from the twin"}
         # More DAG files (name -> source) delivered beside the project's, as a push of DAGs would.
         self.extra_dags = dict(extra_dags or {})
@@ -225,6 +227,9 @@ class Twin:
         settings = from_stack_file(PROJECT, self.stack, {"flavour": "self-managed"})
         if self.airflow_version:
             settings = settings.model_copy(update={"airflow": settings.airflow.model_copy(update={"version": self.airflow_version})})
+        if self.scheduler_replicas:
+            settings = settings.model_copy(update={"workloads": settings.workloads.model_copy(
+                update={"scheduler_replicas": self.scheduler_replicas})})
         name = settings.name
         self.environment = name
         self.backend = secrets_backend_options(**settings.secrets_backend)

@@ -46,7 +46,8 @@ class MonitoringSettings(Section):
     """
     database_connections_percent: int = 80
     """self-managed: open connections to the RDS instance, in percent of the most its class takes by default (RDS's
-    `LEAST(DBInstanceClassMemory/9531392, 5000)` on the class's memory), that raise `database-connections` (10-100)
+    `LEAST(DBInstanceClassMemory/9531392, 5000)`, estimated at or below RDS's figure), that raise
+    `database-connections` (10-100)
     """
     database_freeable_memory_percent: int = 10
     """self-managed: the RDS instance's freeable memory, in percent of its class's memory, below which

@@ -50,7 +50,8 @@ class WorkloadSettings(Section):
     # The webserver's Service: a load balancer inside the VPC, or one on the internet (the UI still asks to log in).
     webserver_exposure: Literal["internal", "internet-facing"] = "internal"
     """`internal` (a network load balancer inside the VPC; from a laptop: `kubectl -n airflow port-forward
-    svc/airflow-webserver 8080:80`) or `internet-facing` (needs `webserverAllowedCidrs`)
+    svc/airflow-webserver 8080:80`, `8080:443` with `webserverCertificateArn`; on Airflow 3 the login stays on
+    localhost unless `webserverHostname` is set) or `internet-facing` (needs `webserverAllowedCidrs`)
     """
     # Who may reach the webserver's load balancer; required when it is internet-facing.
     webserver_allowed_cidrs: list[str] = Field(default_factory=list)

@@ -131,8 +131,10 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
             if kind in ("Deployment", "CronJob") and migration is not None:
                 depends.append(migration)  # Airflow starts on a migrated database only
             if kind == "Job":
-                # Accounts, settings and secrets first; on an Airflow upgrade also the database's snapshot.
-                depends = [*created.values(), *args.before_migration]
+                # Accounts, settings and secrets first; on an Airflow upgrade also the database's snapshot. Not the
+                # load balancer as such: the settings wait for its name when the base URL is that name.
+                depends = [r for key, r in created.items() if key != f"Service/{WEBSERVER_SERVICE}"]
+                depends += args.before_migration
             resource_name = _resource_name(name, kind, object_name)
             resource = cls(
                 resource_name,

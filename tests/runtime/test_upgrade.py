@@ -144,10 +144,11 @@ def _served_log(target: KubernetesTarget, run_id: str, task: str) -> str:
 def journey(tmp_path_factory, image_envs):
     """The twin through the upgrade path; what was seen at each version."""
     path = upgrade_path()
-    # The dev stack's one replica per component: the twin upgrades by stopping every old component and starting the
-    # new ones, so more replicas would add CPU on CI's two cores (the package twin runs meanwhile) and nothing more.
+    # Two schedulers, as prod runs: the migration runs while they are live (a 2.11 -> 3.3 migration deadlocked
+    # against two, which the migrate role's retries carry); one webserver and triggerer, as the dev stack, since the
+    # twin stops every old component before starting the new and more would only cost CI's two cores.
     twin = Twin(tmp_path_factory.mktemp("upgrade"), image_envs[path[0]], web_port=free_port(), stack="dev",
-                variables={"greeting": GREETING}, airflow_version=path[0])
+                variables={"greeting": GREETING}, airflow_version=path[0], scheduler_replicas=2)
     seen: dict[str, dict] = {}
     try:
         twin.start()

@@ -120,6 +120,19 @@ def test_a_configured_hostname_is_airflows_base_url_on_every_pod(certificate, sc
     assert objects["Service/airflow-webserver"]["resource"].urn not in config_map["resource"].dependencies
 
 
+def test_the_load_balancer_is_awaited_for_its_name_only_before_the_settings_that_carry_it(self_managed_plan):
+    """pulumi-kubernetes' default await for a Service also wants endpoints on ready pods; the webservers start only
+    after the migration Job, which comes after the settings: a first `pulumi up` would wait for ever. The waitFor
+    annotation replaces that await with the load balancer's name; the Job does not wait for the Service itself."""
+    objects = _objects(self_managed_plan)
+    service = objects["Service/airflow-webserver"]
+    assert service["object"]["metadata"]["annotations"]["pulumi.com/waitFor"] == (
+        "jsonpath={.status.loadBalancer.ingress[0].hostname}")
+    assert service["resource"].urn in objects["ConfigMap/airflow-config"]["resource"].dependencies
+    job = next(v["resource"] for k, v in objects.items() if k.startswith("Job/"))
+    assert service["resource"].urn not in job.dependencies
+
+
 def test_the_deployments_roll_on_the_digest_of_the_secrets_they_read(self_managed_plan):
     from k8s.environment import secrets_checksum
 

@@ -114,9 +114,21 @@ def test_each_self_managed_alarm_watches_a_metric_rds_documents_for_its_instance
                for a in alarms for m in a.metrics())
 
 
+# max_connections read from RDS instances (`show max_connections`; the default LEAST(DBInstanceClassMemory/9531392,
+# 5000)): the estimate must not be above them, or an alarm at a share of it could never fire.
+MEASURED_MAX_CONNECTIONS = {"db.t4g.small": 198, "db.t4g.medium": 413, "db.m6g.large": 856}
+
+
+@pytest.mark.parametrize("instance_class", sorted(MEASURED_MAX_CONNECTIONS))
+def test_the_connection_estimate_is_at_or_below_what_rds_allows(instance_class):
+    from stackconfig import limits
+
+    estimate = limits.rds_default_max_connections(instance_class)
+    assert 0.9 * MEASURED_MAX_CONNECTIONS[instance_class] <= estimate <= MEASURED_MAX_CONNECTIONS[instance_class]
+
+
 @pytest.mark.parametrize("instance_class, memory_gib, connections", [
-    # RDS's default max_connections on the nominal memory: LEAST(memory/9531392, 5000).
-    ("db.t4g.micro", 1, 112), ("db.t4g.medium", 4, 450), ("db.m6g.large", 8, 901), ("db.r6g.large", 16, 1802),
+    ("db.t4g.micro", 1, 73), ("db.t4g.medium", 4, 411), ("db.m6g.large", 8, 847), ("db.r6g.large", 16, 1694),
     ("db.m7g.4xlarge", 64, 5000), ("db.r8g.48xlarge", 1536, 5000)])
 def test_the_connection_and_memory_alarms_follow_the_instance_class(instance_class, memory_gib, connections):
     settings = from_stack_file(PROJECT_DIR, "prod")
@@ -127,9 +139,16 @@ def test_the_connection_and_memory_alarms_follow_the_instance_class(instance_cla
     assert alarms["database-memory"].threshold == memory_gib * 1024**3 * 10 / 100
 
 
+# RDS user guide, "Hardware specifications for DB instance classes" (a sample of each kind of class).
+PUBLISHED_MEMORY_GIB = {"db.t3.micro": 1, "db.t4g.2xlarge": 32, "db.m5.24xlarge": 384, "db.m6i.32xlarge": 512,
+                        "db.m7i.48xlarge": 768, "db.r5.large": 16, "db.r6i.32xlarge": 1024, "db.r8g.48xlarge": 1536,
+                        "db.m6gd.16xlarge": 256, "db.r6gd.12xlarge": 384}
+
+
 def test_every_offered_instance_class_has_its_memory():
     from stackconfig import limits
 
+    assert {c: limits.rds_instance_memory_gib(c) for c in PUBLISHED_MEMORY_GIB} == PUBLISHED_MEMORY_GIB
     for family, sizes in limits.RDS_INSTANCE_SIZES.items():
         for size in sizes:
             assert limits.rds_instance_memory_gib(f"db.{family}.{size}") >= 1

@@ -108,7 +108,8 @@ def test_managed_stacks_do_not_check_self_managed_rules():
 @pytest.mark.parametrize("schedule, accepted", [
     ("30 3 * * *", True), ("@daily", True), ("*/15 0-6 * * MON-FRI", True), ("0 0 1 JAN,JUL *", True),
     ("0 3 ? * *", True), ("61 * * * *", False), ("0 3 * *", False), ("0 3 * * 7", False), ("5-2 * * * *", False),
-    ("0 3 * * * *", False), ("0 */0 * * *", False), ("@often", False)])
+    ("0 3 * * * *", False), ("0 */0 * * *", False), ("@often", False), (" @daily", False), ("1/ * * * *", False),
+    ("0 ３ * * *", False)])
 def test_a_cleanup_schedule_is_one_a_cronjob_takes(schedule, accepted):
     """Kubernetes' CronJob parser (robfig/cron, standard): five fields in their ranges, or a macro."""
     from stackconfig import limits

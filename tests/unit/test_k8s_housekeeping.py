@@ -28,6 +28,12 @@ def test_the_cleanup_runs_db_clean_on_its_schedule_with_the_retention_and_the_da
     assert pod["serviceAccountName"] == rbac.MIGRATE and pod["automountServiceAccountToken"] is False
 
 
+def test_on_airflow_3_a_table_that_could_not_be_cleaned_fails_the_job_and_rows_go_in_batches():
+    container = _objects(replace(SPEC, airflow_version="3.3.2"))[f"CronJob/{METADATA_CLEANUP}"]["spec"]["jobTemplate"][
+        "spec"]["template"]["spec"]["containers"][0]
+    assert container["args"] == ["db-clean", "--error-on-cleanup-failure", "--batch-size", "10000"]
+
+
 def test_no_retention_no_cleanup():
     assert not any(k.startswith("CronJob/") for k in _objects(replace(SPEC, metadata_retention_days=0)))
 

@@ -189,10 +189,22 @@ def _settings(spec: AirflowSpec) -> dict[str, str]:
 def test_airflows_base_url_is_where_users_reach_the_ui(version, option):
     """Alert e-mails and redirects link to the base URL; Airflow 3 reads it from [api] (tests/runtime/
     test_airflow_options.py asks each version which options it reads)."""
-    spec = replace(SPEC, airflow_version=version, webserver_url="https://airflow.example.com")
+    spec = replace(SPEC, airflow_version=version, webserver_url="https://airflow.example.com",
+                   webserver_hostname_configured=True)
     settings = _settings(spec)
     assert settings[option] == "https://airflow.example.com"
     assert {"AIRFLOW__WEBSERVER__BASE_URL", "AIRFLOW__API__BASE_URL"} - {option} & set(settings) == set()
+
+
+@pytest.mark.parametrize("exposure, configured, set_", [("internal", False, False), ("internal", True, True),
+                                                        ("internet-facing", False, True)])
+def test_airflow_3_logs_in_at_its_base_url_only_where_users_reach_it(exposure, configured, set_):
+    """Airflow 3's FAB login redirects to [api] base_url: an internal load balancer's name would send a user who
+    came through `kubectl port-forward` where a laptop cannot go. Airflow 2 only builds links from it."""
+    spec = replace(SPEC, airflow_version="3.3.2", webserver_url="http://lb.elb.eu-west-1.amazonaws.com",
+                   webserver_exposure=exposure, webserver_hostname_configured=configured)
+    assert ("AIRFLOW__API__BASE_URL" in _settings(spec)) is set_
+    assert "AIRFLOW__WEBSERVER__BASE_URL" in _settings(replace(spec, airflow_version="2.9.3"))
 
 
 @pytest.mark.parametrize("certificate, url", [(None, "http://airflow.example.com"),
