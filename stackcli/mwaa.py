@@ -77,12 +77,7 @@ class MwaaTarget:
     # ------------------------------------------------------------------ environment
     def details(self) -> dict:
         if self._details is None:
-            try:
-                self._details = self.client.get_environment(Name=self.environment)["Environment"]
-            except ClientError as err:
-                raise _explain(err, self.environment, "airflow:GetEnvironment") from err
-            except BotoCoreError as err:  # no credentials, no network, no Region
-                raise StackCliError(f"cannot call the MWAA API: {err}") from err
+            self._details = self._call("airflow:GetEnvironment", self.client.get_environment)["Environment"]
         status = self._details.get("Status")
         if status != "AVAILABLE":
             raise StackCliError(
@@ -91,17 +86,21 @@ class MwaaTarget:
             )
         return self._details
 
+    def _call(self, action: str, operation: Callable[..., dict]) -> dict:
+        """An MWAA API call on this environment; a refusal names the permission it needed."""
+        try:
+            return operation(Name=self.environment)
+        except ClientError as err:
+            raise _explain(err, self.environment, action) from err
+        except BotoCoreError as err:  # no credentials, no network, no Region
+            raise StackCliError(f"cannot call the MWAA API: {err}") from err
+
     # ------------------------------------------------------------------ CLI
     def token(self) -> tuple[str, str]:
         now = self.clock()
         if self._token is not None and now - self._token[2] < TOKEN_REUSE_SECONDS:
             return self._token[0], self._token[1]
-        try:
-            answer = self.client.create_cli_token(Name=self.environment)
-        except ClientError as err:
-            raise _explain(err, self.environment, "airflow:CreateCliToken") from err
-        except BotoCoreError as err:
-            raise StackCliError(f"cannot call the MWAA API: {err}") from err
+        answer = self._call("airflow:CreateCliToken", self.client.create_cli_token)
         self._token = (answer["CliToken"], answer["WebServerHostname"], now)
         return self._token[0], self._token[1]
 
@@ -156,12 +155,7 @@ class MwaaTarget:
         """A one-time login to the Airflow UI as the caller's IAM identity (CreateWebLoginToken; MWAA user guide,
         call-mwaa-apis-web: the token is exchanged at /aws_mwaa/aws-console-sso), for a browser to open at once."""
         self.details()
-        try:
-            answer = self.client.create_web_login_token(Name=self.environment)
-        except ClientError as err:
-            raise _explain(err, self.environment, "airflow:CreateWebLoginToken") from err
-        except BotoCoreError as err:
-            raise StackCliError(f"cannot call the MWAA API: {err}") from err
+        answer = self._call("airflow:CreateWebLoginToken", self.client.create_web_login_token)
         return f"https://{answer['WebServerHostname']}/aws_mwaa/aws-console-sso?login=true#{answer['WebToken']}"
 
     # ------------------------------------------------------------------ REST
