@@ -7,12 +7,15 @@ from __future__ import annotations
 from k8s import rbac
 from k8s.containers import (
     CHECKOV_SKIPS,
+    MOUNTS,
     POD_ANNOTATIONS,
     VOLUMES,
     airflow_container,
     checkov_annotations,
+    container_security_context,
     labels,
     pod_security_context,
+    resources,
 )
 from k8s.spec import AIRFLOW_HOME, AirflowSpec, Resources
 
@@ -71,17 +74,20 @@ def metadata_cleanup(spec: AirflowSpec) -> dict:
 
 
 def log_groomer_container(spec: AirflowSpec) -> dict:
-    """Deletes the pod's own Airflow log files after their retention; restarted if its passes stop."""
+    """Deletes the pod's own Airflow log files after their retention; restarted if its passes stop. It reads no
+    Airflow setting and no secret (AIRFLOW_HOME is the image's), so it gets neither the settings nor the Secret."""
     fresh = (f"import os,sys,time;p=os.path.join(os.environ.get('AIRFLOW_HOME','{AIRFLOW_HOME}'),'{LOG_GROOMER_STATE}');"
              f"sys.exit(0 if os.path.exists(p) and time.time()-os.path.getmtime(p)<{3 * LOG_GROOMER_INTERVAL_SECONDS} else 1)")
-    container = airflow_container(
-        spec, "log-groomer", ["log-groomer"], LOG_GROOMER_RESOURCES,
-        extra_env=[{"name": "LOG_RETENTION_DAYS", "value": str(spec.component_log_retention_days)},
-                   {"name": "LOG_GROOMER_INTERVAL_SECONDS", "value": str(LOG_GROOMER_INTERVAL_SECONDS)}],
-        livenessProbe={"exec": {"command": ["python", "-c", fresh]}, "initialDelaySeconds": 60, "periodSeconds": 300,
-                       "timeoutSeconds": 30, "failureThreshold": 3},
-    )
-    # It reads no setting and no secret: neither the settings nor the Secret's variables (AIRFLOW_HOME is the image's).
-    container.pop("envFrom")
-    container["env"] = [e for e in container["env"] if "valueFrom" not in e]
-    return container
+    return {
+        "name": "log-groomer",
+        "image": spec.image,
+        "imagePullPolicy": "IfNotPresent",
+        "args": ["log-groomer"],
+        "env": [{"name": "LOG_RETENTION_DAYS", "value": str(spec.component_log_retention_days)},
+                {"name": "LOG_GROOMER_INTERVAL_SECONDS", "value": str(LOG_GROOMER_INTERVAL_SECONDS)}],
+        "resources": resources(LOG_GROOMER_RESOURCES),
+        "securityContext": container_security_context(),
+        "volumeMounts": MOUNTS,
+        "livenessProbe": {"exec": {"command": ["python", "-c", fresh]}, "initialDelaySeconds": 60, "periodSeconds": 300,
+                          "timeoutSeconds": 30, "failureThreshold": 3},
+    }

@@ -191,7 +191,7 @@ def rds_instance_memory_gib(instance_class: str) -> int:
     return _VCPUS[size] * (8 if family.startswith("r") else 4)
 
 
-def rds_default_max_connections(instance_class: str) -> int:
+def rds_max_connections_estimate(instance_class: str) -> int:
     """An estimate at or below RDS's default max_connections for the class (above)."""
     memory = rds_instance_memory_gib(instance_class)
     usable = memory - max(_RDS_RESERVED_GIB, memory * _RDS_RESERVED_SHARE)

@@ -21,7 +21,7 @@ from k8s.pod_template import CONFIG_MAP as POD_TEMPLATE_CONFIG_MAP
 from k8s.kinds import KINDS, snake
 from k8s.manifests import airflow_objects, late_fields_used, with_values
 from k8s.service import WEBSERVER_SERVICE
-from k8s.spec import PLACEHOLDER as _PLACEHOLDER, PLACEHOLDER_URL, AirflowSpec, webserver_url
+from k8s.spec import PLACEHOLDER as _PLACEHOLDER, AirflowSpec, webserver_url
 
 
 
@@ -98,7 +98,7 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
             "log_bucket": args.log_bucket,
             **{f"role_arns:{account}": arn for account, arn in args.role_arns.items()},
         }
-        if args.spec.webserver_url != PLACEHOLDER_URL:  # from workloads.webserverHostname
+        if args.spec.webserver_hostname_configured:  # workloads.webserverHostname: known from config
             late["webserver_url"] = args.spec.webserver_url
         placeholders = {key: _PLACEHOLDER for key in secret_values}
         skeleton = airflow_objects(args.spec, placeholders)

@@ -94,7 +94,7 @@ def managed_alarms(environment: str, monitoring: MonitoringSettings) -> list[Ala
 def self_managed_alarms(environment: str, database: DatabaseSettings, monitoring: MonitoringSettings) -> list[Alarm]:
     instance = (("DBInstanceIdentifier", database_identifier(environment)),)
     free_bytes = database.allocated_storage_gb * GIB * monitoring.database_free_storage_percent / 100
-    most = limits.rds_default_max_connections(database.instance_class)
+    most = limits.rds_max_connections_estimate(database.instance_class)
     connections = max(1, most * monitoring.database_connections_percent // 100)
     memory_gib = limits.rds_instance_memory_gib(database.instance_class)
     return [

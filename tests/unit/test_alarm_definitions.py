@@ -123,7 +123,7 @@ MEASURED_MAX_CONNECTIONS = {"db.t4g.small": 198, "db.t4g.medium": 413, "db.m6g.l
 def test_the_connection_estimate_is_at_or_below_what_rds_allows(instance_class):
     from stackconfig import limits
 
-    estimate = limits.rds_default_max_connections(instance_class)
+    estimate = limits.rds_max_connections_estimate(instance_class)
     assert 0.9 * MEASURED_MAX_CONNECTIONS[instance_class] <= estimate <= MEASURED_MAX_CONNECTIONS[instance_class]
 
 
