@@ -29,7 +29,7 @@ help:
 	@echo "make test                          every test: unit, stack, contract and runtime (real Airflow)"
 	@echo "make test-fast                     all but the runtime tests"
 	@echo "make airflow-lock                  re-resolve tests/runtime/airflow-requirements.lock"
-	@echo "make image-constraints [AIRFLOW_VERSION=x.y.z]  re-resolve docker/constraints/<version>.txt (every offered one)"
+	@echo "make image-constraints [AIRFLOW_VERSION=x.y.z] [UPGRADE=1]  resolve docker/constraints/<version>.txt (every offered one) after a requirements change, keeping the other pins (UPGRADE=1: all anew)"
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -115,7 +115,7 @@ airflow-lock: | $(UV)
 # The image installs apache-airflow==<airflow.version> and its requirements file under docker/constraints/<version>.txt
 # (linux/amd64, the image's Python). Every offered version anew, or AIRFLOW_VERSION=x.y.z alone (which offers it).
 image-constraints: .venv/.installed | $(UV)
-	UV=$(UV) .venv/bin/python -m local.image_constraints $(if $(AIRFLOW_VERSION),--airflow-version $(AIRFLOW_VERSION))
+	UV=$(UV) .venv/bin/python -m local.image_constraints $(if $(AIRFLOW_VERSION),--airflow-version $(AIRFLOW_VERSION)) $(if $(UPGRADE),--upgrade)
 
 clean:
 	rm -rf .venv .venv-airflow .venv-checkov .venv-image .venv-mwaa .tools .build .pytest_cache

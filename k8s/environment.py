@@ -84,6 +84,9 @@ def airflow_settings(spec: AirflowSpec) -> dict[str, str]:
         }
     )
     settings.update(_airflow3_settings(spec) if spec.airflow3 else _airflow2_settings(spec))
+    from k8s.metrics import statsd_settings  # here: k8s.metrics builds on k8s.containers, which builds on this module
+
+    settings.update(statsd_settings(spec))
     return settings
 
 

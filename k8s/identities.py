@@ -12,14 +12,16 @@ WORKER = "airflow-worker"
 DAG_PROCESSOR = "airflow-dag-processor"
 
 AIRFLOW_SERVICE_ACCOUNTS = (SCHEDULER, WEBSERVER, TRIGGERER, WORKER)
+# The CloudWatch agent that ships Airflow's StatsD metrics (k8s/metrics.py): it publishes metrics, nothing else.
+METRICS = "airflow-metrics"
 
 
 def service_accounts(airflow_version: str) -> tuple[str, ...]:
     """The accounts of an Airflow version's components. The UI's keeps its name on Airflow 3 (where it runs the
-    api-server), so that an upgrade rolls the same Deployment, Service and IRSA role."""
+    api-server), so that an upgrade rolls the same Deployment, Service and IRSA role; and the metrics agent's."""
     if airflow_version.startswith("2."):
-        return AIRFLOW_SERVICE_ACCOUNTS
-    return (*AIRFLOW_SERVICE_ACCOUNTS, DAG_PROCESSOR)
+        return (*AIRFLOW_SERVICE_ACCOUNTS, METRICS)
+    return (*AIRFLOW_SERVICE_ACCOUNTS, DAG_PROCESSOR, METRICS)
 
 # The Cluster Autoscaler runs in kube-system under this account.
 AUTOSCALER_NAMESPACE = "kube-system"

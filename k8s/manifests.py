@@ -7,7 +7,7 @@ from typing import Mapping
 
 import yaml
 
-from k8s import environment, housekeeping, namespace, network_policies, pod_template, rbac, service, workloads
+from k8s import environment, housekeeping, metrics, namespace, network_policies, pod_template, rbac, service, workloads
 from k8s.containers import labels
 from k8s.spec import AirflowSpec
 
@@ -23,6 +23,8 @@ def airflow_objects(spec: AirflowSpec, secret_values: Mapping[str, str] = PLACEH
         *rbac.roles(spec),
         # Before the settings: without a configured host name, Airflow's base URL is the load balancer's DNS name.
         service.webserver_service(spec),
+        # Before any Airflow pod: Airflow's StatsD client resolves the agent's name once, when a process starts.
+        metrics.statsd_service(spec),
         environment.config_map(spec, labels(spec, "config")),
         pod_template.pod_template_config_map(spec),
         environment.secret(spec, labels(spec, "config"), dict(secret_values)),
@@ -32,6 +34,8 @@ def airflow_objects(spec: AirflowSpec, secret_values: Mapping[str, str] = PLACEH
         workloads.triggerer(spec),
         *([workloads.dag_processor(spec)] if spec.airflow3 else []),
         *([housekeeping.metadata_cleanup(spec)] if spec.metadata_retention_days else []),
+        metrics.agent_config_map(spec),
+        metrics.agent_deployment(spec),
         *([service.execution_api_service(spec)] if spec.airflow3 else []),
         *workloads.disruption_budgets(spec),
         *network_policies.network_policies(spec),

@@ -1,8 +1,10 @@
-"""Who may connect to Airflow's pods: the webserver's port, and the triggerer's log server from the webserver."""
+"""Who may connect to Airflow's pods: the webserver's port, the triggerer's log server from the webserver, and the
+metrics agent's StatsD port from Airflow's pods."""
 
 from __future__ import annotations
 
 from k8s.containers import labels
+from k8s.metrics import statsd_network_policy
 from k8s.spec import WEBSERVER_PORT, AirflowSpec
 
 TRIGGERER_LOG_PORT = 8794  # [logging] trigger_log_server_port
@@ -45,4 +47,5 @@ def network_policies(spec: AirflowSpec) -> list[dict]:
                 ],
             },
         },
+        statsd_network_policy(spec),
     ]

@@ -84,6 +84,8 @@ class AirflowSpec:
     metadata_retention_days: int = 90
     metadata_clean_schedule: str = "30 3 * * *"
     component_log_retention_days: int = 7
+    # Airflow's metrics shipped beside the ones the alarms read (monitoring.airflowMetricPrefixes, k8s/metrics.py).
+    extra_metric_prefixes: tuple[str, ...] = ()
 
     @property
     def airflow3(self) -> bool:
@@ -160,4 +162,5 @@ def spec_from_settings(settings, *, environment: str, secrets_backend: Mapping[s
         metadata_retention_days=workloads.metadata_retention_days,
         metadata_clean_schedule=workloads.metadata_clean_schedule,
         component_log_retention_days=workloads.component_log_retention_days,
+        extra_metric_prefixes=tuple(settings.monitoring.airflow_metric_prefixes),
     )

@@ -26,23 +26,26 @@ def container_env(container: Mapping, config_maps: Mapping[str, Mapping[str, str
 
 EXECUTION_API_URL = "AIRFLOW__CORE__EXECUTION_API_SERVER_URL"
 PLUGINS_SETTING = "AIRFLOW__CORE__PLUGINS_FOLDER"
+STATSD_HOST, STATSD_PORT = "AIRFLOW__METRICS__STATSD_HOST", "AIRFLOW__METRICS__STATSD_PORT"
 # The file under <work>/pods where the twin's executor lists the worker pods' process ids.
 WORKER_PIDS = "worker-pids"
 
 
 def swapped(env: Mapping[str, str], *, home: Path, dags: Path, pod_template: Path, aws_endpoint: str, executor: str,
             execution_api: str | None = None, service_endpoints: Mapping[str, str] | None = None,
-            plugins: Path | None = None) -> dict[str, str]:
+            plugins: Path | None = None, statsd: str | None = None) -> dict[str, str]:
     """What differs on this machine: paths, the AWS endpoint (moto for S3 and Secrets Manager; dummy keys stand in
     for IRSA; `service_endpoints`, botocore's AWS_ENDPOINT_URL_<SERVICE> variables, put one service behind a Service
     of the twin's that a fault can take away), the executor (worker pods become local processes run from the same pod spec) and, on Airflow 3, the
     execution API's in-cluster Service (the api-server on localhost); `plugins`: the project's plugins folder, which the
-    image carries at PLUGINS_FOLDER."""
+    image carries at PLUGINS_FOLDER; `statsd`: host:port of the twin's StatsD sink, in the metrics agent's place."""
     out = {key: value.replace(DAGS_FOLDER, str(dags)).replace(POD_TEMPLATE_FILE, str(pod_template)) for key, value in env.items()}
     if plugins is not None and out.get(PLUGINS_SETTING) == PLUGINS_FOLDER:
         out[PLUGINS_SETTING] = str(plugins)
     if execution_api and EXECUTION_API_URL in out:
         out[EXECUTION_API_URL] = execution_api
+    if statsd and STATSD_HOST in out:
+        out[STATSD_HOST], out[STATSD_PORT] = statsd.rsplit(":", 1)
     out.update(
         {
             "AIRFLOW_HOME": str(home),
@@ -80,6 +83,7 @@ def pod_processes(state: dict, pod: dict, home: Path, *, containers: str = "firs
             home=home, dags=dags, pod_template=Path(state["pod_template"]),
             aws_endpoint=state["aws_endpoint"], executor=state["executor"], execution_api=state.get("execution_api"),
             service_endpoints=state.get("service_endpoints"), plugins=Path(state["plugins"]) if state.get("plugins") else None,
+            statsd=state.get("statsd"),
         )
         env.update({"PATH": f"{state['bin']}:/usr/bin:/bin", "HOME": str(home), "PYTHONPATH": state["project"],
                     "TWIN_STATE": state["state_file"],

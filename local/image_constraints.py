@@ -23,7 +23,7 @@ from stackconfig.project_files import (
 PLATFORM = "x86_64-manylinux_2_28"
 
 
-def resolve(version: str) -> Path:
+def resolve(version: str, *, upgrade: bool = False) -> Path:
     requirements = PROJECT_DIR / image_requirements_for(version)
     wanted = [f"apache-airflow=={version}"] + [
         line for line in requirements.read_text().splitlines() if line.strip() and not line.startswith("#")
@@ -32,9 +32,11 @@ def resolve(version: str) -> Path:
     with tempfile.TemporaryDirectory() as scratch:
         source, body = Path(scratch) / "in.txt", Path(scratch) / "out.txt"
         source.write_text("\n".join(wanted) + "\n")
+        if target.exists() and not upgrade:  # uv keeps the pins of an existing output unless a requirement moves them
+            body.write_text("".join(line + "\n" for line in target.read_text().splitlines() if not line.startswith("#")))
         subprocess.run(
             [uv(), "pip", "compile", "--quiet", "--no-header", "--no-annotate", "--python-version", IMAGE_PYTHON,
-             "--python-platform", PLATFORM, str(source), "-o", str(body)],
+             "--python-platform", PLATFORM, *(["--upgrade"] if upgrade else []), str(source), "-o", str(body)],
             check=True,
         )
         header = [
@@ -51,10 +53,11 @@ def resolve(version: str) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make image-constraints", description=__doc__)
     parser.add_argument("--airflow-version", default="", help="one version (new or offered); default: every offered one")
+    parser.add_argument("--upgrade", action="store_true", help="re-resolve every pin, not only what a change of the requirements moves")
     args = parser.parse_args(argv)
     versions = [args.airflow_version] if args.airflow_version else offered_image_versions()
     for version in versions:
-        print(f"resolved {resolve(version).relative_to(PROJECT_DIR)}")
+        print(f"resolved {resolve(version, upgrade=args.upgrade).relative_to(PROJECT_DIR)}")
     return 0
 
 

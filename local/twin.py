@@ -37,6 +37,7 @@ from k8s.workloads import health_path
 from local.kubelet import Container, Kubelet, Probe
 from local.pod_runner import process_start
 from local.service import Service
+from local.statsd_sink import StatsdSink
 from components.naming import upgrade_snapshot_identifier
 from local.environment import WORKER_PIDS, pod_processes
 from stackconfig.load import from_stack_file
@@ -217,6 +218,8 @@ class Twin:
         self.moto_port = free_port()
         self.aws_services: dict[str, Service] = {}
         self.web_service: Service | None = None
+        # In the metrics agent's place (k8s/metrics.py): what every Airflow process sends as StatsD.
+        self.statsd: StatsdSink | None = None
         self.webserver_ports: dict[str, int] = {}
         self.secret_values: dict[str, str] = {}
         # Each upgrade: (from, to, snapshot file, seconds the migration Job took).
@@ -302,6 +305,7 @@ class Twin:
             # botocore reads AWS_ENDPOINT_URL_<SERVICE> before AWS_ENDPOINT_URL: S3 and Secrets Manager each behind a
             # Service a fault can take away (boto3's "Service-specific endpoints" configuration).
             "service_endpoints": {f"AWS_ENDPOINT_URL_{name}": service.url for name, service in self.aws_services.items()},
+            "statsd": f"127.0.0.1:{self.statsd.port}" if self.statsd else None,
         }
         state_file.write_text(json.dumps(self.state))
         state_file.chmod(0o600)
@@ -424,6 +428,7 @@ class Twin:
         self.aws_services = {name: Service(lambda: [self.moto_port], name=name) for name in AWS_SERVICES}
         # The UI's Service (and on Airflow 3 the execution API's): ready webserver replicas only.
         self.web_service = Service(self.ready_webservers, port=self.web_port, name="webserver")
+        self.statsd = StatsdSink()
         self._start("moto", [sys.executable, "-m", "moto.server", "-p", str(self.moto_port)], dict(os.environ))
         wait_until(lambda: urllib.request.urlopen(f"{self.aws_endpoint}/moto-api/").status == 200, 60, "moto did not come up")
         self._render(self.database_url)
@@ -496,6 +501,8 @@ class Twin:
                 os.killpg(process.pid, signal.SIGKILL)
         for service in [*self.aws_services.values(), *([self.web_service] if self.web_service else [])]:
             service.close()
+        if self.statsd is not None:
+            self.statsd.close()
         self.postgres.stop()
 
 

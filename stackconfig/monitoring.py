@@ -14,6 +14,7 @@ from stackconfig.section import Section, raise_if, within
 # address"; "For the https protocol, use a URL beginning with https://"). The address check is deliberately plain:
 # one @, a dot in the domain, no spaces; SNS sends the confirmation and the recipient proves the rest.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_METRIC_PREFIX = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
 
 
 class MonitoringSettings(Section):
@@ -30,11 +31,21 @@ class MonitoringSettings(Section):
     SNS's SubscriptionConfirmation request before it gets alarms
     """
     queued_minutes: int = 15
-    """managed: minutes tasks may wait in the executor's queue while none runs before `tasks-stuck-queued` alarms
+    """minutes tasks may wait in the executor's queue while none runs before `tasks-stuck-queued` alarms
     (5-1440, a multiple of 5)
     """
     task_failures: int = 3
-    """managed: failed task tries (retried ones count) within 15 minutes that raise `task-failures` (1-10000)"""
+    """failed task tries (retried ones count) within 15 minutes that raise `task-failures` (1-10000)"""
+    airflow_metric_prefixes: list[str] = Field(default_factory=list)
+    """Unset: (none). self-managed: more of Airflow's metrics to ship to CloudWatch, as prefixes of their names
+    (`dagrun.duration.`, `pool.`; Airflow's `[metrics] metrics_allow_list`), beside the ones the alarms and the
+    dashboard read. Each name and dimension set is a CloudWatch metric billed of its own, and names with DAG or task
+    ids grow with the DAGs
+    """
+    unschedulable_minutes: int = 15
+    """self-managed: minutes pods may find no node (EKS's scheduler counts them) before `pods-unschedulable` alarms
+    (5-120); the Cluster Autoscaler adds a node in a few
+    """
     database_cpu_percent: int = 80
     """self-managed: the RDS instance's average CPU, in percent over 15 minutes, that raises `database-cpu`
     (10-100)
@@ -68,11 +79,18 @@ class MonitoringSettings(Section):
             repeated = sorted({v for v in values if values.count(v) > 1})
             if repeated:
                 issues.append(ConfigIssue(key, ", ".join(repeated), "each endpoint once"))
+        for i, prefix in enumerate(self.airflow_metric_prefixes):
+            if not _METRIC_PREFIX.match(prefix):
+                issues.append(ConfigIssue(f"airflowMetricPrefixes[{i}]", prefix,
+                                          "the start of an Airflow metric name: letters, digits, '.', '_' and '-' "
+                                          "(the allow list is comma-separated)"))
         queued = within("queuedMinutes", self.queued_minutes, (5, 1440), " minutes")
         issues += queued
         if not queued and self.queued_minutes % 5:
             issues.append(ConfigIssue("queuedMinutes", self.queued_minutes, "a multiple of 5 (the alarm looks at 5-minute periods)"))
         issues += within("taskFailures", self.task_failures, (1, 10000))
+        # One-minute periods, one per minute (CloudWatch: evaluation periods x period at most a day).
+        issues += within("unschedulableMinutes", self.unschedulable_minutes, (5, 120), " minutes")
         issues += within("databaseCpuPercent", self.database_cpu_percent, (10, 100), " percent")
         issues += within("databaseFreeStoragePercent", self.database_free_storage_percent, (1, 50), " percent")
         issues += within("databaseConnectionsPercent", self.database_connections_percent, (10, 100), " percent")

@@ -30,6 +30,8 @@ class AirflowIdentitiesArgs:
     # The accounts of the Airflow version's components (k8s.identities.service_accounts).
     service_accounts: Sequence[str] = identities.AIRFLOW_SERVICE_ACCOUNTS
     permissions_boundary: Optional[pulumi.Input[str]] = None
+    # The CloudWatch namespace the metrics agent publishes into (k8s.metrics.metrics_namespace).
+    metrics_namespace: str = ""
 
 
 class AirflowIdentities(pulumi.ComponentResource):
@@ -62,6 +64,7 @@ class AirflowIdentities(pulumi.ComponentResource):
                     log_bucket_arn=values[2],
                     secret_prefixes=args.secret_prefixes,
                     kms_key_arn=values[3],
+                    metrics_namespace=args.metrics_namespace,
                 )
             )
             if access.needs_aws:

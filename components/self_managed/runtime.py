@@ -17,6 +17,7 @@ from components.shared.alarm_definitions import self_managed_alarms
 from components.shared.foundation import Foundation, StackContext
 from components.shared.monitoring import monitor
 from k8s.identities import service_accounts as identities_of
+from k8s.metrics import metrics_namespace
 from k8s.spec import spec_from_settings
 from stackconfig import Settings
 
@@ -93,6 +94,7 @@ def self_managed_runtime(settings: Settings, ctx: StackContext, foundation: Foun
             kms_key_arn=ctx.key_arn,
             service_accounts=identities_of(settings.airflow.version),
             permissions_boundary=ctx.boundary,
+            metrics_namespace=metrics_namespace(name),
         ),
         opts=ctx.on_aws,
     )

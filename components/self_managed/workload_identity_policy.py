@@ -23,10 +23,12 @@ class ComponentAccess:
     dags: bool
     secrets: bool
     logs: LogAccess
+    # Publishes the stack's Airflow metrics (k8s/metrics.py) into its CloudWatch namespace.
+    metrics: bool = False
 
     @property
     def needs_aws(self) -> bool:
-        return self.dags or self.secrets or self.logs != "none"
+        return self.dags or self.secrets or self.logs != "none" or self.metrics
 
 
 # Per service account of the Airflow deployment.
@@ -40,6 +42,7 @@ AIRFLOW_ACCESS: dict[str, ComponentAccess] = {
     identities.WORKER: ComponentAccess(dags=True, secrets=True, logs="write"),
     # Airflow 3's DAG processor parses DAGs, whose top-level code may read Variables; it writes no task logs.
     identities.DAG_PROCESSOR: ComponentAccess(dags=True, secrets=True, logs="none"),
+    identities.METRICS: ComponentAccess(dags=False, secrets=False, logs="none", metrics=True),
 }
 
 
@@ -72,9 +75,17 @@ def airflow_component_policy(
     log_bucket_arn: str,
     secret_prefixes: Sequence[str],
     kms_key_arn: Optional[str] = None,
+    metrics_namespace: str = "",
 ) -> Optional[dict]:
     """The component's permissions, or None when it needs no AWS access at all."""
     statements: list[dict] = []
+    if access.metrics and not metrics_namespace:
+        raise ValueError("a role that publishes metrics needs the namespace it publishes into")
+    if access.metrics:
+        # PutMetricData has no resource type; its namespace condition keeps the agent to the stack's own
+        # (Service Authorization Reference, Amazon CloudWatch: cloudwatch:namespace).
+        statements.append({"Sid": "PublishAirflowMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData",
+                           "Resource": "*", "Condition": {"StringEquals": {"cloudwatch:namespace": metrics_namespace}}})
     if access.dags:
         statements += [
             {"Sid": "ListDags", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": dag_bucket_arn,

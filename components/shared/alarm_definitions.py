@@ -8,8 +8,10 @@ access-metrics-cw-202: the metric names and their `Function`/`Environment` dimen
 not into alarms: AWS's page names the dimensions (Cluster, Queue, Database) but not the sets a metric carries, and an
 alarm on a wrong set waits in INSUFFICIENT_DATA for ever, where a SEARCH finds whatever is published.
 
-Self-managed (namespace `AWS/RDS`, dimension `DBInstanceIdentifier`: RDS user guide, rds-metrics): the metadata
-database's CPU, free storage, connections and freeable memory. RDS publishes `ReplicaLag` for read replicas and
+Self-managed: Airflow's own metrics under the stack's namespace (StatsD through the CloudWatch agent: k8s/metrics.py
+says how Airflow's names become CloudWatch's, and the twin holds them to what Airflow emits), the cluster's pods no
+node takes (`AWS/EKS`), and (namespace `AWS/RDS`, dimension `DBInstanceIdentifier`: RDS user guide, rds-metrics)
+the metadata database's CPU, free storage, connections and freeable memory. RDS publishes `ReplicaLag` for read replicas and
 Multi-AZ DB clusters only, not for the Multi-AZ DB instance this stack runs (its standby is synchronous), so there
 is no replica-lag alarm.
 """
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from components.naming import alarm_name, arn, database_identifier, dashboard_name, partition
+from k8s.metrics import STATSD_TYPES, cloudwatch_metric, metrics_namespace
 from stackconfig import limits
 from stackconfig.database import DatabaseSettings
 from stackconfig.monitoring import MonitoringSettings
@@ -28,6 +31,7 @@ from stackconfig.monitoring import MonitoringSettings
 MWAA_NAMESPACE = "AmazonMWAA"
 MWAA_ENVIRONMENT_NAMESPACE = "AWS/MWAA"
 RDS_NAMESPACE = "AWS/RDS"
+EKS_NAMESPACE = "AWS/EKS"
 GIB = 1024**3
 FIVE_MINUTES = 300
 
@@ -68,30 +72,38 @@ def managed_alarms(environment: str, monitoring: MonitoringSettings) -> list[Ala
         return Metric(MWAA_NAMESPACE, name, dimensions, statistic, id)
 
     return [
-        Alarm(
-            "scheduler-heartbeat",
-            "No scheduler heartbeat for 10 minutes: nothing is being scheduled (an environment update restarts the "
-            "schedulers and can raise it). See the environment's scheduler log group and its health in the MWAA console.",
-            # Two periods: one late data point alone does not page.
-            threshold=1, comparison="LessThanThreshold", period=FIVE_MINUTES, evaluation_periods=2,
-            # No data at all is the worst case: the scheduler is not there to publish.
-            treat_missing_data="breaching", metric=mwaa("SchedulerHeartbeat", "Scheduler", "Sum"),
-        ),
+        _heartbeat(mwaa("SchedulerHeartbeat", "Scheduler", "Sum"),
+                   "See the environment's scheduler log group and its health in the MWAA console."),
         _stuck_queued(mwaa("QueuedTasks", "Executor", "Maximum", "queued"),
                       mwaa("RunningTasks", "Executor", "Maximum", "running"), monitoring.queued_minutes),
-        Alarm(
-            "task-failures",
-            f"{monitoring.task_failures} or more task tries failed within 15 minutes. See the failed task "
-            "instances in the Airflow UI and their logs.",
-            threshold=monitoring.task_failures, comparison="GreaterThanOrEqualToThreshold", period=900,
-            evaluation_periods=1, treat_missing_data="notBreaching",
-            metric=mwaa("TaskInstanceFailures", None, "Sum", DAG="All", Task="All"),
-        ),
+        _task_failures(mwaa("TaskInstanceFailures", None, "Sum", DAG="All", Task="All"), monitoring.task_failures),
         _import_errors(mwaa("ImportErrors", "DAG Processing", "Maximum")),
     ]
 
 
 def self_managed_alarms(environment: str, database: DatabaseSettings, monitoring: MonitoringSettings) -> list[Alarm]:
+    """Airflow's own metrics (StatsD through the metrics agent, k8s/metrics.py), the cluster's scheduler, and the
+    metadata database."""
+
+    def airflow(statsd_name: str, statsd_type: str, statistic: str, id: str = "m") -> Metric:
+        # The agent's only dimension in a container: the StatsD type (k8s/metrics.py).
+        return Metric(metrics_namespace(environment), cloudwatch_metric(statsd_name),
+                      (("metric_type", STATSD_TYPES[statsd_type]),), statistic, id)
+
+    return [
+        _heartbeat(airflow("scheduler_heartbeat", "c", "Sum"),
+                   "See `kubectl logs deploy/airflow-scheduler -c scheduler`; if the schedulers are up, the metrics "
+                   "agent is not: `kubectl logs deploy/airflow-metrics`."),
+        _stuck_queued(airflow("executor.queued_tasks", "g", "Maximum", "queued"),
+                      airflow("executor.running_tasks", "g", "Maximum", "running"), monitoring.queued_minutes),
+        _task_failures(airflow("ti_failures", "c", "Sum"), monitoring.task_failures),
+        _import_errors(airflow("dag_processing.import_errors", "g", "Maximum")),
+        _pods_unschedulable(environment, monitoring.unschedulable_minutes),
+        *_database_alarms(environment, database, monitoring),
+    ]
+
+
+def _database_alarms(environment: str, database: DatabaseSettings, monitoring: MonitoringSettings) -> list[Alarm]:
     instance = (("DBInstanceIdentifier", database_identifier(environment)),)
     free_bytes = database.allocated_storage_gb * GIB * monitoring.database_free_storage_percent / 100
     most = limits.rds_max_connections_estimate(database.instance_class)
@@ -132,6 +144,43 @@ def self_managed_alarms(environment: str, database: DatabaseSettings, monitoring
             metric=Metric(RDS_NAMESPACE, "FreeableMemory", instance, "Minimum"),
         ),
     ]
+
+
+def _heartbeat(heartbeats: Metric, where: str) -> Alarm:
+    return Alarm(
+        "scheduler-heartbeat",
+        "No scheduler heartbeat for 10 minutes: nothing is being scheduled (an environment update restarts the "
+        f"schedulers and can raise it). {where}",
+        # Two periods: one late data point alone does not page.
+        threshold=1, comparison="LessThanThreshold", period=FIVE_MINUTES, evaluation_periods=2,
+        # No data at all is the worst case: the scheduler is not there to publish.
+        treat_missing_data="breaching", metric=heartbeats,
+    )
+
+
+def _task_failures(failures: Metric, threshold: int) -> Alarm:
+    return Alarm(
+        "task-failures",
+        f"{threshold} or more task tries failed within 15 minutes. See the failed task instances in the Airflow UI "
+        "and their logs.",
+        threshold=threshold, comparison="GreaterThanOrEqualToThreshold", period=900,
+        evaluation_periods=1, treat_missing_data="notBreaching", metric=failures,
+    )
+
+
+def _pods_unschedulable(cluster_name: str, minutes: int) -> Alarm:
+    """EKS publishes its scheduler's queues for Kubernetes 1.28 and later, free, every minute (EKS user guide,
+    cloudwatch.html "Basic metrics"; the names and the ClusterName dimension as aws-cdk-lib's generated
+    aws-eks/lib/eks-canned-metrics lists them)."""
+    return Alarm(
+        "pods-unschedulable",
+        f"Pods have found no node for {minutes} minutes: worker pods wait and their tasks stay queued. The Cluster "
+        "Autoscaler adds a node within minutes unless the node group is at cluster.maxNodes or no instance type "
+        "fits the pod. See `kubectl get events --field-selector reason=FailedScheduling` and the autoscaler's log.",
+        threshold=1, comparison="GreaterThanOrEqualToThreshold", period=60, evaluation_periods=minutes,
+        treat_missing_data="notBreaching",
+        metric=Metric(EKS_NAMESPACE, "scheduler_pending_pods_UNSCHEDULABLE", (("ClusterName", cluster_name),), "Sum"),
+    )
 
 
 def _stuck_queued(queued: Metric, running: Metric, minutes: int) -> Alarm:

@@ -38,6 +38,8 @@ CASES = [
     ("dev", {"monitoring": {"alarmEmail": "a@example.com"}}, {}, (), "monitoring.alarmEmail"),
     ("prod", {"monitoring": {"databaseConnectionsPercent": 120}}, {}, (), "monitoring.databaseConnectionsPercent"),
     ("prod", {"monitoring": {"databaseFreeableMemoryPercent": 0}}, {}, (), "monitoring.databaseFreeableMemoryPercent"),
+    ("prod", {"monitoring": {"unschedulableMinutes": 121}}, {}, (), "monitoring.unschedulableMinutes"),
+    ("prod", {"monitoring": {"airflowMetricPrefixes": ["dagrun.duration,ti."]}}, {}, (), "monitoring.airflowMetricPrefixes[0]"),
     ("dev", {"airflow": {"configurationOptions": {"Core.Parallelism": "8"}}}, {}, (), 'airflow.configurationOptions."Core.Parallelism"'),
     ("dev", {"airflow": {"configurationOptions": {"secrets.backend": "x"}}}, {}, (), 'airflow.configurationOptions."secrets.backend"'),
     ("dev", {"airflow": {"configurationOptions": {"core.dag_concurrency": "x" * 300}}}, {}, (), 'airflow.configurationOptions."core.dag_concurrency"'),

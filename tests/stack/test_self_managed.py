@@ -188,8 +188,9 @@ def test_each_airflow_component_role_trusts_exactly_its_service_account(self_man
     issuer = plan.one(CLUSTER).state["oidcIssuer"]
     provider_arn = plan.one(CLUSTER).state["oidcProviderArn"]
     roles = plan.outputs["serviceAccountRoles"]
-    assert set(roles) == set(identities.AIRFLOW_SERVICE_ACCOUNTS)
-    for service_account in identities.AIRFLOW_SERVICE_ACCOUNTS:
+    accounts = identities.service_accounts(plan.outputs["airflowVersion"])
+    assert set(roles) == set(accounts) and identities.METRICS in accounts
+    for service_account in accounts:
         role = _role_for(plan, service_account)
         assert roles[service_account] == role.state["arn"]
         (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
@@ -222,6 +223,10 @@ def test_component_roles_get_what_the_component_does(self_managed_plan):
         for sa in identities.AIRFLOW_SERVICE_ACCOUNTS
     }
     assert _actions_on(policies[identities.WORKER], f"{log_arn}/*") == {"s3:GetObject", "s3:PutObject"}
+    # The metrics agent publishes metrics into the stack's namespace, and does nothing else.
+    (publish,) = json.loads(plan.named(f"{_role_for(plan, identities.METRICS).name}-policy").inputs["policy"])["Statement"]
+    assert publish["Action"] == "cloudwatch:PutMetricData"
+    assert publish["Condition"] == {"StringEquals": {"cloudwatch:namespace": f"Airflow/airflow-{plan.stack}"}}
     assert _actions_on(policies[identities.WEBSERVER], f"{log_arn}/*") == {"s3:GetObject"}
     assert _actions_on(policies[identities.SCHEDULER], f"{log_arn}/*") == {"s3:GetObject", "s3:PutObject"}
     for sa in (identities.SCHEDULER, identities.WORKER, identities.TRIGGERER):

@@ -109,9 +109,27 @@ RDS_DOCUMENTED = {"CPUUtilization", "FreeStorageSpace", "DatabaseConnections", "
 def test_each_self_managed_alarm_watches_a_metric_rds_documents_for_its_instance():
     settings = from_stack_file(PROJECT_DIR, "prod")
     alarms = self_managed_alarms(settings.name, settings.database, MonitoringSettings())
-    assert {m.name for a in alarms for m in a.metrics()} == RDS_DOCUMENTED
-    assert all(dict(m.dimensions) == {"DBInstanceIdentifier": f"{settings.name}-metadata"} and m.namespace == "AWS/RDS"
-               for a in alarms for m in a.metrics())
+    database = [m for a in alarms for m in a.metrics() if m.namespace == "AWS/RDS"]
+    assert {m.name for m in database} == RDS_DOCUMENTED
+    assert all(dict(m.dimensions) == {"DBInstanceIdentifier": f"{settings.name}-metadata"} for m in database)
+
+
+def test_the_self_managed_airflow_alarms_read_the_stacks_own_namespace_and_the_clusters_scheduler():
+    """What Airflow sends reaches CloudWatch under the stack's namespace with the agent's one dimension (the twin
+    holds the names to what Airflow emits: tests/runtime/twin/test_metrics.py); the cluster's unschedulable pods
+    come from EKS under the cluster's name."""
+    settings = from_stack_file(PROJECT_DIR, "prod")
+    alarms = {a.what: a for a in self_managed_alarms(settings.name, settings.database, MonitoringSettings())}
+    assert {"scheduler-heartbeat", "tasks-stuck-queued", "task-failures", "import-errors", "pods-unschedulable"} <= set(alarms)
+    airflow = [m for a in alarms.values() for m in a.metrics() if m.namespace == f"Airflow/{settings.name}"]
+    assert {m.name for m in airflow} == {"airflow_scheduler_heartbeat", "airflow_executor_queued_tasks",
+                                         "airflow_executor_running_tasks", "airflow_ti_failures",
+                                         "airflow_dag_processing_import_errors"}
+    assert all(set(dict(m.dimensions)) == {"metric_type"} for m in airflow)
+    pending = alarms["pods-unschedulable"].metric
+    assert (pending.namespace, pending.name, pending.dimensions) == (
+        "AWS/EKS", "scheduler_pending_pods_UNSCHEDULABLE", (("ClusterName", settings.name),))
+    assert alarms["pods-unschedulable"].evaluation_periods * alarms["pods-unschedulable"].period == 15 * 60
 
 
 # max_connections read from RDS instances (`show max_connections`; the default LEAST(DBInstanceClassMemory/9531392,

@@ -24,7 +24,7 @@ SPEC = AirflowSpec(
     region="eu-west-1",
     dag_bucket="airflow-prod-bucket-1",
     log_bucket="airflow-prod-task-logs-bucket-1",
-    role_arns={sa: f"arn:aws:iam::123456789012:role/{sa}" for sa in identities.AIRFLOW_SERVICE_ACCOUNTS},
+    role_arns={sa: f"arn:aws:iam::123456789012:role/{sa}" for sa in identities.service_accounts("2.9.3")},
     secrets_backend={"secrets.backend": "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend",
                      "secrets.backend_kwargs": '{"variables_prefix":"airflow-prod/variables"}'},
     configuration_options={"core.default_task_retries": "2", "logging.remote_logging": "False"},
@@ -104,7 +104,9 @@ def _pod_specs():
 
 def test_every_pod_runs_as_non_root_with_nothing_extra():
     for name, pod in _pod_specs():
-        assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == 50000
+        # Airflow's image's user; the metrics agent's image names none, and runs as one of its own.
+        uid = 10001 if name == "airflow-metrics" else 50000
+        assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == uid
         for container in pod.get("initContainers", []) + pod["containers"]:
             context = container["securityContext"]
             assert context["allowPrivilegeEscalation"] is False, (name, container["name"])
@@ -229,6 +231,8 @@ def test_a_changed_secret_value_rolls_every_deployment_and_an_unchanged_one_none
 
     before, again, after = pod_annotations(values), pod_annotations(dict(values)), pod_annotations(rotated)
     assert before == again
+    # The metrics agent reads no secret: a rotation leaves it alone.
+    assert before.pop("airflow-metrics") == after.pop("airflow-metrics")
     assert set(before) == {"airflow-scheduler", "airflow-webserver", "airflow-triggerer"}
     for name in before:
         assert before[name]["checksum/secrets"] != after[name]["checksum/secrets"]

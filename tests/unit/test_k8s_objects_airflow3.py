@@ -29,7 +29,7 @@ def _objects(spec=SPEC3) -> dict[str, dict]:
 
 def _containers(obj: dict) -> list[dict]:
     pod = obj["spec"]["template"]["spec"]
-    return pod["initContainers"] + pod["containers"]
+    return pod.get("initContainers", []) + pod["containers"]
 
 
 @pytest.mark.parametrize("version", limits.EKS_VERSIONS)
@@ -78,7 +78,8 @@ def test_every_component_and_worker_shares_the_jwt_secret_and_the_api_options():
     jwt = {"name": environment.SECRET, "key": environment.JWT_SECRET_KEY}
     pods = [o for k, o in objects.items() if k.startswith(("Deployment/", "Job/"))]
     # Every container that runs Airflow (the DAG sync and the log groomer do not).
-    envs = [c["env"] for o in pods for c in _containers(o) if c["name"] not in ("dag-sync", "dag-sync-init", "log-groomer")]
+    envs = [c["env"] for o in pods for c in _containers(o)
+            if c["name"] not in ("dag-sync", "dag-sync-init", "log-groomer", "cloudwatch-agent")]
     envs.append(worker_pod_template(SPEC3)["spec"]["containers"][0]["env"])
     for env in envs:
         refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in env if "valueFrom" in e}

@@ -96,6 +96,7 @@ def _policy(access: ComponentAccess):
     return airflow_component_policy(
         access, region="eu-west-1", account="123456789012", dag_bucket_arn="arn:aws:s3:::dags",
         log_bucket_arn="arn:aws:s3:::logs", secret_prefixes=["env/variables", "env/connections"],
+        metrics_namespace="Airflow/airflow-prod",
     )
 
 
@@ -106,7 +107,11 @@ def test_component_policies_follow_the_access_table():
     webserver = json.dumps(_policy(AIRFLOW_ACCESS[identities.WEBSERVER]))
     assert "s3:PutObject" not in webserver  # it reads logs, the workers, triggerer and scheduler write them
     # Every pod with a DAG sync container may read the DAGs: scheduler, webserver, triggerer and workers.
-    assert all(AIRFLOW_ACCESS[sa].dags for sa in AIRFLOW_ACCESS)
+    assert all(AIRFLOW_ACCESS[sa].dags for sa in AIRFLOW_ACCESS if sa != identities.METRICS)
+    # The metrics agent may publish into the stack's namespace only, and reads nothing.
+    metrics = _policy(AIRFLOW_ACCESS[identities.METRICS])
+    assert [(s["Action"], s["Condition"]) for s in metrics["Statement"]] == [
+        ("cloudwatch:PutMetricData", {"StringEquals": {"cloudwatch:namespace": "Airflow/airflow-prod"}})]
     assert AIRFLOW_ACCESS[identities.DAG_PROCESSOR].logs == "none"
     worker = _policy(AIRFLOW_ACCESS[identities.WORKER])
     sids = {s["Sid"] for s in worker["Statement"]}

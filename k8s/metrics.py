@@ -1,0 +1,234 @@
+"""Airflow's metrics on CloudWatch: every Airflow process (worker pods too) sends StatsD over UDP to the Amazon
+CloudWatch agent's StatsD listener, which publishes them under the stack's own namespace with its IRSA role.
+
+How a StatsD name becomes a CloudWatch metric (amazon-cloudwatch-agent, plugins/inputs/statsd: the default graphite
+template splits the bucket on "." and joins it with `metric_separator`, "_"; the dimension `metric_type` is the
+StatsD type; in a container `host` is omitted, translator/translate/agent/ruleOmitHostname.go): Airflow's
+`scheduler_heartbeat` under the prefix `airflow` is `airflow_scheduler_heartbeat`, metric_type=counter. The alarms
+(components/shared/alarm_definitions.py) name metrics through `cloudwatch_metric`, and the twin's capture of what
+Airflow sends holds them to what it emits (tests/runtime/twin/test_metrics.py).
+
+Only the metrics on the allow list are sent: CloudWatch bills every name and dimension set as a metric of its own,
+and Airflow's per-DAG and per-task names (`dagrun.duration.success.<dag_id>`, `ti.finish.<dag>.<task>.<state>`)
+would grow with the DAGs.
+"""
+
+from __future__ import annotations
+
+import json
+
+from k8s import identities
+from k8s.containers import checkov_annotations, labels
+from k8s.spec import AirflowSpec
+
+STATSD_SERVICE = "airflow-statsd"
+STATSD_PORT = 8125  # the agent's default StatsD address is ":8125" (ruleServiceAddress.go)
+STATSD_PREFIX = "airflow"
+AGENT = "airflow-metrics"
+AGENT_CONFIG_DIR = "/etc/cwagentconfig"  # where the agent reads every *.json in a container (start-amazon-cloudwatch-agent)
+AGENT_CONFIG_KEY = "cwagentconfig.json"
+# Amazon's image (public ECR, multi-architecture): the tag AWS's own chart pins, aws-observability/helm-charts
+# charts/amazon-cloudwatch-observability/values.yaml (release 6.3.0, agent 1.300070.0).
+AGENT_IMAGE = "public.ecr.aws/cloudwatch-agent/cloudwatch-agent:1.300070.0b1586"
+METRIC_SEPARATOR = "_"
+# Airflow's metric names (prefix matches, `[metrics] metrics_allow_list`) the alarms and the dashboard read, and
+# the few beside them that say how the scheduler and the pools are doing.
+ALLOWED_METRICS = (
+    "scheduler_heartbeat",
+    "triggerer_heartbeat",
+    "ti_failures",
+    "ti_successes",
+    "executor.",
+    "dag_processing.import_errors",
+    "dag_processing.total_parse_time",
+    "scheduler.tasks.",
+    "pool.",
+)
+# A counter's sum and a gauge's maximum per minute; an alarm reads 5-minute periods.
+AGGREGATION_SECONDS = 60
+
+
+def metrics_namespace(environment: str) -> str:
+    """The stack's CloudWatch namespace: one per stack, so two stacks in an account never mix their metrics, and the
+    agent's role may publish into this one only (cloudwatch:namespace)."""
+    return f"Airflow/{environment}"
+
+
+# The agent's `metric_type` dimension for a StatsD line's type (plugins/inputs/statsd/statsd.go).
+STATSD_TYPES = {"c": "counter", "g": "gauge", "ms": "timing", "h": "histogram", "s": "set"}
+
+
+def agent_metric_name(bucket: str) -> str:
+    """The CloudWatch name the agent gives a StatsD bucket as it arrives (prefix included)."""
+    return METRIC_SEPARATOR.join(bucket.split("."))
+
+
+def cloudwatch_metric(statsd_name: str) -> str:
+    """The CloudWatch name of what Airflow sends as `statsd_name` (without its prefix)."""
+    return agent_metric_name(f"{STATSD_PREFIX}.{statsd_name}")
+
+
+def statsd_host(spec: AirflowSpec) -> str:
+    return f"{STATSD_SERVICE}.{spec.namespace}.svc.cluster.local"
+
+
+def statsd_settings(spec: AirflowSpec) -> dict[str, str]:
+    """Airflow's [metrics] options: StatsD to the agent's Service. Airflow resolves the name when a process starts;
+    the Service exists before any Airflow pod (k8s/manifests.py)."""
+    return {
+        "AIRFLOW__METRICS__STATSD_ON": "True",
+        "AIRFLOW__METRICS__STATSD_HOST": statsd_host(spec),
+        "AIRFLOW__METRICS__STATSD_PORT": str(STATSD_PORT),
+        "AIRFLOW__METRICS__STATSD_PREFIX": STATSD_PREFIX,
+        "AIRFLOW__METRICS__METRICS_ALLOW_LIST": ",".join(dict.fromkeys((*ALLOWED_METRICS, *spec.extra_metric_prefixes))),
+    }
+
+
+def agent_config(spec: AirflowSpec) -> dict:
+    """The agent's configuration: StatsD only. With IRSA the agent learns no region from instance metadata, so it is
+    given (translator/translate/agent/ruleRegion.go: "Region info is missing for mode: withIRSA")."""
+    return {
+        "agent": {"region": spec.region, "omit_hostname": True},
+        "metrics": {
+            "namespace": metrics_namespace(spec.environment),
+            "metrics_collected": {
+                "statsd": {
+                    "service_address": f":{STATSD_PORT}",
+                    "metrics_collection_interval": 10,
+                    "metrics_aggregation_interval": AGGREGATION_SECONDS,
+                    "metric_separator": METRIC_SEPARATOR,
+                }
+            },
+        },
+    }
+
+
+def agent_config_map(spec: AirflowSpec) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": AGENT, "namespace": spec.namespace, "labels": labels(spec, "metrics")},
+        "data": {AGENT_CONFIG_KEY: json.dumps(agent_config(spec), indent=2, sort_keys=True)},
+    }
+
+
+def statsd_service(spec: AirflowSpec) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": STATSD_SERVICE, "namespace": spec.namespace, "labels": labels(spec, "metrics")},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": labels(spec, "metrics"),
+            "ports": [{"name": "statsd", "port": STATSD_PORT, "targetPort": STATSD_PORT, "protocol": "UDP"}],
+        },
+    }
+
+
+AGENT_CHECKOV_SKIPS = {
+    "CKV_K8S_8": "the agent's image has no shell and its only listener is StatsD over UDP: there is nothing a "
+    "liveness probe could ask; an agent that cannot listen exits (plugins/inputs/statsd) and is restarted",
+    "CKV_K8S_9": "no Service sends the agent TCP traffic to be ready for; StatsD over UDP is fire-and-forget",
+    "CKV_K8S_11": "no CPU limit, as for Airflow's pods: a throttled agent drops StatsD packets",
+    "CKV_K8S_43": "Amazon's published tag is pinned (AGENT_IMAGE); its digest cannot be resolved where the program is "
+    "built without a registry",
+}
+
+
+def agent_deployment(spec: AirflowSpec) -> dict:
+    """One agent: Airflow's StatsD packets to a missing agent are lost for the minute a new one takes to start, and
+    the scheduler-heartbeat alarm waits ten minutes before it fires."""
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": AGENT, "namespace": spec.namespace, "labels": labels(spec, "metrics"),
+            "annotations": checkov_annotations(AGENT_CHECKOV_SKIPS),
+        },
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels(spec, "metrics")},
+            "template": {
+                "metadata": {
+                    "labels": labels(spec, "metrics"),
+                    # A new configuration rolls the agent: it reads the file once, at start.
+                    "annotations": {"checksum/config": _digest(agent_config(spec))},
+                },
+                "spec": {
+                    "serviceAccountName": identities.METRICS,
+                    # IRSA's token is mounted by EKS's pod identity webhook; the agent never calls the Kubernetes API.
+                    "automountServiceAccountToken": False,
+                    # The image (FROM scratch) names no user and never switches to one in a container; it needs root
+                    # for nothing a StatsD listener on 8125 does.
+                    "securityContext": {
+                        "runAsNonRoot": True, "runAsUser": AGENT_UID, "runAsGroup": AGENT_UID,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [{
+                        "name": "cloudwatch-agent",
+                        "image": AGENT_IMAGE,
+                        # A tag, not a digest: the node checks it against the registry at each start.
+                        "imagePullPolicy": "Always",
+                        # Credentials from IRSA's web identity, without probing instance metadata (the nodes' IMDS
+                        # answers no pod: hop limit 1): translator/util/sdkutil.go DetectAgentMode.
+                        "env": [{"name": "RUN_WITH_IRSA", "value": "True"}],
+                        "ports": [{"name": "statsd", "containerPort": STATSD_PORT, "protocol": "UDP"}],
+                        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "256Mi"}},
+                        "securityContext": {
+                            "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
+                            "runAsUser": AGENT_UID, "capabilities": {"drop": ["ALL"]},
+                        },
+                        "volumeMounts": [
+                            {"name": "config", "mountPath": AGENT_CONFIG_DIR, "readOnly": True},
+                            *({"name": name, "mountPath": path} for name, path in AGENT_WRITABLE.items()),
+                        ],
+                    }],
+                    "volumes": [
+                        {"name": "config", "configMap": {"name": AGENT}},
+                        *({"name": name, "emptyDir": {"sizeLimit": "64Mi"}} for name in AGENT_WRITABLE),
+                    ],
+                },
+            },
+        },
+    }
+
+
+AGENT_UID = 10001
+# Where the agent writes on a read-only image (amazon-cloudwatch-agent: translator/cmdutil/translatorutil.go writes
+# the translated configuration into etc, without which it exits; cmd/start-amazon-cloudwatch-agent/path.go its pid
+# file into var). The image's etc holds only a commented-out common-config.toml, which a container never reads.
+# In a container the agent logs to stderr (translator/translate/agent/ruleLogFile.go).
+AGENT_WRITABLE = {
+    "agent-etc": "/opt/aws/amazon-cloudwatch-agent/etc",
+    "agent-var": "/opt/aws/amazon-cloudwatch-agent/var",
+    "tmp": "/tmp",
+}
+
+
+def statsd_network_policy(spec: AirflowSpec) -> dict:
+    """Only Airflow's own pods may send the agent StatsD (the namespace's deny-all admits nothing else)."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "airflow-statsd-ingress", "namespace": spec.namespace, "labels": labels(spec, "network")},
+        "spec": {
+            "podSelector": {"matchLabels": labels(spec, "metrics")},
+            "policyTypes": ["Ingress"],
+            "ingress": [{
+                "from": [{"podSelector": {"matchLabels": {
+                    "app.kubernetes.io/name": "airflow", "app.kubernetes.io/instance": spec.environment}}}],
+                "ports": [{"port": STATSD_PORT, "protocol": "UDP"}],
+            }],
+        },
+    }
+
+
+def metrics_objects(spec: AirflowSpec) -> list[dict]:
+    """The agent's objects; its Service comes before any Airflow pod, whose StatsD client resolves the name once."""
+    return [agent_config_map(spec), statsd_service(spec), agent_deployment(spec)]
+
+
+def _digest(value: dict) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
