@@ -13,7 +13,7 @@ IMAGE_PYTHON_VERSION := 3.12
 # make image-constraints AIRFLOW_VERSION=x.y.z: resolve (and so offer) one version; without it, every offered one.
 AIRFLOW_VERSION ?=
 
-.PHONY: help plan bench-plan bench-dag-sync chaos load golden docs manifests local gate test test-fast airflow-lock image-constraints clean
+.PHONY: pgbouncer help plan bench-plan bench-dag-sync chaos load golden docs manifests local gate test test-fast airflow-lock image-constraints clean
 
 help:
 	@echo "make plan STACK=dev [FORMAT=json]   what 'pulumi up' would create, offline (Pulumi's mock engine)"
@@ -56,7 +56,7 @@ plan: .venv/.installed
 
 # The self-managed deployment on this machine: PostgreSQL, moto, then Airflow from the rendered manifests, on the
 # image's Python layer for the stack's Airflow version (built once into .venv-image/<version>).
-local: .venv/.installed | $(UV)
+local: .venv/.installed pgbouncer | $(UV)
 	UV=$(UV) .venv/bin/python -m local.twin --port $(PORT) --stack $(STACK) $(if $(AIRFLOW_VERSION),--airflow-version $(AIRFLOW_VERSION))
 
 # How long a plan takes, fresh and warm (figures, no assertions). The virtual environment is compiled to bytecode
@@ -67,14 +67,14 @@ bench-plan: .venv/.installed
 # Faults on the twin (local/chaos.py); OUTAGE: seconds the database is away; FAULTS: some of them, comma-separated.
 OUTAGE ?= 90
 FAULTS ?=
-chaos: .venv/.installed | $(UV)
+chaos: .venv/.installed pgbouncer | $(UV)
 	UV=$(UV) .venv/bin/python -m local.chaos --outage $(OUTAGE) $(if $(FAULTS),--faults $(FAULTS))
 
 # Many DAG runs at once on the twin (local/load.py): figures, and exit 1 if a run did not complete or a task was lost.
 RUNS ?= 200
 DAG_FILES ?= 50
 TASKS ?= 3
-load: .venv/.installed | $(UV)
+load: .venv/.installed pgbouncer | $(UV)
 	UV=$(UV) .venv/bin/python -m local.load --runs $(RUNS) --dag-files $(DAG_FILES) --tasks $(TASKS)
 
 # DAG delivery by folder size against moto's S3 behind a 20 ms-per-request proxy (figures, no assertions).
@@ -101,7 +101,16 @@ gate: .venv/.installed .venv-airflow/.installed
 	.venv/bin/python -m pytest -q -m "not runtime and not contract"
 
 # Two workers: the package twin's tests (faults, load) on one while the rest run on the other (tests/conftest.py).
-test: .venv/.installed .venv-airflow/.installed .venv-checkov/.installed
+# The twin runs Debian's PgBouncer between Airflow and PostgreSQL, as the cluster does (local/pgbouncer.py).
+pgbouncer:
+	@command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq --no-install-recommends pgbouncer >/dev/null 2>&1 \
+	      || { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends pgbouncer >/dev/null; }; \
+	  else echo "the twin needs PgBouncer: sudo apt-get install pgbouncer (Debian, Ubuntu) or brew install pgbouncer"; exit 1; fi; }
+
+test: .venv/.installed .venv-airflow/.installed .venv-checkov/.installed pgbouncer
 	UV=$(UV) AIRFLOW_PYTHON=$(CURDIR)/.venv-airflow/bin/python CHECKOV=$(CURDIR)/.venv-checkov/bin/checkov \
 		.venv/bin/python -m pytest -n 2 --dist loadgroup
 

@@ -95,9 +95,11 @@ def airflow_container(
     *,
     extra_mounts: Optional[list[dict]] = None,
     extra_env: Optional[list[dict]] = None,
+    direct_database: bool = False,
     **fields,
 ) -> dict:
-    """A container of the Airflow image: the entrypoint runs `args`, with every Airflow setting and secret."""
+    """A container of the Airflow image: the entrypoint runs `args`, with every Airflow setting and secret;
+    `direct_database`: its metadata connection past PgBouncer, straight to the instance."""
     return {
         "name": name,
         "image": spec.image,
@@ -105,7 +107,7 @@ def airflow_container(
         # No args in the worker template: the executor supplies them.
         **({"args": args} if args else {}),
         "envFrom": airflow_env_from(spec),
-        "env": airflow_secret_env(spec) + (extra_env or []),
+        "env": airflow_secret_env(spec, direct_database=direct_database) + (extra_env or []),
         "resources": resources(quota),
         "securityContext": container_security_context(),
         "volumeMounts": MOUNTS + (extra_mounts or []),

@@ -27,8 +27,14 @@ SECRET_ENV_3 = {
     JWT_SECRET_KEY: "AIRFLOW__API_AUTH__JWT_SECRET",
 }
 ADMIN_PASSWORD_KEY = "admin-password"
+# With PgBouncer (k8s/pgbouncer.py): Airflow's connection straight to the instance, for the migration Job and the
+# metadata cleanup; and PgBouncer's auth file, the database user and its password in plain text, which PgBouncer
+# needs to log in to a server that keeps SCRAM verifiers (RDS for PostgreSQL 14 and later; `auth_query` cannot
+# read pg_authid on RDS: PgBouncer's documentation, "Authentication file format").
+DIRECT_CONNECTION_KEY = "sql-alchemy-conn-direct"
+PGBOUNCER_USERS_KEY = "pgbouncer-users"
 # Every key a Secret may hold, for renderings with placeholders.
-SECRET_KEYS = (*SECRET_ENV, JWT_SECRET_KEY, ADMIN_PASSWORD_KEY)
+SECRET_KEYS = (*SECRET_ENV, JWT_SECRET_KEY, ADMIN_PASSWORD_KEY, DIRECT_CONNECTION_KEY, PGBOUNCER_USERS_KEY)
 # The FAB provider's auth manager keeps Airflow 3's users, roles and passwords as Airflow 2 had them.
 FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
 # Where workers reach the api-server's execution API: the in-cluster Service of k8s/service.py.
@@ -40,7 +46,8 @@ def secret_env(spec: AirflowSpec) -> dict[str, str]:
 
 
 def secret_keys(spec: AirflowSpec) -> tuple[str, ...]:
-    return (*secret_env(spec), ADMIN_PASSWORD_KEY)
+    pooled = (DIRECT_CONNECTION_KEY, PGBOUNCER_USERS_KEY) if spec.pgbouncer_replicas else ()
+    return (*secret_env(spec), ADMIN_PASSWORD_KEY, *pooled)
 # The connection task logging and the secrets backend use: no keys, so boto3 takes the pod's IRSA credentials.
 AWS_CONN_ID = "aws_default"
 
@@ -128,9 +135,14 @@ def airflow_env_from(spec: AirflowSpec) -> list[dict]:
     return [{"configMapRef": {"name": config_map_name(spec)}}]
 
 
-def airflow_secret_env(spec: AirflowSpec) -> list[dict]:
+def airflow_secret_env(spec: AirflowSpec, *, direct_database: bool = False) -> list[dict]:
+    """`direct_database`: the metadata connection straight to the instance, past PgBouncer (migrations)."""
+    def key_of(key: str) -> str:
+        return DIRECT_CONNECTION_KEY if direct_database and spec.pgbouncer_replicas and key == "sql-alchemy-conn" else key
+
     return [
-        {"name": env, "valueFrom": {"secretKeyRef": {"name": SECRET, "key": key}}} for key, env in secret_env(spec).items()
+        {"name": env, "valueFrom": {"secretKeyRef": {"name": SECRET, "key": key_of(key)}}}
+        for key, env in secret_env(spec).items()
     ]
 
 

@@ -36,6 +36,9 @@ def metadata_cleanup(spec: AirflowSpec) -> dict:
     container = airflow_container(
         spec, "db-clean", ["db-clean", *extra], spec.resources["scheduler"],
         extra_env=[{"name": "DB_CLEAN_RETENTION_DAYS", "value": str(spec.metadata_retention_days)}],
+        # Straight to the instance, as the migrations: a maintenance job's long deletes hold none of the pool's
+        # connections that the schedulers and tasks share.
+        direct_database=True,
     )
     return {
         "apiVersion": "batch/v1",

@@ -7,7 +7,7 @@ from typing import Mapping
 
 import yaml
 
-from k8s import environment, housekeeping, metrics, namespace, network_policies, pod_template, rbac, service, workloads
+from k8s import environment, housekeeping, metrics, namespace, network_policies, pgbouncer, pod_template, rbac, service, workloads
 from k8s.containers import labels
 from k8s.spec import AirflowSpec
 
@@ -28,6 +28,9 @@ def airflow_objects(spec: AirflowSpec, secret_values: Mapping[str, str] = PLACEH
         environment.config_map(spec, labels(spec, "config")),
         pod_template.pod_template_config_map(spec),
         environment.secret(spec, labels(spec, "config"), dict(secret_values)),
+        # Before any Airflow pod, whose metadata connection goes through it; the migration Job does not (it waits
+        # for the objects before it: PgBouncer comes up meanwhile).
+        *(pgbouncer_objects(spec) if spec.pgbouncer_replicas else []),
         workloads.migration_job(spec),
         workloads.scheduler(spec),
         workloads.webserver(spec),
@@ -42,12 +45,17 @@ def airflow_objects(spec: AirflowSpec, secret_values: Mapping[str, str] = PLACEH
     ]
 
 
+def pgbouncer_objects(spec: AirflowSpec) -> list[dict]:
+    return [pgbouncer.config_map(spec), pgbouncer.service(spec), pgbouncer.deployment(spec, environment.SECRET),
+            pgbouncer.disruption_budget(spec), pgbouncer.network_policy(spec)]
+
+
 # The spec's fields that exist only once AWS resources do (the wiring gives them as Pulumi Outputs): the image, the
 # two buckets, one role ARN per service account ("role_arns:<account>"), the UI's URL (the load balancer's name
-# unless a host name is configured) and the digest of the secret values.
+# unless a host name is configured), the digest of the secret values and the database's host name.
 def late_fields(spec: AirflowSpec) -> list[str]:
     return ["image", "dag_bucket", "log_bucket", *(f"role_arns:{account}" for account in sorted(spec.role_arns)),
-            "webserver_url", "secrets_checksum"]
+            "webserver_url", "secrets_checksum", "database_host"]
 
 
 def with_values(spec: AirflowSpec, values: Mapping[str, str]) -> AirflowSpec:

@@ -16,6 +16,12 @@ POD_TEMPLATE_FILE = f"{POD_TEMPLATE_DIR}/pod_template.yaml"
 DAG_SYNC_SCRIPT = "/opt/image/dag_sync.py"
 # The project's plugins, built into the image (docker/Dockerfile): read-only, the same in every pod.
 PLUGINS_FOLDER = "/opt/image/plugins"
+# The metadata database and the user Airflow connects as (the RDS instance's master user).
+DATABASE_NAME = "airflow"
+DATABASE_USER = "airflow"
+# The RDS certificate authorities (every region's, global-bundle.pem from AWS's trust store), in the image
+# (docker/Dockerfile), so that clients verify the server: RDS user guide, UsingWithRDS.SSL.
+RDS_CA_BUNDLE = "/opt/image/rds-global-bundle.pem"
 WEBSERVER_PORT = 8080
 DAG_PREFIX = "dags"
 # Self-managed: the DAG folder as one archive, beside its files, for worker pods (docker/dag_sync.py --archive).
@@ -84,6 +90,12 @@ class AirflowSpec:
     metadata_retention_days: int = 90
     metadata_clean_schedule: str = "30 3 * * *"
     component_log_retention_days: int = 7
+    # PgBouncer (k8s/pgbouncer.py): 0 replicas, none (every pod connects to the instance itself). The instance's
+    # host name is a late field: it exists once the instance does.
+    pgbouncer_replicas: int = 2
+    pgbouncer_pool_size: int = 20
+    pgbouncer_max_client_connections: int = 1000
+    database_host: str = PLACEHOLDER
     # Airflow's metrics shipped beside the ones the alarms read (monitoring.airflowMetricPrefixes, k8s/metrics.py).
     extra_metric_prefixes: tuple[str, ...] = ()
 
@@ -126,7 +138,7 @@ class AirflowSpec:
 
 def spec_from_settings(settings, *, environment: str, secrets_backend: Mapping[str, str]) -> AirflowSpec:
     """The plain part of the spec from the stack's settings; image, buckets and role ARNs are placeholders here."""
-    workloads = settings.workloads
+    workloads, pooler = settings.workloads, settings.database.pgbouncer
     return AirflowSpec(
         environment=environment,
         namespace=settings.cluster.namespace,
@@ -163,4 +175,7 @@ def spec_from_settings(settings, *, environment: str, secrets_backend: Mapping[s
         metadata_clean_schedule=workloads.metadata_clean_schedule,
         component_log_retention_days=workloads.component_log_retention_days,
         extra_metric_prefixes=tuple(settings.monitoring.airflow_metric_prefixes),
+        pgbouncer_replicas=pooler.replicas if pooler.enabled else 0,
+        pgbouncer_pool_size=pooler.pool_size,
+        pgbouncer_max_client_connections=pooler.max_client_connections,
     )

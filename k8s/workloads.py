@@ -181,8 +181,11 @@ def migration_job(spec: AirflowSpec) -> dict:
             {"name": "AIRFLOW_ADMIN_USERNAME", "value": spec.admin_username},
             {"name": "AIRFLOW_ADMIN_PASSWORD", "valueFrom": {"secretKeyRef": {"name": SECRET, "key": ADMIN_PASSWORD_KEY}}},
         ],
+        direct_database=True,
     )
-    migrate = airflow_container(spec, "migrate", ["migrate"], spec.resources["scheduler"])
+    # Straight to the instance: the migrations hold a session-level lock, which PgBouncer's transaction pooling
+    # would leave on a server connection another client gets next (k8s/pgbouncer.py).
+    migrate = airflow_container(spec, "migrate", ["migrate"], spec.resources["scheduler"], direct_database=True)
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",

@@ -38,6 +38,8 @@ from local.kubelet import Container, Kubelet, Probe
 from local.pod_runner import process_start
 from local.service import Service
 from local.statsd_sink import StatsdSink
+from local.pgbouncer import LocalPgBouncer
+from k8s.pgbouncer import users_file as pgbouncer_users
 from components.naming import upgrade_snapshot_identifier
 from local.environment import WORKER_PIDS, pod_processes
 from stackconfig.load import from_stack_file
@@ -220,6 +222,8 @@ class Twin:
         self.web_service: Service | None = None
         # In the metrics agent's place (k8s/metrics.py): what every Airflow process sends as StatsD.
         self.statsd: StatsdSink | None = None
+        # Between Airflow and PostgreSQL, as on the cluster (k8s/pgbouncer.py), when the stack has it.
+        self.pgbouncer: LocalPgBouncer | None = None
         self.webserver_ports: dict[str, int] = {}
         self.secret_values: dict[str, str] = {}
         # Each upgrade: (from, to, snapshot file, seconds the migration Job took).
@@ -283,6 +287,17 @@ class Twin:
         }
         if self.spec.airflow3:
             defaults[environment.JWT_SECRET_KEY] = secrets.token_urlsafe(36)
+        if self.spec.pgbouncer_replicas:
+            if self.pgbouncer is None:
+                self.pgbouncer = LocalPgBouncer(self.spec, server_port=self.postgres.port, port=free_port(),
+                                                username="postgres", password=secrets.token_urlsafe(16),
+                                                as_user=self.postgres.as_postgres, owner=self.postgres.server_user)
+            # Airflow's pods through PgBouncer; the migration Job and the metadata cleanup straight to the server.
+            defaults.update({
+                "sql-alchemy-conn": self.pgbouncer.url,
+                environment.DIRECT_CONNECTION_KEY: database_url,
+                environment.PGBOUNCER_USERS_KEY: pgbouncer_users(self.pgbouncer.username, self.pgbouncer.password),
+            })
         self.secret_values = {**defaults, **self.secret_values}
         self.spec = replace(self.spec, secrets_checksum=environment.secrets_checksum(self.secret_values))
         self.objects = airflow_objects(self.spec, self.secret_values)
@@ -432,6 +447,10 @@ class Twin:
         self._start("moto", [sys.executable, "-m", "moto.server", "-p", str(self.moto_port)], dict(os.environ))
         wait_until(lambda: urllib.request.urlopen(f"{self.aws_endpoint}/moto-api/").status == 200, 60, "moto did not come up")
         self._render(self.database_url)
+        if self.pgbouncer is not None:
+            self.pgbouncer.start(self.work / "pgbouncer.log")
+            wait_until(lambda: socket.create_connection(("127.0.0.1", self.pgbouncer.port), timeout=1).close() or True,
+                       30, f"PgBouncer did not come up; see {self.work}/pgbouncer.log")
         self._seed_aws()
         self._migrate()
         self._start_components()
@@ -503,6 +522,8 @@ class Twin:
             service.close()
         if self.statsd is not None:
             self.statsd.close()
+        if self.pgbouncer is not None:
+            self.pgbouncer.stop()
         self.postgres.stop()
 
 

@@ -5,13 +5,42 @@ from __future__ import annotations
 import math
 from typing import Literal, Optional
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from stackconfig import limits
 from stackconfig.errors import ConfigIssue
 from stackconfig.section import Section, raise_if, retention_issues as _retention, within
 
 PostgresVersion = Literal[limits.POSTGRES_VERSIONS]  # type: ignore[valid-type]
+
+
+# Connections to the instance that do not go through PgBouncer: the migration Job, the metadata cleanup, an
+# operator's psql, RDS's own (rdsadmin).
+DIRECT_CONNECTIONS = 10
+
+
+class PgBouncerSettings(Section):
+    """PgBouncer between Airflow's pods (workers included) and the instance: transaction pooling, TLS to RDS
+    verified. Migrations and the metadata cleanup go straight to the instance (they hold session locks)."""
+
+    enabled: bool = True
+    """`false`: every pod connects to the instance itself, one connection or more per worker pod"""
+    replicas: int = 2
+    """1-10 PgBouncer pods, on different nodes and zones where they can be; 2 or more while `protectData` is true"""
+    pool_size: int = 20
+    """connections each PgBouncer pod keeps to the instance (1-1000); all pods' together must stay below what the
+    instance class takes (see `monitoring.databaseConnectionsPercent`), less 10 for direct connections
+    """
+    max_client_connections: int = 1000
+    """connections from Airflow's processes each PgBouncer pod accepts (10-10000): a worker pod holds one or two, a
+    scheduler or webserver a pool of its own
+    """
+
+    @model_validator(mode="after")
+    def _check(self) -> "PgBouncerSettings":
+        raise_if(within("replicas", self.replicas, (1, 10)) + within("poolSize", self.pool_size, (1, 1000))
+                 + within("maxClientConnections", self.max_client_connections, (10, 10000)))
+        return self
 
 
 class DatabaseSettings(Section):
@@ -55,6 +84,9 @@ class DatabaseSettings(Section):
     """Unset: 60 if `protectData`, else 0. Enhanced Monitoring every 1, 5, 10, 15, 30 or 60 seconds through a role of
     its own; 0 turns it off
     """
+
+    pgbouncer: PgBouncerSettings = Field(default_factory=PgBouncerSettings)
+    """the connection pooler in front of the instance (self-managed)"""
 
     @field_validator("instance_class")
     @classmethod
@@ -111,8 +143,25 @@ class DatabaseSettings(Section):
                     f"one of {', '.join(map(str, limits.RDS_MONITORING_INTERVALS))} (0 turns Enhanced Monitoring off)",
                 )
             )
+        pooler = self.pgbouncer
+        # The instance class's default max_connections (RDS's formula, estimated at or below it): PgBouncer's
+        # connections beyond it would be refused, and the tasks behind them fail.
+        most = limits.rds_max_connections_estimate(self.instance_class) - DIRECT_CONNECTIONS
+        if pooler.enabled and pooler.replicas * pooler.pool_size > most:
+            issues.append(ConfigIssue(
+                "pgbouncer.poolSize", pooler.pool_size,
+                f"at most {max(1, most // pooler.replicas)} with {pooler.replicas} replicas: {self.instance_class} takes "
+                f"about {most + DIRECT_CONNECTIONS} connections, {DIRECT_CONNECTIONS} of them kept for direct ones "
+                "(or a larger database.instanceClass)"))
         raise_if(issues)
         return self
+
+    def check_protected(self) -> list[ConfigIssue]:
+        """Protected (production) stacks keep their database connections through a node's loss."""
+        pooler = self.pgbouncer
+        if pooler.enabled and pooler.replicas < 2:
+            return [ConfigIssue("database.pgbouncer.replicas", pooler.replicas, "2 or more while protectData is true")]
+        return []
 
     def resolved(self, protect: bool) -> "DatabaseSettings":
         """Unset Multi-AZ, Performance Insights and Enhanced Monitoring resolved for a protected stack or not."""

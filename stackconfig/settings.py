@@ -188,6 +188,7 @@ class Settings(_Section):
             if self.protect_data:
                 issues += self.workloads.check_protected()
                 issues += self.cluster.check_protected()
+                issues += self.database.check_protected()
         if not limits.ENVIRONMENT_NAME.match(self.name):
             issues.append(
                 ConfigIssue(

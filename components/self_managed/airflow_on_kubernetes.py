@@ -16,7 +16,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from k8s.environment import ADMIN_PASSWORD_KEY, CONFIG_MAP as SETTINGS_CONFIG_MAP, JWT_SECRET_KEY, secrets_checksum
+from k8s import pgbouncer
+from k8s.environment import (ADMIN_PASSWORD_KEY, CONFIG_MAP as SETTINGS_CONFIG_MAP, DIRECT_CONNECTION_KEY, JWT_SECRET_KEY,
+                             PGBOUNCER_USERS_KEY, secrets_checksum)
 from k8s.pod_template import CONFIG_MAP as POD_TEMPLATE_CONFIG_MAP
 from k8s.kinds import KINDS, snake
 from k8s.manifests import airflow_objects, late_fields_used, with_values
@@ -55,8 +57,12 @@ class AirflowOnKubernetesArgs:
     dag_bucket: pulumi.Input[str]
     log_bucket: pulumi.Input[str]
     role_arns: Mapping[str, pulumi.Input[str]]
+    # Airflow's connection straight to the instance; with PgBouncer the pods' goes through it, built from these.
     sql_alchemy_conn: pulumi.Input[str]
     provider: k8s.Provider
+    database_host: pulumi.Input[str] = ""
+    database_username: pulumi.Input[str] = ""
+    database_password: pulumi.Input[str] = ""
     # What the migration Job waits for besides the objects: the database's snapshot before an Airflow upgrade.
     before_migration: list[pulumi.Resource] = field(default_factory=list)
 
@@ -82,6 +88,13 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
             "webserver-secret-key": secret_key.result,
             ADMIN_PASSWORD_KEY: admin_password.result,
         }
+        if args.spec.pgbouncer_replicas:
+            login = pulumi.Output.all(args.database_username, args.database_password)
+            secret_values.update({
+                "sql-alchemy-conn": login.apply(lambda v: pgbouncer.pooled_url(args.spec, v[0], v[1])),
+                DIRECT_CONNECTION_KEY: args.sql_alchemy_conn,
+                PGBOUNCER_USERS_KEY: login.apply(lambda v: pgbouncer.users_file(v[0], v[1])),
+            })
         if args.spec.airflow3:
             # Signs the JWTs of Airflow 3's api-server; generated once, like the fernet key, shared by every pod.
             # 64 characters: HS512 wants a key of at least 64 bytes (PyJWT warns below that).
@@ -96,6 +109,7 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
             "image": args.image,
             "dag_bucket": args.dag_bucket,
             "log_bucket": args.log_bucket,
+            "database_host": args.database_host,
             **{f"role_arns:{account}": arn for account, arn in args.role_arns.items()},
         }
         if args.spec.webserver_hostname_configured:  # workloads.webserverHostname: known from config

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Optional
 from urllib.parse import quote
 
-DATABASE_NAME = "airflow"
-MASTER_USERNAME = "airflow"
+# The database, its user (PgBouncer's configuration names them too) and where the image carries the RDS authorities.
+from k8s.spec import DATABASE_NAME, DATABASE_USER as MASTER_USERNAME, RDS_CA_BUNDLE  # noqa: F401 - re-exported
+
 PORT = 5432
-# The RDS certificate authorities (every region's, global-bundle.pem from AWS's trust store), in the image at this
-# path (docker/Dockerfile), so that clients verify the server: RDS user guide, UsingWithRDS.SSL.
-RDS_CA_BUNDLE = "/opt/image/rds-global-bundle.pem"
 RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
 
 

@@ -129,8 +129,8 @@ def _database_alarms(environment: str, database: DatabaseSettings, monitoring: M
             "database-connections",
             f"The metadata database has held {connections} or more connections ({monitoring.database_connections_percent}% "
             f"of the about {most} a {database.instance_class} takes) for 10 minutes: new ones will be refused and tasks "
-            "fail to start. Each worker pod and component opens its own: fewer parallel tasks, or a larger "
-            "database.instanceClass.",
+            "fail to start. PgBouncer's pools (database.pgbouncer) hold most; without it each worker pod and "
+            "component opens its own: fewer parallel tasks, or a larger database.instanceClass.",
             threshold=connections, comparison="GreaterThanOrEqualToThreshold", period=FIVE_MINUTES, evaluation_periods=2,
             metric=Metric(RDS_NAMESPACE, "DatabaseConnections", instance, "Maximum"),
         ),

@@ -95,3 +95,52 @@ def test_the_former_url_accepted_a_server_no_ca_vouched_for(tls_postgres, image_
     result = subprocess.run([str(image_env_bin / "python"), "-c", CONNECT, url], capture_output=True, text=True,
                             timeout=60, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr[-800:]
+
+
+# ------------------------------------------------------------------ PgBouncer's way to the server (k8s/pgbouncer.py)
+def _through_pgbouncer(tls_postgres, image_env_bin, log: Path, ca: str, host: str = "localhost") -> tuple[str | None, str]:
+    """A query through Debian's PgBouncer with the stack's pgbouncer.ini (verify-full), to the TLS server: what the
+    query printed (None: no answer within 20 s: PgBouncer holds the client while it cannot log in to the server),
+    and PgBouncer's log."""
+    import os
+    import socket
+
+    from k8s.spec import AirflowSpec
+    from local.pgbouncer import LocalPgBouncer
+    from local.twin import _server_user, free_port, wait_until
+
+    port, certs = tls_postgres
+    spec = AirflowSpec(environment="tls", namespace="airflow", image="i", region="eu-west-1", dag_bucket="d",
+                       log_bucket="l", role_arns={}, secrets_backend={})
+    user = _server_user() if os.geteuid() == 0 else None  # PgBouncer refuses to run as root
+    pooler = LocalPgBouncer(spec, server_port=port, port=free_port(), username="postgres", password="a-password",
+                            as_user=["runuser", "-u", user, "--"] if user else [], owner=user, server_host=host,
+                            tls="verify-full", ca_file=certs / ca)
+    pooler.start(log)
+    try:
+        wait_until(lambda: socket.create_connection(("127.0.0.1", pooler.port), timeout=1).close() or True, 30,
+                   f"PgBouncer did not start: {log.read_text() if log.exists() else ''}")
+        try:
+            done = subprocess.run([str(image_env_bin / "python"), "-c", CONNECT, pooler.url], capture_output=True,
+                                  text=True, timeout=20)
+            answer = done.stdout.strip() if done.returncode == 0 else None
+        except subprocess.TimeoutExpired:
+            answer = None
+    finally:
+        pooler.stop()
+    return answer, log.read_text()
+
+
+def test_pgbouncer_reaches_the_server_over_tls_its_cas_vouch_for(tls_postgres, image_env_bin, tmp_path):
+    answer, log = _through_pgbouncer(tls_postgres, image_env_bin, tmp_path / "pgbouncer.log", "test-ca.pem")
+    assert answer == "True", log[-1500:]  # PgBouncer's session with the server is encrypted
+
+
+def test_pgbouncer_refuses_a_server_whose_certificate_other_cas_signed(tls_postgres, image_env_bin, tmp_path):
+    answer, log = _through_pgbouncer(tls_postgres, image_env_bin, tmp_path / "pgbouncer.log", "impostor-ca.pem")
+    assert answer is None and "certificate verify failed" in log, log[-1500:]
+
+
+def test_pgbouncer_refuses_a_certificate_for_another_name(tls_postgres, image_env_bin, tmp_path):
+    answer, log = _through_pgbouncer(tls_postgres, image_env_bin, tmp_path / "pgbouncer.log", "test-ca.pem", host="127.0.0.1")
+    assert answer is None and "name `127.0.0.1' not present in server certificate" in log, log[-1500:]

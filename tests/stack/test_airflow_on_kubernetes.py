@@ -68,8 +68,15 @@ def test_settings_point_at_this_stacks_buckets_image_and_database(self_managed_p
     assert sync["args"][sync["args"].index("--bucket") + 1] == plan.outputs["dagBucket"]
     secret = objects["Secret/airflow-secrets"]
     assert set(secret["object"]["stringData"].values()) == {SECRET}
-    conn = secret["resource"].raw_inputs["stringData"]["sql-alchemy-conn"]
-    assert plan.outputs["databaseEndpoint"] in conn and conn.endswith("?sslmode=verify-full&sslrootcert=/opt/image/rds-global-bundle.pem")
+    values = secret["resource"].raw_inputs["stringData"]
+    # The pods reach the database through PgBouncer, which verifies RDS's certificate; the migrations go straight.
+    assert values["sql-alchemy-conn"].split("@")[1] == "airflow-pgbouncer.airflow.svc.cluster.local:6543/airflow"
+    direct = values["sql-alchemy-conn-direct"]
+    assert plan.outputs["databaseEndpoint"] in direct and direct.endswith("?sslmode=verify-full&sslrootcert=/opt/image/rds-global-bundle.pem")
+    ini = objects["ConfigMap/airflow-pgbouncer"]["object"]["data"]["pgbouncer.ini"]
+    assert f"airflow = host={plan.outputs['databaseEndpoint']} port=5432 dbname=airflow" in ini
+    assert "server_tls_sslmode = verify-full" in ini and "server_tls_ca_file = /opt/image/rds-global-bundle.pem" in ini
+    assert values["pgbouncer-users"].startswith('"airflow" "') and SECRET not in ini
 
 
 def test_nothing_runs_before_the_migrations(self_managed_plan):
@@ -180,12 +187,12 @@ def test_subnets_tell_kubernetes_where_load_balancers_go(prod, tier, tag):
 
 def carry_the_image(version: str) -> set[str]:
     """What embeds the image (the settings name the worker image, the pod template and the workloads run it, the
-    metadata cleanup too); the ConfigMaps are named for the Airflow version."""
+    metadata cleanup and PgBouncer, which runs from it, too); the ConfigMaps are named for the Airflow version."""
     suffix = version.replace(".", "-")
     return {
         f"ConfigMap/airflow-config-{suffix}", f"ConfigMap/airflow-pod-template-{suffix}", "Job",
         "Deployment/airflow-scheduler", "Deployment/airflow-webserver", "Deployment/airflow-triggerer",
-        "CronJob/airflow-metadata-cleanup",
+        "CronJob/airflow-metadata-cleanup", "Deployment/airflow-pgbouncer",
     }
 
 

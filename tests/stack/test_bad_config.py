@@ -40,6 +40,8 @@ CASES = [
     ("prod", {"monitoring": {"databaseFreeableMemoryPercent": 0}}, {}, (), "monitoring.databaseFreeableMemoryPercent"),
     ("prod", {"monitoring": {"unschedulableMinutes": 121}}, {}, (), "monitoring.unschedulableMinutes"),
     ("prod", {"monitoring": {"airflowMetricPrefixes": ["dagrun.duration,ti."]}}, {}, (), "monitoring.airflowMetricPrefixes[0]"),
+    ("prod", {"database": {"pgbouncer": {"replicas": 1}}}, {}, (), "database.pgbouncer.replicas"),
+    ("prod", {"database": {"pgbouncer": {"poolSize": 300}}}, {}, (), "database.pgbouncer.poolSize"),
     ("dev", {"airflow": {"configurationOptions": {"Core.Parallelism": "8"}}}, {}, (), 'airflow.configurationOptions."Core.Parallelism"'),
     ("dev", {"airflow": {"configurationOptions": {"secrets.backend": "x"}}}, {}, (), 'airflow.configurationOptions."secrets.backend"'),
     ("dev", {"airflow": {"configurationOptions": {"core.dag_concurrency": "x" * 300}}}, {}, (), 'airflow.configurationOptions."core.dag_concurrency"'),

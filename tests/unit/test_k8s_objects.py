@@ -233,7 +233,8 @@ def test_a_changed_secret_value_rolls_every_deployment_and_an_unchanged_one_none
     assert before == again
     # The metrics agent reads no secret: a rotation leaves it alone.
     assert before.pop("airflow-metrics") == after.pop("airflow-metrics")
-    assert set(before) == {"airflow-scheduler", "airflow-webserver", "airflow-triggerer"}
+    # PgBouncer reads the database's password (its auth file).
+    assert set(before) == {"airflow-scheduler", "airflow-webserver", "airflow-triggerer", "airflow-pgbouncer"}
     for name in before:
         assert before[name]["checksum/secrets"] != after[name]["checksum/secrets"]
         assert before[name]["checksum/config"] == after[name]["checksum/config"]
