@@ -34,7 +34,10 @@ ADMIN_PASSWORD_KEY = "admin-password"
 DIRECT_CONNECTION_KEY = "sql-alchemy-conn-direct"
 PGBOUNCER_USERS_KEY = "pgbouncer-users"
 # Every key a Secret may hold, for renderings with placeholders.
-SECRET_KEYS = (*SECRET_ENV, JWT_SECRET_KEY, ADMIN_PASSWORD_KEY, DIRECT_CONNECTION_KEY, PGBOUNCER_USERS_KEY)
+# With single sign-on (k8s/sso.py): the OpenID Connect client's secret, for the UI's pods.
+SSO_CLIENT_SECRET_KEY = "sso-client-secret"
+SECRET_KEYS = (*SECRET_ENV, JWT_SECRET_KEY, ADMIN_PASSWORD_KEY, DIRECT_CONNECTION_KEY, PGBOUNCER_USERS_KEY,
+               SSO_CLIENT_SECRET_KEY)
 # The FAB provider's auth manager keeps Airflow 3's users, roles and passwords as Airflow 2 had them.
 FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
 # Where workers reach the api-server's execution API: the in-cluster Service of k8s/service.py.
@@ -47,7 +50,8 @@ def secret_env(spec: AirflowSpec) -> dict[str, str]:
 
 def secret_keys(spec: AirflowSpec) -> tuple[str, ...]:
     pooled = (DIRECT_CONNECTION_KEY, PGBOUNCER_USERS_KEY) if spec.pgbouncer_replicas else ()
-    return (*secret_env(spec), ADMIN_PASSWORD_KEY, *pooled)
+    sso = (SSO_CLIENT_SECRET_KEY,) if spec.sso_issuer_url else ()
+    return (*secret_env(spec), ADMIN_PASSWORD_KEY, *pooled, *sso)
 # The connection task logging and the secrets backend use: no keys, so boto3 takes the pod's IRSA credentials.
 AWS_CONN_ID = "aws_default"
 
@@ -92,8 +96,10 @@ def airflow_settings(spec: AirflowSpec) -> dict[str, str]:
     )
     settings.update(_airflow3_settings(spec) if spec.airflow3 else _airflow2_settings(spec))
     from k8s.metrics import statsd_settings  # here: k8s.metrics builds on k8s.containers, which builds on this module
+    from k8s.sso import sso_settings
 
     settings.update(statsd_settings(spec))
+    settings.update(sso_settings(spec))
     return settings
 
 

@@ -96,6 +96,12 @@ class AirflowSpec:
     pgbouncer_pool_size: int = 20
     pgbouncer_max_client_connections: int = 1000
     database_host: str = PLACEHOLDER
+    # Single sign-on (sso.*, k8s/sso.py): off without an issuer. (group, roles) pairs, in the order configured.
+    sso_issuer_url: str = ""
+    sso_client_id: str = ""
+    sso_groups_claim: str = "groups"
+    sso_scopes: tuple[str, ...] = ("openid", "email", "profile")
+    sso_role_mapping: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Airflow's metrics shipped beside the ones the alarms read (monitoring.airflowMetricPrefixes, k8s/metrics.py).
     extra_metric_prefixes: tuple[str, ...] = ()
 
@@ -175,6 +181,11 @@ def spec_from_settings(settings, *, environment: str, secrets_backend: Mapping[s
         metadata_clean_schedule=workloads.metadata_clean_schedule,
         component_log_retention_days=workloads.component_log_retention_days,
         extra_metric_prefixes=tuple(settings.monitoring.airflow_metric_prefixes),
+        sso_issuer_url=settings.sso.issuer_url or "",
+        sso_client_id=settings.sso.client_id or "",
+        sso_groups_claim=settings.sso.groups_claim,
+        sso_scopes=tuple(settings.sso.scopes),
+        sso_role_mapping=tuple((group, tuple(roles)) for group, roles in settings.sso.role_mapping.items()),
         pgbouncer_replicas=pooler.replicas if pooler.enabled else 0,
         pgbouncer_pool_size=pooler.pool_size,
         pgbouncer_max_client_connections=pooler.max_client_connections,

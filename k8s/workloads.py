@@ -23,6 +23,7 @@ from k8s.containers import (
 )
 from k8s.environment import ADMIN_PASSWORD_KEY, SECRET, airflow_settings
 from k8s.housekeeping import log_groomer_container
+from k8s.sso import client_secret_env
 from k8s.pod_template import config_map_name as pod_template_config_map_name, worker_pod_template
 from k8s.spec import POD_TEMPLATE_DIR, WEBSERVER_PORT, AirflowSpec
 
@@ -149,6 +150,7 @@ def webserver(spec: AirflowSpec) -> dict:
         ["api-server" if spec.airflow3 else "webserver"],
         spec.resources["webserver"],
         ports=[{"name": "http", "containerPort": WEBSERVER_PORT, "protocol": "TCP"}],
+        extra_env=client_secret_env(spec),
         **_http_probes(spec),
     )
     return _deployment(spec, "webserver", spec.webserver_replicas, main)

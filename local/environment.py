@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Mapping
 
 from k8s.spec import DAGS_FOLDER, PLUGINS_FOLDER, POD_TEMPLATE_FILE
+from k8s.sso import WEBSERVER_CONFIG
 
 
 def container_env(container: Mapping, config_maps: Mapping[str, Mapping[str, str]], secrets: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
@@ -33,7 +34,7 @@ WORKER_PIDS = "worker-pids"
 
 def swapped(env: Mapping[str, str], *, home: Path, dags: Path, pod_template: Path, aws_endpoint: str, executor: str,
             execution_api: str | None = None, service_endpoints: Mapping[str, str] | None = None,
-            plugins: Path | None = None, statsd: str | None = None) -> dict[str, str]:
+            plugins: Path | None = None, statsd: str | None = None, image_dir: Path | None = None) -> dict[str, str]:
     """What differs on this machine: paths, the AWS endpoint (moto for S3 and Secrets Manager; dummy keys stand in
     for IRSA; `service_endpoints`, botocore's AWS_ENDPOINT_URL_<SERVICE> variables, put one service behind a Service
     of the twin's that a fault can take away), the executor (worker pods become local processes run from the same pod spec) and, on Airflow 3, the
@@ -44,6 +45,10 @@ def swapped(env: Mapping[str, str], *, home: Path, dags: Path, pod_template: Pat
         out[PLUGINS_SETTING] = str(plugins)
     if execution_api and EXECUTION_API_URL in out:
         out[EXECUTION_API_URL] = execution_api
+    if image_dir is not None:  # the files the image carries at /opt/image/, from the project's docker/
+        for key, value in out.items():
+            if value == WEBSERVER_CONFIG:
+                out[key] = str(image_dir / Path(WEBSERVER_CONFIG).name)
     if statsd and STATSD_HOST in out:
         out[STATSD_HOST], out[STATSD_PORT] = statsd.rsplit(":", 1)
     out.update(
@@ -64,6 +69,8 @@ def swapped(env: Mapping[str, str], *, home: Path, dags: Path, pod_template: Pat
             "AIRFLOW__SCHEDULER__SCHEDULER_ZOMBIE_TASK_THRESHOLD": "60",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
             "NO_PROXY": "127.0.0.1,localhost",
+            # The twin's OpenID Connect provider answers on http://127.0.0.1 (authlib wants https elsewhere).
+            "AUTHLIB_INSECURE_TRANSPORT": "1",
             **(service_endpoints or {}),
         }
     )
@@ -83,7 +90,7 @@ def pod_processes(state: dict, pod: dict, home: Path, *, containers: str = "firs
             home=home, dags=dags, pod_template=Path(state["pod_template"]),
             aws_endpoint=state["aws_endpoint"], executor=state["executor"], execution_api=state.get("execution_api"),
             service_endpoints=state.get("service_endpoints"), plugins=Path(state["plugins"]) if state.get("plugins") else None,
-            statsd=state.get("statsd"),
+            statsd=state.get("statsd"), image_dir=Path(state["image_dir"]) if state.get("image_dir") else None,
         )
         env.update({"PATH": f"{state['bin']}:/usr/bin:/bin", "HOME": str(home), "PYTHONPATH": state["project"],
                     "TWIN_STATE": state["state_file"],

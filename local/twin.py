@@ -199,7 +199,8 @@ class Twin:
 
     def __init__(self, work: Path, bin_dir: Path, *, web_port: int = 8080, stack: str = "dev",
                  variables: dict[str, str] | None = None, airflow_version: str | None = None,
-                 extra_dags: dict[str, str] | None = None, scheduler_replicas: int | None = None):
+                 extra_dags: dict[str, str] | None = None, scheduler_replicas: int | None = None,
+                 sso_issuer: str | None = None):
         # Absolute: Airflow takes a relative AIRFLOW_HOME's log paths apart and fails every task (`--work .build/x`).
         self.work = work.resolve()
         self.bin = bin_dir
@@ -208,6 +209,8 @@ class Twin:
         self.airflow_version = airflow_version
         # Other than the stack's: e.g. the upgrade journey's two schedulers on the dev stack's one of everything else.
         self.scheduler_replicas = scheduler_replicas
+        # Single sign-on through this OpenID Connect provider (local/oidc_provider.py), its role mapping as sso.*.
+        self.sso_issuer = sso_issuer
         self.variables = variables if variables is not None else {"greeting": "hello from the twin"}
         # More DAG files (name -> source) delivered beside the project's, as a push of DAGs would.
         self.extra_dags = dict(extra_dags or {})
@@ -244,6 +247,11 @@ class Twin:
         files = settings.files(PROJECT)
         self.plugins_dir = files.image_plugins_dir or PROJECT / "docker" / "no-plugins"
         spec = spec_from_settings(settings, environment=name, secrets_backend=self.backend)
+        if self.sso_issuer:
+            from local.oidc_provider import ROLE_MAPPING
+
+            spec = replace(spec, sso_issuer_url=self.sso_issuer, sso_client_id="twin",
+                           sso_role_mapping=tuple((group, tuple(roles)) for group, roles in ROLE_MAPPING.items()))
         return replace(
             spec, image=TWIN_IMAGE, dag_bucket=f"{name}-dags", log_bucket=f"{name}-task-logs",
             role_arns={sa: f"arn:aws:iam::000000000000:role/twin-{sa}" for sa in spec.role_arns},
@@ -285,6 +293,8 @@ class Twin:
             "webserver-secret-key": secrets.token_urlsafe(32),
             environment.ADMIN_PASSWORD_KEY: secrets.token_urlsafe(16),
         }
+        if self.spec.sso_issuer_url:
+            defaults[environment.SSO_CLIENT_SECRET_KEY] = secrets.token_urlsafe(16)
         if self.spec.airflow3:
             defaults[environment.JWT_SECRET_KEY] = secrets.token_urlsafe(36)
         if self.spec.pgbouncer_replicas:

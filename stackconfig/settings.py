@@ -29,6 +29,7 @@ from stackconfig.self_managed import (
     TaskLogSettings,
     check_self_managed,
 )
+from stackconfig.sso import SsoSettings
 from stackconfig.workloads import WorkloadSettings
 
 
@@ -109,6 +110,8 @@ class Settings(_Section):
     """S3 server access logs of the DAG bucket and the task-log bucket."""
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     """CloudWatch alarms, their SNS topic and its subscribers, and the stack's dashboard (both flavours)."""
+    sso: SsoSettings = Field(default_factory=SsoSettings)
+    """the self-managed UI's single sign-on through an OpenID Connect provider."""
     # The permissions boundary every IAM role of the stack carries: none, the bootstrap's (bootstrap), or a policy ARN.
     permissions_boundary: str = "none"
     """the permissions boundary every IAM role of the stack carries (the execution role, the IRSA, node, autoscaler,
@@ -221,6 +224,9 @@ class Settings(_Section):
                 )
             )
         issues += self._check_secret_seeds(self.secret_keys)
+        issues += self.sso.check_deployment(managed=self.managed, hostname=self.workloads.webserver_hostname,
+                                            certificate=self.workloads.webserver_certificate_arn,
+                                            secret="sso" in self.secret_keys)
         if not issues:
             issues += self.airflow.check_seeds(self.secret_prefixes)
             issues += self._check_backend_options()

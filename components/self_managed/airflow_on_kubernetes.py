@@ -18,7 +18,7 @@ import pulumi_random as random
 
 from k8s import pgbouncer
 from k8s.environment import (ADMIN_PASSWORD_KEY, CONFIG_MAP as SETTINGS_CONFIG_MAP, DIRECT_CONNECTION_KEY, JWT_SECRET_KEY,
-                             PGBOUNCER_USERS_KEY, secrets_checksum)
+                             PGBOUNCER_USERS_KEY, SSO_CLIENT_SECRET_KEY, secrets_checksum)
 from k8s.pod_template import CONFIG_MAP as POD_TEMPLATE_CONFIG_MAP
 from k8s.kinds import KINDS, snake
 from k8s.manifests import airflow_objects, late_fields_used, with_values
@@ -63,6 +63,8 @@ class AirflowOnKubernetesArgs:
     database_host: pulumi.Input[str] = ""
     database_username: pulumi.Input[str] = ""
     database_password: pulumi.Input[str] = ""
+    # sso.clientSecret, with single sign-on (the spec's sso_issuer_url).
+    sso_client_secret: Optional[pulumi.Input[str]] = None
     # What the migration Job waits for besides the objects: the database's snapshot before an Airflow upgrade.
     before_migration: list[pulumi.Resource] = field(default_factory=list)
 
@@ -88,6 +90,8 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
             "webserver-secret-key": secret_key.result,
             ADMIN_PASSWORD_KEY: admin_password.result,
         }
+        if args.spec.sso_issuer_url:
+            secret_values[SSO_CLIENT_SECRET_KEY] = args.sso_client_secret
         if args.spec.pgbouncer_replicas:
             login = pulumi.Output.all(args.database_username, args.database_password)
             secret_values.update({

@@ -18,6 +18,7 @@ from components.shared.foundation import Foundation, StackContext
 from components.shared.monitoring import monitor
 from k8s.identities import service_accounts as identities_of
 from k8s.metrics import metrics_namespace
+from k8s.sso import redirect_uri
 from k8s.spec import spec_from_settings
 from stackconfig import Settings
 
@@ -98,10 +99,11 @@ def self_managed_runtime(settings: Settings, ctx: StackContext, foundation: Foun
         ),
         opts=ctx.on_aws,
     )
+    spec = spec_from_settings(settings, environment=name, secrets_backend=foundation.secrets_backend)
     airflow = AirflowOnKubernetes(
         name,
         AirflowOnKubernetesArgs(
-            spec=spec_from_settings(settings, environment=name, secrets_backend=foundation.secrets_backend),
+            spec=spec,
             image=registry.image_ref,
             dag_bucket=foundation.bucket.name,
             log_bucket=task_logs.name,
@@ -110,6 +112,7 @@ def self_managed_runtime(settings: Settings, ctx: StackContext, foundation: Foun
             database_host=database.address,
             database_username=database.username,
             database_password=database.password,
+            sso_client_secret=pulumi.Output.secret(settings.sso.client_secret) if settings.sso.enabled else None,
             provider=cluster.provider,
             before_migration=database.before_migration,
         ),
@@ -132,5 +135,7 @@ def self_managed_runtime(settings: Settings, ctx: StackContext, foundation: Foun
     pulumi.export("serviceAccountRoles", identities.role_arns)
     pulumi.export("webserverHostname", airflow.webserver_hostname)
     pulumi.export("webserverUrl", airflow.webserver_url)  # Airflow's base URL: the links in its e-mails
+    if settings.sso.enabled:  # what to register with the identity provider
+        pulumi.export("ssoRedirectUri", redirect_uri(spec))
     pulumi.export("adminUsername", airflow.admin_username)
     pulumi.export("adminPassword", airflow.admin_password)

@@ -37,6 +37,16 @@ def image_envs(tmp_path_factory, image_env_bin) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
+def oidc_provider_bin(tmp_path_factory) -> Path:
+    """oidc-provider-mock's environment (Python 3.12, as the image's), from its lock file."""
+    lock = PROJECT_DIR / "tests" / "runtime" / "oidc-mock-requirements.lock"
+    try:
+        return image_env.build_from(tmp_path_factory.mktemp("oidc") / "venv", image_env.image_python(), lock.read_text())
+    except image_env.ImageEnvError as err:
+        pytest.fail(str(err))
+
+
+@pytest.fixture(scope="session")
 def image_env_path(image_env_bin) -> Path:
     return image_env_bin.parent
 

@@ -20,7 +20,8 @@ from tests.unit.test_k8s_objects import SPEC
 pytestmark = pytest.mark.runtime
 PROJECT = Path(__file__).resolve().parents[2]
 SECRETS = {"fernet-key": "a" * 43 + "=", "sql-alchemy-conn": "sqlite:////tmp/none.db",
-           "webserver-secret-key": "k", "admin-password": "p"}
+           "webserver-secret-key": "k", "admin-password": "p", "sql-alchemy-conn-direct": "sqlite:////tmp/none.db",
+           "pgbouncer-users": '"airflow" "p"\n'}
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +88,7 @@ def test_airflow_cli_containers_fit_their_memory_limits(rendered):
     limits = {
         container["name"]: _mebibytes(container["resources"]["limits"]["memory"])
         for obj in objects if obj["kind"] == "Deployment"
-        for container in obj["spec"]["template"]["spec"]["initContainers"]
+        for container in obj["spec"]["template"]["spec"].get("initContainers", [])
         if container["name"] == "wait-for-migrations"
     }
     measure = (

@@ -218,3 +218,23 @@ def test_a_preview_of_a_new_image_shows_only_the_objects_that_carry_it():
     assert {"Namespace/airflow", "Secret/airflow-secrets", "Service/airflow-webserver"} <= known
     job = next(r for o, r in kubernetes_objects(plan) if o["kind"] == "Job")
     assert job.inputs["metadata"] == UNKNOWN or _unknown_anywhere(job.inputs["metadata"])
+
+
+def test_single_sign_on_renders_the_provider_and_keeps_its_secret_secret():
+    """sso.* set as a user would (the client secret with --secret): the UI's settings name the provider, the
+    Secret holds the client secret, nothing else shows it, and the redirect URI to register is an output."""
+    config = {"workloads": {"webserverHostname": "airflow.example.com",
+                            "webserverCertificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"}}
+    # `pulumi config set --secret --path sso.clientSecret ...` makes the key `sso` a secret one.
+    sso = {"issuerUrl": "https://idp.example.com/oauth2/default", "clientId": "airflow", "clientSecret": "the-client-secret",
+           "roleMapping": {"airflow-admins": ["Admin"]}}
+    plan = run_stack("prod", config=config, secret_config={"sso": sso})
+    assert plan.error is None, plan.error
+    assert plan.outputs["ssoRedirectUri"] == "https://airflow.example.com/oauth-authorized/oidc"
+    objects = _objects(plan)
+    data = objects["ConfigMap/airflow-config"]["object"]["data"]
+    assert data["AIRFLOW_SSO_ISSUER_URL"] == "https://idp.example.com/oauth2/default"
+    secret = objects["Secret/airflow-secrets"]["resource"].raw_inputs["stringData"]
+    assert secret["sso-client-secret"] == "the-client-secret"
+    shown = json.dumps({k: v["object"] for k, v in objects.items() if not k.startswith("Secret/")})
+    assert "the-client-secret" not in shown and "the-client-secret" not in json.dumps(plan.outputs)

@@ -71,6 +71,7 @@ def test_components_run_with_exactly_their_rendered_environment(twin):
             home=twin.work / component, dags=twin.work / component / "dags",
             pod_template=Path(twin.state["pod_template"]), aws_endpoint=twin.aws_endpoint, executor=twin.state["executor"],
             service_endpoints=twin.state["service_endpoints"], plugins=Path(twin.state["plugins"]),
+            statsd=twin.state["statsd"], image_dir=Path(twin.state["image_dir"]),
         )
         argv, actual = twin.launched[f"{component}-{component}"]
         assert argv[-1] == component and argv[-2].endswith("docker/entrypoint.sh")
