@@ -47,7 +47,7 @@ def airflow_objects(spec: AirflowSpec, secret_values: Mapping[str, str] = PLACEH
 
 def pgbouncer_objects(spec: AirflowSpec) -> list[dict]:
     return [pgbouncer.config_map(spec), pgbouncer.service(spec), pgbouncer.deployment(spec, environment.SECRET),
-            pgbouncer.disruption_budget(spec), pgbouncer.network_policy(spec)]
+            pgbouncer.disruption_budget(spec)]
 
 
 # The spec's fields that exist only once AWS resources do (the wiring gives them as Pulumi Outputs): the image, the

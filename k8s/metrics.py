@@ -19,10 +19,10 @@ import json
 
 from k8s import identities
 from k8s.containers import checkov_annotations, labels
-from k8s.spec import AirflowSpec
+from k8s.service import cluster_service
+from k8s.spec import STATSD_PORT, AirflowSpec  # the agent's default StatsD address, ":8125" (ruleServiceAddress.go)
 
 STATSD_SERVICE = "airflow-statsd"
-STATSD_PORT = 8125  # the agent's default StatsD address is ":8125" (ruleServiceAddress.go)
 STATSD_PREFIX = "airflow"
 AGENT = "airflow-metrics"
 AGENT_CONFIG_DIR = "/etc/cwagentconfig"  # where the agent reads every *.json in a container (start-amazon-cloudwatch-agent)
@@ -113,16 +113,7 @@ def agent_config_map(spec: AirflowSpec) -> dict:
 
 
 def statsd_service(spec: AirflowSpec) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": STATSD_SERVICE, "namespace": spec.namespace, "labels": labels(spec, "metrics")},
-        "spec": {
-            "type": "ClusterIP",
-            "selector": labels(spec, "metrics"),
-            "ports": [{"name": "statsd", "port": STATSD_PORT, "targetPort": STATSD_PORT, "protocol": "UDP"}],
-        },
-    }
+    return cluster_service(spec, STATSD_SERVICE, "metrics", "statsd", STATSD_PORT, "UDP")
 
 
 AGENT_CHECKOV_SKIPS = {
@@ -203,24 +194,6 @@ AGENT_WRITABLE = {
     "agent-var": "/opt/aws/amazon-cloudwatch-agent/var",
     "tmp": "/tmp",
 }
-
-
-def statsd_network_policy(spec: AirflowSpec) -> dict:
-    """Only Airflow's own pods may send the agent StatsD (the namespace's deny-all admits nothing else)."""
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": "airflow-statsd-ingress", "namespace": spec.namespace, "labels": labels(spec, "network")},
-        "spec": {
-            "podSelector": {"matchLabels": labels(spec, "metrics")},
-            "policyTypes": ["Ingress"],
-            "ingress": [{
-                "from": [{"podSelector": {"matchLabels": {
-                    "app.kubernetes.io/name": "airflow", "app.kubernetes.io/instance": spec.environment}}}],
-                "ports": [{"port": STATSD_PORT, "protocol": "UDP"}],
-            }],
-        },
-    }
 
 
 def metrics_objects(spec: AirflowSpec) -> list[dict]:

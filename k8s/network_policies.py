@@ -1,11 +1,10 @@
 """Who may connect to Airflow's pods: the webserver's port, the triggerer's log server from the webserver, and the
-metrics agent's StatsD port from Airflow's pods."""
+metrics agent's StatsD port and PgBouncer's from Airflow's pods."""
 
 from __future__ import annotations
 
 from k8s.containers import labels
-from k8s.metrics import statsd_network_policy
-from k8s.spec import WEBSERVER_PORT, AirflowSpec
+from k8s.spec import PGBOUNCER_PORT, STATSD_PORT, WEBSERVER_PORT, AirflowSpec
 
 TRIGGERER_LOG_PORT = 8794  # [logging] trigger_log_server_port
 
@@ -47,5 +46,26 @@ def network_policies(spec: AirflowSpec) -> list[dict]:
                 ],
             },
         },
-        statsd_network_policy(spec),
+        # The metrics agent's StatsD port, and PgBouncer's: from Airflow's own pods only.
+        from_airflow_pods(spec, "airflow-statsd-ingress", "metrics", STATSD_PORT, "UDP"),
+        *([from_airflow_pods(spec, "airflow-pgbouncer-ingress", "pgbouncer", PGBOUNCER_PORT, "TCP")]
+          if spec.pgbouncer_replicas else []),
     ]
+
+
+def from_airflow_pods(spec: AirflowSpec, name: str, component: str, port: int, protocol: str) -> dict:
+    """Only the Airflow deployment's pods (any component, worker pods included) may reach `component` on `port`."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": spec.namespace, "labels": labels(spec, "network")},
+        "spec": {
+            "podSelector": {"matchLabels": labels(spec, component)},
+            "policyTypes": ["Ingress"],
+            "ingress": [{
+                "from": [{"podSelector": {"matchLabels": {
+                    "app.kubernetes.io/name": "airflow", "app.kubernetes.io/instance": spec.environment}}}],
+                "ports": [{"port": port, "protocol": protocol}],
+            }],
+        },
+    }

@@ -13,11 +13,12 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from k8s.environment import PGBOUNCER_USERS_KEY as USERS_KEY
+from k8s.service import cluster_service
 from k8s.containers import CHECKOV_SKIPS, checkov_annotations, container_security_context, labels, pod_security_context
-from k8s.spec import DATABASE_NAME as DATABASE, DATABASE_USER, RDS_CA_BUNDLE, AirflowSpec
+from k8s.spec import DATABASE_NAME as DATABASE, DATABASE_USER, PGBOUNCER_PORT, RDS_CA_BUNDLE, AirflowSpec
 
 PGBOUNCER = "airflow-pgbouncer"
-PORT = 6543  # the Airflow chart's; 5432 stays the instance's, so a URL says which it reaches
+PORT = PGBOUNCER_PORT
 CONFIG_DIR = "/etc/pgbouncer"
 CONFIG_FILE = f"{CONFIG_DIR}/pgbouncer.ini"
 USERS_FILE = f"{CONFIG_DIR}/users.txt"
@@ -92,16 +93,7 @@ def config_map(spec: AirflowSpec) -> dict:
 
 
 def service(spec: AirflowSpec) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": PGBOUNCER, "namespace": spec.namespace, "labels": labels(spec, "pgbouncer")},
-        "spec": {
-            "type": "ClusterIP",
-            "selector": labels(spec, "pgbouncer"),
-            "ports": [{"name": "postgres", "port": PORT, "targetPort": PORT, "protocol": "TCP"}],
-        },
-    }
+    return cluster_service(spec, PGBOUNCER, "pgbouncer", "postgres", PORT, "TCP")
 
 
 def _probe(period: int, failures: int) -> dict:
@@ -170,22 +162,4 @@ def disruption_budget(spec: AirflowSpec) -> dict:
         "kind": "PodDisruptionBudget",
         "metadata": {"name": PGBOUNCER, "namespace": spec.namespace, "labels": labels(spec, "pgbouncer")},
         "spec": {"maxUnavailable": 1, "selector": {"matchLabels": labels(spec, "pgbouncer")}},
-    }
-
-
-def network_policy(spec: AirflowSpec) -> dict:
-    """Only Airflow's own pods may reach PgBouncer (the namespace's deny-all admits nothing else)."""
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": "airflow-pgbouncer-ingress", "namespace": spec.namespace, "labels": labels(spec, "network")},
-        "spec": {
-            "podSelector": {"matchLabels": labels(spec, "pgbouncer")},
-            "policyTypes": ["Ingress"],
-            "ingress": [{
-                "from": [{"podSelector": {"matchLabels": {
-                    "app.kubernetes.io/name": "airflow", "app.kubernetes.io/instance": spec.environment}}}],
-                "ports": [{"port": PORT, "protocol": "TCP"}],
-            }],
-        },
     }

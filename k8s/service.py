@@ -45,15 +45,22 @@ def webserver_service(spec: AirflowSpec) -> dict:
 def execution_api_service(spec: AirflowSpec) -> dict:
     """Airflow 3: the api-server's execution API for worker pods, inside the cluster only (the load balancer may
     terminate TLS or face the internet; workers need neither)."""
+    # This version's api-servers only: while an upgrade from Airflow 2 rolls, the old webservers serve no execution
+    # API, and a worker sent there would fail its task.
+    return cluster_service(spec, EXECUTION_API_SERVICE, "webserver", "http", WEBSERVER_PORT, "TCP",
+                           selector=pod_labels(spec, "webserver"))
+
+
+def cluster_service(spec: AirflowSpec, name: str, component: str, port_name: str, port: int, protocol: str, *,
+                    selector: dict[str, str] | None = None) -> dict:
+    """A Service inside the cluster only, in front of `component`'s pods (or `selector`'s) on `port`."""
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": {"name": EXECUTION_API_SERVICE, "namespace": spec.namespace, "labels": labels(spec, "webserver")},
+        "metadata": {"name": name, "namespace": spec.namespace, "labels": labels(spec, component)},
         "spec": {
             "type": "ClusterIP",
-            # This version's api-servers only: while an upgrade from Airflow 2 rolls, the old webservers serve no
-            # execution API, and a worker sent there would fail its task.
-            "selector": pod_labels(spec, "webserver"),
-            "ports": [{"name": "http", "port": WEBSERVER_PORT, "targetPort": WEBSERVER_PORT, "protocol": "TCP"}],
+            "selector": selector or labels(spec, component),
+            "ports": [{"name": port_name, "port": port, "targetPort": port, "protocol": protocol}],
         },
     }

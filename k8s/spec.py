@@ -23,6 +23,8 @@ DATABASE_USER = "airflow"
 # (docker/Dockerfile), so that clients verify the server: RDS user guide, UsingWithRDS.SSL.
 RDS_CA_BUNDLE = "/opt/image/rds-global-bundle.pem"
 WEBSERVER_PORT = 8080
+STATSD_PORT = 8125  # the CloudWatch agent's default StatsD address, ":8125" (k8s/metrics.py)
+PGBOUNCER_PORT = 6543  # the Airflow chart's; 5432 stays the instance's, so a URL says which it reaches
 DAG_PREFIX = "dags"
 # Self-managed: the DAG folder as one archive, beside its files, for worker pods (docker/dag_sync.py --archive).
 # Outside DAG_PREFIX, so neither the sidecars nor an MWAA environment ever read it as a DAG file.

@@ -9,6 +9,8 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
+from local import processes
+
 # The twin's role mapping (sso.roleMapping) and the users that test it: their groups, and what Airflow must do.
 ROLE_MAPPING = {"airflow-admins": ["Admin"], "airflow-viewers": ["Viewer"]}
 USERS = [
@@ -41,9 +43,4 @@ class OidcProvider:
         return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        processes.stop(self.process)

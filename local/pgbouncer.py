@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from k8s import pgbouncer
+from local import processes
 from k8s.spec import AirflowSpec
 
 
@@ -63,10 +64,5 @@ class LocalPgBouncer:
         return self.process
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        processes.stop(self.process)
         shutil.rmtree(self.folder, ignore_errors=True)
