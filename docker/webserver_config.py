@@ -29,7 +29,11 @@ _GROUPS_CLAIM = os.environ.get("AIRFLOW_SSO_GROUPS_CLAIM", "groups")
 # knows is built on this instead: <base>/oauth-authorized/oidc (Airflow 3: <base>/auth/oauth-authorized/oidc).
 _BASE_URL = os.environ.get("AIRFLOW__API__BASE_URL") or os.environ.get("AIRFLOW__WEBSERVER__BASE_URL") or ""
 # The generated admin's name: an identity provider's user of that name does not become the break-glass account.
-_RESERVED = {name for name in os.environ.get("AIRFLOW_SSO_RESERVED_USERNAMES", "").split(",") if name}
+# FAB finds users by lower(username), so the comparison ignores case.
+_RESERVED = {name.casefold() for name in os.environ.get("AIRFLOW_SSO_RESERVED_USERNAMES", "").split(",") if name}
+# The claim that names the user in Airflow (sso.usernameClaim): one the provider controls, since FAB logs a user in
+# as the Airflow user of that name.
+_USERNAME_CLAIM = os.environ.get("AIRFLOW_SSO_USERNAME_CLAIM", "preferred_username")
 
 AUTH_TYPE = AUTH_OAUTH
 AUTH_USER_REGISTRATION = True
@@ -88,7 +92,7 @@ class OidcSecurityManager(FabAirflowSecurityManagerOverride):
         if isinstance(groups, str):
             groups = [groups]
         return {
-            "username": claims.get("preferred_username") or claims.get("email") or claims.get("sub") or "",
+            "username": str(claims.get(_USERNAME_CLAIM) or ""),
             "email": claims.get("email", ""),
             "first_name": claims.get("given_name", ""),
             "last_name": claims.get("family_name", ""),
@@ -100,7 +104,7 @@ class OidcSecurityManager(FabAirflowSecurityManagerOverride):
         if not mapped:
             log.warning("refused %r: in none of the groups sso.roleMapping maps", userinfo.get("username"))
             return None
-        if userinfo.get("username") in _RESERVED:
+        if str(userinfo.get("username", "")).casefold() in _RESERVED:
             log.warning("refused %r: the break-glass admin's name", userinfo.get("username"))
             return None
         return super().auth_user_oauth(userinfo, *args, **kwargs)

@@ -20,9 +20,13 @@ SECRET_ENV = {
 # Airflow 3: the UI's session key moved to [api]; the JWTs the api-server issues to workers (and the components
 # among themselves) are signed with a secret every one of them must share.
 JWT_SECRET_KEY = "jwt-secret"
+ASYNC_CONNECTION_KEY = "sql-alchemy-conn-async"
 SECRET_ENV_3 = {
     "fernet-key": "AIRFLOW__CORE__FERNET_KEY",
     "sql-alchemy-conn": "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+    # Airflow 3's async engine (asyncpg) gets its URL and arguments of its own: derived from the psycopg2 URL, it
+    # would carry libpq's sslmode, which asyncpg refuses (airflow.settings _get_async_conn_uri_from_sync).
+    ASYNC_CONNECTION_KEY: "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC",
     "webserver-secret-key": "AIRFLOW__API__SECRET_KEY",
     JWT_SECRET_KEY: "AIRFLOW__API_AUTH__JWT_SECRET",
 }
@@ -36,8 +40,8 @@ PGBOUNCER_USERS_KEY = "pgbouncer-users"
 # Every key a Secret may hold, for renderings with placeholders.
 # With single sign-on (k8s/sso.py): the OpenID Connect client's secret, for the UI's pods.
 SSO_CLIENT_SECRET_KEY = "sso-client-secret"
-SECRET_KEYS = (*SECRET_ENV, JWT_SECRET_KEY, ADMIN_PASSWORD_KEY, DIRECT_CONNECTION_KEY, PGBOUNCER_USERS_KEY,
-               SSO_CLIENT_SECRET_KEY)
+SECRET_KEYS = (*SECRET_ENV, JWT_SECRET_KEY, ASYNC_CONNECTION_KEY, ADMIN_PASSWORD_KEY, DIRECT_CONNECTION_KEY,
+               PGBOUNCER_USERS_KEY, SSO_CLIENT_SECRET_KEY)
 # The FAB provider's auth manager keeps Airflow 3's users, roles and passwords as Airflow 2 had them.
 FAB_AUTH_MANAGER = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
 # Where workers reach the api-server's execution API: the in-cluster Service of k8s/service.py.
@@ -126,6 +130,9 @@ def _airflow3_settings(spec: AirflowSpec) -> dict[str, str]:
         "AIRFLOW__API__EXPOSE_CONFIG": "False",
         "AIRFLOW__CORE__AUTH_MANAGER": FAB_AUTH_MANAGER,
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": execution_api_url(spec),
+        # docker/airflow_async_connect.py: no statement cache behind PgBouncer; RDS's certificate verified without.
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC":
+            f"airflow_async_connect.{'PGBOUNCER' if spec.pgbouncer_replicas else 'RDS_TLS'}",
     }
 
 

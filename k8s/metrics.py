@@ -16,6 +16,7 @@ would grow with the DAGs.
 from __future__ import annotations
 
 import json
+import re
 
 from k8s import identities
 from k8s.containers import checkov_annotations, labels
@@ -80,8 +81,17 @@ def statsd_settings(spec: AirflowSpec) -> dict[str, str]:
         "AIRFLOW__METRICS__STATSD_HOST": statsd_host(spec),
         "AIRFLOW__METRICS__STATSD_PORT": str(STATSD_PORT),
         "AIRFLOW__METRICS__STATSD_PREFIX": STATSD_PREFIX,
-        "AIRFLOW__METRICS__METRICS_ALLOW_LIST": ",".join(dict.fromkeys((*ALLOWED_METRICS, *spec.extra_metric_prefixes))),
+        "AIRFLOW__METRICS__METRICS_ALLOW_LIST": allow_list(spec),
     }
+
+
+def allow_list(spec: AirflowSpec) -> str:
+    """`[metrics] metrics_allow_list` from the prefixes: Airflow 2 matches each entry at the start of a name; Airflow
+    3 reads each as a regular expression found anywhere in it (airflow/_shared/observability/metrics/validators.py,
+    PatternAllowListValidator), so there each is anchored and escaped, or `pool.` would let through any per-task
+    name with "pool" and a character after it."""
+    prefixes = dict.fromkeys((*ALLOWED_METRICS, *spec.extra_metric_prefixes))
+    return ",".join(f"^{re.escape(p)}" if spec.airflow3 else p for p in prefixes)
 
 
 def agent_config(spec: AirflowSpec) -> dict:
@@ -142,8 +152,10 @@ def agent_deployment(spec: AirflowSpec) -> dict:
             "template": {
                 "metadata": {
                     "labels": labels(spec, "metrics"),
-                    # A new configuration rolls the agent: it reads the file once, at start.
-                    "annotations": {"checksum/config": _digest(agent_config(spec))},
+                    # A new configuration rolls the agent: it reads the file once, at start. Its scratch volumes do
+                    # not keep the Cluster Autoscaler from draining its node.
+                    "annotations": {"checksum/config": _digest(agent_config(spec)),
+                                    "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes": ",".join(AGENT_WRITABLE)},
                 },
                 "spec": {
                     "serviceAccountName": identities.METRICS,

@@ -30,12 +30,15 @@ def service_host(spec: AirflowSpec) -> str:
     return f"{PGBOUNCER}.{spec.namespace}.svc.cluster.local"
 
 
-def pooled_url(spec: AirflowSpec, username: str, password: str, *, host: str | None = None, port: int = PORT) -> str:
-    """Airflow's `sql_alchemy_conn` through PgBouncer. Inside the cluster, to a pod only Airflow's pods may reach
-    (the NetworkPolicy below); PgBouncer verifies RDS's certificate on the way out. SCRAM between the two, so the
-    password never crosses the wire. `host`, `port`: the twin's PgBouncer on loopback."""
-    return (f"postgresql+psycopg2://{quote(username, safe='')}:{quote(password, safe='')}@{host or service_host(spec)}:"
-            f"{port}/{DATABASE}")
+def pooled_url(spec: AirflowSpec, username: str, password: str, *, host: str | None = None, port: int = PORT,
+               asynchronous: bool = False) -> str:
+    """Airflow's `sql_alchemy_conn` through PgBouncer (`asynchronous`: Airflow 3's `sql_alchemy_conn_async`, asyncpg
+    with SQLAlchemy's statement cache off; docker/airflow_async_connect.py turns off asyncpg's). Inside the cluster,
+    to a pod only Airflow's pods may reach (k8s/network_policies.py); PgBouncer verifies RDS's certificate on the way
+    out. SCRAM between the two, so the password never crosses the wire. `host`, `port`: the twin's PgBouncer."""
+    driver, options = ("asyncpg", "?prepared_statement_cache_size=0") if asynchronous else ("psycopg2", "")
+    return (f"postgresql+{driver}://{quote(username, safe='')}:{quote(password, safe='')}@{host or service_host(spec)}:"
+            f"{port}/{DATABASE}{options}")
 
 
 def users_file(username: str, password: str) -> str:

@@ -102,6 +102,7 @@ class AirflowSpec:
     sso_issuer_url: str = ""
     sso_client_id: str = ""
     sso_groups_claim: str = "groups"
+    sso_username_claim: str = "preferred_username"
     sso_scopes: tuple[str, ...] = ("openid", "email", "profile")
     sso_role_mapping: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Airflow's metrics shipped beside the ones the alarms read (monitoring.airflowMetricPrefixes, k8s/metrics.py).
@@ -186,6 +187,7 @@ def spec_from_settings(settings, *, environment: str, secrets_backend: Mapping[s
         sso_issuer_url=settings.sso.issuer_url or "",
         sso_client_id=settings.sso.client_id or "",
         sso_groups_claim=settings.sso.groups_claim,
+        sso_username_claim=settings.sso.username_claim,
         sso_scopes=tuple(settings.sso.scopes),
         sso_role_mapping=tuple((group, tuple(roles)) for group, roles in settings.sso.role_mapping.items()),
         pgbouncer_replicas=pooler.replicas if pooler.enabled else 0,

@@ -24,6 +24,7 @@ def sso_settings(spec: AirflowSpec) -> dict[str, str]:
         "AIRFLOW_SSO_ISSUER_URL": spec.sso_issuer_url,
         "AIRFLOW_SSO_CLIENT_ID": spec.sso_client_id,
         "AIRFLOW_SSO_GROUPS_CLAIM": spec.sso_groups_claim,
+        "AIRFLOW_SSO_USERNAME_CLAIM": spec.sso_username_claim,
         "AIRFLOW_SSO_SCOPES": " ".join(spec.sso_scopes),
         "AIRFLOW_SSO_ROLE_MAPPING": json.dumps({group: list(roles) for group, roles in spec.sso_role_mapping}, sort_keys=True),
         "AIRFLOW_SSO_RESERVED_USERNAMES": spec.admin_username,

@@ -92,7 +92,9 @@ def pod_processes(state: dict, pod: dict, home: Path, *, containers: str = "firs
             service_endpoints=state.get("service_endpoints"), plugins=Path(state["plugins"]) if state.get("plugins") else None,
             statsd=state.get("statsd"), image_dir=Path(state["image_dir"]) if state.get("image_dir") else None,
         )
-        env.update({"PATH": f"{state['bin']}:/usr/bin:/bin", "HOME": str(home), "PYTHONPATH": state["project"],
+        # The project (the twin's own modules) and the image's modules installed beside Airflow (docker/*.py).
+        env.update({"PATH": f"{state['bin']}:/usr/bin:/bin", "HOME": str(home),
+                    "PYTHONPATH": f"{state['project']}:{state['image_dir']}",
                     "TWIN_STATE": state["state_file"],
                     # The pod's own hostname (local/hostname.py, importable through PYTHONPATH): a replica's probe
                     # sees its own job, not another's.

@@ -18,6 +18,8 @@ USERS = [
     {"sub": "victor", "preferred_username": "victor", "email": "victor@example.com", "groups": ["airflow-viewers", "staff"]},
     # In no mapped group: refused.
     {"sub": "mallory", "preferred_username": "mallory", "email": "mallory@example.com", "groups": ["contractors"]},
+    # Named like the generated admin (in another case): refused, not logged in as the break-glass account.
+    {"sub": "impostor", "preferred_username": "Admin", "email": "impostor@example.com", "groups": ["airflow-viewers"]},
 ]
 
 

@@ -43,6 +43,11 @@ class LocalPgBouncer:
     def url(self) -> str:
         return pgbouncer.pooled_url(self.spec, self.username, self.password, host="127.0.0.1", port=self.port)
 
+    @property
+    def async_url(self) -> str:
+        return pgbouncer.pooled_url(self.spec, self.username, self.password, host="127.0.0.1", port=self.port,
+                                    asynchronous=True)
+
     def start(self, log: Path) -> subprocess.Popen:
         users = self.folder / "users.txt"
         users.write_text(pgbouncer.users_file(self.username, self.password))

@@ -297,6 +297,8 @@ class Twin:
             defaults[environment.SSO_CLIENT_SECRET_KEY] = secrets.token_urlsafe(16)
         if self.spec.airflow3:
             defaults[environment.JWT_SECRET_KEY] = secrets.token_urlsafe(36)
+            # Straight to the local server (no TLS; the stack's RDS_TLS arguments are for RDS): without PgBouncer only.
+            defaults[environment.ASYNC_CONNECTION_KEY] = database_url.replace("+psycopg2", "+asyncpg")
         if self.spec.pgbouncer_replicas:
             if self.pgbouncer is None:
                 self.pgbouncer = LocalPgBouncer(self.spec, server_port=self.postgres.port, port=free_port(),
@@ -308,6 +310,8 @@ class Twin:
                 environment.DIRECT_CONNECTION_KEY: database_url,
                 environment.PGBOUNCER_USERS_KEY: pgbouncer_users(self.pgbouncer.username, self.pgbouncer.password),
             })
+            if self.spec.airflow3:
+                defaults[environment.ASYNC_CONNECTION_KEY] = self.pgbouncer.async_url
         self.secret_values = {**defaults, **self.secret_values}
         self.spec = replace(self.spec, secrets_checksum=environment.secrets_checksum(self.secret_values))
         self.objects = airflow_objects(self.spec, self.secret_values)

@@ -28,8 +28,9 @@ class PgBouncerSettings(Section):
     replicas: int = 2
     """1-10 PgBouncer pods, on different nodes and zones where they can be; 2 or more while `protectData` is true"""
     pool_size: int = 20
-    """connections each PgBouncer pod keeps to the instance (1-1000); all pods' together must stay below what the
-    instance class takes (see `monitoring.databaseConnectionsPercent`), less 10 for direct connections
+    """connections each PgBouncer pod keeps to the instance (1-1000); all pods' together, one more pod while they
+    roll, must stay below what the instance class takes (see `monitoring.databaseConnectionsPercent`), less 10 for
+    direct connections
     """
     max_client_connections: int = 1000
     """connections from Airflow's processes each PgBouncer pod accepts (10-10000): a worker pod holds one or two, a
@@ -146,13 +147,15 @@ class DatabaseSettings(Section):
         pooler = self.pgbouncer
         # The instance class's default max_connections (RDS's formula, estimated at or below it): PgBouncer's
         # connections beyond it would be refused, and the tasks behind them fail.
+        # A rollout runs one more replica beside the others (maxSurge 1).
         most = limits.rds_max_connections_estimate(self.instance_class) - DIRECT_CONNECTIONS
-        if pooler.enabled and pooler.replicas * pooler.pool_size > most:
+        pods = pooler.replicas + 1
+        if pooler.enabled and pods * pooler.pool_size > most:
             issues.append(ConfigIssue(
                 "pgbouncer.poolSize", pooler.pool_size,
-                f"at most {max(1, most // pooler.replicas)} with {pooler.replicas} replicas: {self.instance_class} takes "
-                f"about {most + DIRECT_CONNECTIONS} connections, {DIRECT_CONNECTIONS} of them kept for direct ones "
-                "(or a larger database.instanceClass)"))
+                f"at most {max(1, most // pods)} with {pooler.replicas} replicas (and one more while they roll): "
+                f"{self.instance_class} takes about {most + DIRECT_CONNECTIONS} connections, {DIRECT_CONNECTIONS} of "
+                "them kept for direct ones (or a larger database.instanceClass)"))
         raise_if(issues)
         return self
 

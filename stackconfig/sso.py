@@ -36,6 +36,11 @@ class SsoSettings(Section):
     """the client's secret: `pulumi config set --secret --path sso.clientSecret <value>`"""
     groups_claim: str = "groups"
     """the claim listing the user's groups, in the ID token or the userinfo answer (Cognito: `cognito:groups`)"""
+    username_claim: str = "preferred_username"
+    """the claim that names the user in Airflow: FAB logs a provider's user in as the Airflow user of that name, so a
+    claim the provider controls, not one users may edit themselves (Cognito lets users change `preferred_username`:
+    use `email` with verified addresses, or `sub`); a user without it is refused
+    """
     scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "profile"])
     """the scopes asked for; `openid` among them (Okta: add `groups`)"""
     role_mapping: dict[str, list[str]] = Field(default_factory=dict)
@@ -62,6 +67,8 @@ class SsoSettings(Section):
                                       "the client's secret: pulumi config set --secret --path sso.clientSecret <value>"))
         if not _CLAIM.match(self.groups_claim):
             issues.append(ConfigIssue("groupsClaim", self.groups_claim, "a claim name such as groups or cognito:groups"))
+        if not _CLAIM.match(self.username_claim):
+            issues.append(ConfigIssue("usernameClaim", self.username_claim, "a claim name such as preferred_username, email or sub"))
         if "openid" not in self.scopes or not all(_SCOPE.match(s) for s in self.scopes):
             issues.append(ConfigIssue("scopes", self.scopes, "scope names, openid among them"))
         if not self.role_mapping:

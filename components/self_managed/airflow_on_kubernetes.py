@@ -17,7 +17,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from k8s import pgbouncer
-from k8s.environment import (ADMIN_PASSWORD_KEY, CONFIG_MAP as SETTINGS_CONFIG_MAP, DIRECT_CONNECTION_KEY, JWT_SECRET_KEY,
+from k8s.environment import (ADMIN_PASSWORD_KEY, ASYNC_CONNECTION_KEY, CONFIG_MAP as SETTINGS_CONFIG_MAP, DIRECT_CONNECTION_KEY, JWT_SECRET_KEY,
                              PGBOUNCER_USERS_KEY, SSO_CLIENT_SECRET_KEY, secrets_checksum)
 from k8s.pod_template import CONFIG_MAP as POD_TEMPLATE_CONFIG_MAP
 from k8s.kinds import KINDS, snake
@@ -60,6 +60,8 @@ class AirflowOnKubernetesArgs:
     # Airflow's connection straight to the instance; with PgBouncer the pods' goes through it, built from these.
     sql_alchemy_conn: pulumi.Input[str]
     provider: k8s.Provider
+    # Airflow 3's async engine's, straight to the instance (used without PgBouncer).
+    async_sql_alchemy_conn: pulumi.Input[str] = ""
     database_host: pulumi.Input[str] = ""
     database_username: pulumi.Input[str] = ""
     database_password: pulumi.Input[str] = ""
@@ -99,7 +101,11 @@ class AirflowOnKubernetes(pulumi.ComponentResource):
                 DIRECT_CONNECTION_KEY: args.sql_alchemy_conn,
                 PGBOUNCER_USERS_KEY: login.apply(lambda v: pgbouncer.users_file(v[0], v[1])),
             })
+            if args.spec.airflow3:
+                secret_values[ASYNC_CONNECTION_KEY] = login.apply(
+                    lambda v: pgbouncer.pooled_url(args.spec, v[0], v[1], asynchronous=True))
         if args.spec.airflow3:
+            secret_values[ASYNC_CONNECTION_KEY] = args.async_sql_alchemy_conn
             # Signs the JWTs of Airflow 3's api-server; generated once, like the fernet key, shared by every pod.
             # 64 characters: HS512 wants a key of at least 64 bytes (PyJWT warns below that).
             jwt_secret = random.RandomPassword(f"{name}-jwt-secret", length=64, special=False, opts=child)

@@ -37,6 +37,12 @@ def apply_immediately(*, protect: bool, configured: str, running: Optional[str])
     return not protect or major_upgrade
 
 
+def async_sqlalchemy_url(*, host: str, port: int, database: str, username: str, password: str) -> str:
+    """Airflow 3's `sql_alchemy_conn_async` straight to the instance: asyncpg, whose TLS (verify-full against the RDS
+    authorities) comes from its connect arguments (docker/airflow_async_connect.py RDS_TLS), not the URL."""
+    return f"postgresql+asyncpg://{quote(username, safe='')}:{quote(password, safe='')}@{host}:{port}/{database}"
+
+
 def sqlalchemy_url(
     *, host: str, port: int, database: str, username: str, password: str, ca_bundle: str = RDS_CA_BUNDLE
 ) -> str:

@@ -48,6 +48,7 @@ class MetadataDatabase(pulumi.ComponentResource):
     username: pulumi.Output[str]
     password: pulumi.Output[str]
     sqlalchemy_url: pulumi.Output[str]
+    async_sqlalchemy_url: pulumi.Output[str]  # Airflow 3's async engine, straight to the instance
     # What the migration Job waits for: on an Airflow upgrade, the snapshot and the marker (empty otherwise).
     before_migration: list[pulumi.Resource]
 
@@ -141,6 +142,12 @@ class MetadataDatabase(pulumi.ComponentResource):
                     username=db.MASTER_USERNAME,
                     password=values[2],
                 )
+            )
+        )
+        self.async_sqlalchemy_url = pulumi.Output.secret(
+            pulumi.Output.all(instance.address, instance.port, password.result).apply(
+                lambda values: db.async_sqlalchemy_url(host=values[0], port=int(values[1]), database=db.DATABASE_NAME,
+                                                       username=db.MASTER_USERNAME, password=values[2])
             )
         )
         self.register_outputs({"address": self.address, "port": self.port, "databaseName": self.database_name})

@@ -109,6 +109,7 @@ def self_managed_runtime(settings: Settings, ctx: StackContext, foundation: Foun
             log_bucket=task_logs.name,
             role_arns=identities.role_arns,
             sql_alchemy_conn=database.sqlalchemy_url,
+            async_sql_alchemy_conn=database.async_sqlalchemy_url,
             database_host=database.address,
             database_username=database.username,
             database_password=database.password,

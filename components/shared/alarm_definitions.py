@@ -179,7 +179,8 @@ def _pods_unschedulable(cluster_name: str, minutes: int) -> Alarm:
         "fits the pod. See `kubectl get events --field-selector reason=FailedScheduling` and the autoscaler's log.",
         threshold=1, comparison="GreaterThanOrEqualToThreshold", period=60, evaluation_periods=minutes,
         treat_missing_data="notBreaching",
-        metric=Metric(EKS_NAMESPACE, "scheduler_pending_pods_UNSCHEDULABLE", (("ClusterName", cluster_name),), "Sum"),
+        # A gauge, one value a minute: its Maximum is the value whatever the number of samples.
+        metric=Metric(EKS_NAMESPACE, "scheduler_pending_pods_UNSCHEDULABLE", (("ClusterName", cluster_name),), "Maximum"),
     )
 
 

@@ -27,7 +27,10 @@ def airflow_options(version: str) -> list[str]:
     settings = from_stack_file(PROJECT_DIR, "prod", {"flavour": "self-managed"})
     spec = replace(spec_from_settings(settings, environment=settings.name,
                                       secrets_backend=secrets_backend_options(**settings.secrets_backend)),
-                   airflow_version=version, configuration_options={})
+                   airflow_version=version, configuration_options={},
+                   # Every option the program may set: single sign-on's (the UI's FAB configuration file) too.
+                   sso_issuer_url="https://idp.example.com", sso_client_id="airflow",
+                   sso_role_mapping=(("admins", ("Admin",)),))
     return sorted(name for name in {*airflow_settings(spec), *secret_env(spec).values()} if name.startswith("AIRFLOW__"))
 
 

@@ -66,6 +66,20 @@ def test_only_the_allowed_metrics_are_sent_and_the_stack_may_add_prefixes():
 
     assert allowed(SPEC) == list(ALLOWED_METRICS)
     assert allowed(replace(SPEC, extra_metric_prefixes=("dagrun.duration.", "pool."))) == [*ALLOWED_METRICS, "dagrun.duration."]
+    # Airflow 3 reads each entry as a regular expression found anywhere in the name: anchored and escaped.
+    import re
+
+    airflow3 = allowed(replace(SPEC, airflow_version="3.3.2"))
+    assert airflow3[ALLOWED_METRICS.index("pool.")] == r"^pool\."
+    matches = [p for p in airflow3 if re.findall(p, "ti.finish.my_pool_dag.load.success")]
+    assert matches == [] and any(re.findall(p, "pool.open_slots.default_pool") for p in airflow3)
+
+
+def test_the_agents_scratch_volumes_do_not_hold_its_node_against_the_autoscaler():
+    template = _objects()[f"Deployment/{AGENT}"]["spec"]["template"]
+    volumes = {v["name"] for v in template["spec"]["volumes"] if "emptyDir" in v}
+    evictable = template["metadata"]["annotations"]["cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes"]
+    assert set(evictable.split(",")) == volumes
 
 
 def test_statsd_names_become_the_agents_cloudwatch_names():

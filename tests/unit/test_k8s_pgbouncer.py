@@ -87,6 +87,23 @@ def test_without_pgbouncer_every_pod_connects_to_the_instance_itself():
     assert environment.DIRECT_CONNECTION_KEY not in environment.secret_keys(spec)
 
 
+def test_on_airflow_3_the_async_engine_gets_its_own_url_and_arguments():
+    from k8s.environment import ASYNC_CONNECTION_KEY
+
+    spec = replace(POOLED, airflow_version="3.3.2")
+    objects = _objects(spec)
+    settings = objects["ConfigMap/airflow-config-3-3-2"]["data"]
+    assert settings["AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC"] == "airflow_async_connect.PGBOUNCER"
+    main = objects["Deployment/airflow-scheduler"]["spec"]["template"]["spec"]["containers"][0]
+    ref = next(e for e in main["env"] if e["name"] == "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC")
+    assert ref["valueFrom"]["secretKeyRef"]["key"] == ASYNC_CONNECTION_KEY
+    assert pgbouncer.pooled_url(spec, "airflow", "p", asynchronous=True) == (
+        "postgresql+asyncpg://airflow:p@airflow-pgbouncer.airflow.svc.cluster.local:6543/airflow"
+        "?prepared_statement_cache_size=0")
+    direct = _objects(replace(spec, pgbouncer_replicas=0))["ConfigMap/airflow-config-3-3-2"]["data"]
+    assert direct["AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC"] == "airflow_async_connect.RDS_TLS"
+
+
 def test_the_auth_file_and_the_url_quote_what_they_carry():
     assert pgbouncer.users_file("airflow", 'pa"ss') == '"airflow" "pa""ss"\n'
     url = pgbouncer.pooled_url(POOLED, "airflow", "p@ss/word")

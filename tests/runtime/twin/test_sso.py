@@ -59,5 +59,12 @@ def test_a_user_in_no_mapped_group_is_refused_and_not_registered(twin):
 
 
 def test_the_generated_admin_stays_as_break_glass(twin):
+    admin, _password = twin.admin
+    before = _roles(twin, admin)
+    # A provider's user named like the admin (FAB finds users by lower(username)) is refused, and the admin keeps
+    # its roles (a login would have synced them to the impostor's groups).
+    _session, landed = _log_in(twin, "impostor")
+    assert landed.status_code == 302 and "/login" in urlsplit(landed.headers["Location"]).path, landed.headers
+    assert _roles(twin, admin) == before and "Admin" in before
     # The REST API with the admin's password (airflow-stack's way), while the UI logs in through the provider.
     assert rest(twin, "GET", "/dags") is not None
