@@ -158,10 +158,15 @@ def within_retries(counted: dict[str, int], retries: int = RETRIES) -> bool:
     return bool(counted) and all(1 <= n <= retries + 1 for n in counted.values())
 
 
-def task_log(twin: Twin, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
-    """A try's log as the UI shows it (the webserver reads it from the log bucket)."""
-    answer = rest(twin, "GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}")
-    return json.dumps(answer) if answer is not None else ""
+def task_log(twin: Twin, dag_id: str, run_id: str, task_id: str, try_number: int, timeout: float = 120) -> str:
+    """A try's log as the UI shows it (the webserver reads it from the log bucket). Asked again while the API gives
+    no answer: a webserver busy with other faults' runs may take longer than a request's 10 s, and a log not
+    fetched is not a log that says nothing."""
+    path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}"
+    try:
+        return json.dumps(wait_until(lambda: rest(twin, "GET", path), timeout, f"no log of {path}", every=2))
+    except TimeoutError:
+        return ""
 
 
 # ------------------------------------------------------------------ what the twin's pods say
@@ -347,7 +352,7 @@ def secrets_outage(twin: Twin) -> Finding:
     named = "Unable to retrieve variable from secrets backend" in said
     return Finding("secrets", state == "success" and within_retries(counted) and named and first["state"] == "up_for_retry",
                    f"Secrets Manager unreachable; the first try {first['state']} "
-                   f"({'its log names the secrets backend' if named else 'its log does not name the secrets backend'}); "
+                   f"({'its log names the secrets backend' if named else 'its log does not name the secrets backend: ' + (said[:600] or 'no log')}); "
                    f"run {state} after it returned; tries {counted}",
                    {"state": state, "tries": counted, "log_names_backend": named})
 
