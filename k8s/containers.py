@@ -45,12 +45,13 @@ def checkov_annotations(skips: dict[str, str]) -> dict[str, str]:
     return {f"checkov.io/skip{i}": f"{check}={reason}" for i, (check, reason) in enumerate(sorted(skips.items()), 1)}
 
 
+def deployment_labels(spec: AirflowSpec) -> dict[str, str]:
+    """What every pod of this Airflow deployment carries, whatever its component (worker pods too)."""
+    return {"app.kubernetes.io/name": "airflow", "app.kubernetes.io/instance": spec.environment}
+
+
 def labels(spec: AirflowSpec, component: str) -> dict[str, str]:
-    return {
-        "app.kubernetes.io/name": "airflow",
-        "app.kubernetes.io/instance": spec.environment,
-        "app.kubernetes.io/component": component,
-    }
+    return {**deployment_labels(spec), "app.kubernetes.io/component": component}
 
 
 VERSION_LABEL = "app.kubernetes.io/version"
@@ -62,24 +63,33 @@ def pod_labels(spec: AirflowSpec, component: str) -> dict[str, str]:
     return {**labels(spec, component), VERSION_LABEL: spec.airflow_version}
 
 
-def pod_security_context() -> dict:
+def pod_security_context(uid: int = AIRFLOW_UID, gid: int = 0) -> dict:
+    """Airflow's image's user and group by default; another image's (the metrics agent's) passes its own."""
     return {
         "runAsNonRoot": True,
-        "runAsUser": AIRFLOW_UID,
-        "runAsGroup": 0,
-        "fsGroup": 0,
+        "runAsUser": uid,
+        "runAsGroup": gid,
+        "fsGroup": gid,
         "seccompProfile": {"type": "RuntimeDefault"},
     }
 
 
-def container_security_context() -> dict:
+def container_security_context(uid: int = AIRFLOW_UID) -> dict:
     return {
         "allowPrivilegeEscalation": False,
         "readOnlyRootFilesystem": True,
         "runAsNonRoot": True,
-        "runAsUser": AIRFLOW_UID,
+        "runAsUser": uid,
         "capabilities": {"drop": ["ALL"]},
     }
+
+
+def spread_over_zones_and_nodes(selector: dict[str, str]) -> list[dict]:
+    """Replicas on different zones and nodes where they can be, so that one lost node never takes them all."""
+    return [
+        {"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {"matchLabels": selector}}
+        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+    ]
 
 
 def resources(quota: Resources) -> dict:

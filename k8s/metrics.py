@@ -15,13 +15,14 @@ would grow with the DAGs.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
 from k8s import identities
-from k8s.containers import checkov_annotations, labels
+from k8s.containers import checkov_annotations, container_security_context, labels, pod_security_context, resources
 from k8s.service import cluster_service
-from k8s.spec import STATSD_PORT, AirflowSpec  # the agent's default StatsD address, ":8125" (ruleServiceAddress.go)
+from k8s.spec import STATSD_PORT, AirflowSpec, Resources  # the agent's default StatsD address, ":8125" (ruleServiceAddress.go)
 
 STATSD_SERVICE = "airflow-statsd"
 STATSD_PREFIX = "airflow"
@@ -154,7 +155,8 @@ def agent_deployment(spec: AirflowSpec) -> dict:
                     "labels": labels(spec, "metrics"),
                     # A new configuration rolls the agent: it reads the file once, at start. Its scratch volumes do
                     # not keep the Cluster Autoscaler from draining its node.
-                    "annotations": {"checksum/config": _digest(agent_config(spec)),
+                    "annotations": {"checksum/config": hashlib.sha256(
+                                        json.dumps(agent_config(spec), sort_keys=True).encode()).hexdigest(),
                                     "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes": ",".join(AGENT_WRITABLE)},
                 },
                 "spec": {
@@ -163,10 +165,7 @@ def agent_deployment(spec: AirflowSpec) -> dict:
                     "automountServiceAccountToken": False,
                     # The image (FROM scratch) names no user and never switches to one in a container; it needs root
                     # for nothing a StatsD listener on 8125 does.
-                    "securityContext": {
-                        "runAsNonRoot": True, "runAsUser": AGENT_UID, "runAsGroup": AGENT_UID,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
+                    "securityContext": pod_security_context(AGENT_UID, AGENT_UID),
                     "containers": [{
                         "name": "cloudwatch-agent",
                         "image": AGENT_IMAGE,
@@ -176,11 +175,8 @@ def agent_deployment(spec: AirflowSpec) -> dict:
                         # answers no pod: hop limit 1): translator/util/sdkutil.go DetectAgentMode.
                         "env": [{"name": "RUN_WITH_IRSA", "value": "True"}],
                         "ports": [{"name": "statsd", "containerPort": STATSD_PORT, "protocol": "UDP"}],
-                        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "256Mi"}},
-                        "securityContext": {
-                            "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
-                            "runAsUser": AGENT_UID, "capabilities": {"drop": ["ALL"]},
-                        },
+                        "resources": resources(Resources("100m", "256Mi")),
+                        "securityContext": container_security_context(AGENT_UID),
                         "volumeMounts": [
                             {"name": "config", "mountPath": AGENT_CONFIG_DIR, "readOnly": True},
                             *({"name": name, "mountPath": path} for name, path in AGENT_WRITABLE.items()),
@@ -206,14 +202,3 @@ AGENT_WRITABLE = {
     "agent-var": "/opt/aws/amazon-cloudwatch-agent/var",
     "tmp": "/tmp",
 }
-
-
-def metrics_objects(spec: AirflowSpec) -> list[dict]:
-    """The agent's objects; its Service comes before any Airflow pod, whose StatsD client resolves the name once."""
-    return [agent_config_map(spec), statsd_service(spec), agent_deployment(spec)]
-
-
-def _digest(value: dict) -> str:
-    import hashlib
-
-    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()

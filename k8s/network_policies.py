@@ -3,7 +3,7 @@ metrics agent's StatsD port and PgBouncer's from Airflow's pods."""
 
 from __future__ import annotations
 
-from k8s.containers import labels
+from k8s.containers import deployment_labels, labels
 from k8s.spec import PGBOUNCER_PORT, STATSD_PORT, WEBSERVER_PORT, AirflowSpec
 
 TRIGGERER_LOG_PORT = 8794  # [logging] trigger_log_server_port
@@ -12,7 +12,7 @@ TRIGGERER_LOG_PORT = 8794  # [logging] trigger_log_server_port
 def network_policies(spec: AirflowSpec) -> list[dict]:
     """Nothing may connect to Airflow's pods but to the webserver's port; their own traffic out is unrestricted
     (database, S3, Secrets Manager, the Kubernetes API)."""
-    base = {"app.kubernetes.io/name": "airflow", "app.kubernetes.io/instance": spec.environment}
+    base = deployment_labels(spec)
     return [
         {
             "apiVersion": "networking.k8s.io/v1",
@@ -63,8 +63,7 @@ def from_airflow_pods(spec: AirflowSpec, name: str, component: str, port: int, p
             "podSelector": {"matchLabels": labels(spec, component)},
             "policyTypes": ["Ingress"],
             "ingress": [{
-                "from": [{"podSelector": {"matchLabels": {
-                    "app.kubernetes.io/name": "airflow", "app.kubernetes.io/instance": spec.environment}}}],
+                "from": [{"podSelector": {"matchLabels": deployment_labels(spec)}}],
                 "ports": [{"port": port, "protocol": protocol}],
             }],
         },

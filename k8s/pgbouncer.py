@@ -10,12 +10,14 @@ pooling would hand to whichever client came next.
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import quote
 
 from k8s.environment import PGBOUNCER_USERS_KEY as USERS_KEY
 from k8s.service import cluster_service
-from k8s.containers import CHECKOV_SKIPS, checkov_annotations, container_security_context, labels, pod_security_context
-from k8s.spec import DATABASE_NAME as DATABASE, DATABASE_USER, PGBOUNCER_PORT, RDS_CA_BUNDLE, AirflowSpec
+from k8s.containers import (CHECKOV_SKIPS, checkov_annotations, container_security_context, labels, pod_security_context,
+                            resources, spread_over_zones_and_nodes)
+from k8s.spec import DATABASE_NAME as DATABASE, DATABASE_USER, PGBOUNCER_PORT, RDS_CA_BUNDLE, AirflowSpec, Resources
 
 PGBOUNCER = "airflow-pgbouncer"
 PORT = PGBOUNCER_PORT
@@ -105,8 +107,6 @@ def _probe(period: int, failures: int) -> dict:
 
 
 def deployment(spec: AirflowSpec, secret_name: str) -> dict:
-    import hashlib
-
     selector = labels(spec, "pgbouncer")
     return {
         "apiVersion": "apps/v1",
@@ -137,7 +137,7 @@ def deployment(spec: AirflowSpec, secret_name: str) -> dict:
                         # the running transactions; SIGTERM would cut them in PgBouncer 1.18, Debian's).
                         "command": [DUMB_INIT, "--rewrite", "15:2", "--", PROGRAM, CONFIG_FILE],
                         "ports": [{"name": "postgres", "containerPort": PORT, "protocol": "TCP"}],
-                        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "128Mi"}},
+                        "resources": resources(Resources("100m", "128Mi")),
                         "securityContext": container_security_context(),
                         "readinessProbe": _probe(10, 3),
                         "livenessProbe": _probe(20, 6),
@@ -148,11 +148,7 @@ def deployment(spec: AirflowSpec, secret_name: str) -> dict:
                         # Readable by the pod's group (0) only, which PgBouncer's user runs in.
                         {"secret": {"name": secret_name, "items": [{"key": USERS_KEY, "path": "users.txt", "mode": 0o440}]}},
                     ]}}],
-                    "topologySpreadConstraints": [
-                        {"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
-                         "labelSelector": {"matchLabels": selector}}
-                        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
-                    ],
+                    "topologySpreadConstraints": spread_over_zones_and_nodes(selector),
                 },
             },
         },

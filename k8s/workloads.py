@@ -19,6 +19,7 @@ from k8s.containers import (
     labels,
     pod_labels,
     pod_security_context,
+    spread_over_zones_and_nodes,
     wait_for_migrations_container,
 )
 from k8s.environment import ADMIN_PASSWORD_KEY, SECRET, airflow_settings
@@ -112,16 +113,7 @@ def _deployment(spec: AirflowSpec, component: str, replicas: int, main: dict, *,
                     "containers": [main, dag_sync_container(spec, once=False),
                                    *([log_groomer_container(spec)] if writes_logs else [])],
                     "volumes": VOLUMES + (extra_volumes or []),
-                    # Replicas on different nodes and zones, so that one lost node never takes them all.
-                    "topologySpreadConstraints": [
-                        {
-                            "maxSkew": 1,
-                            "topologyKey": key,
-                            "whenUnsatisfiable": "ScheduleAnyway",
-                            "labelSelector": {"matchLabels": selector},
-                        }
-                        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
-                    ],
+                    "topologySpreadConstraints": spread_over_zones_and_nodes(selector),
                 },
             },
         },

@@ -95,6 +95,8 @@ def pod_processes(state: dict, pod: dict, home: Path, *, containers: str = "firs
         # The project (the twin's own modules) and the image's modules installed beside Airflow (docker/*.py).
         env.update({"PATH": f"{state['bin']}:/usr/bin:/bin", "HOME": str(home),
                     "PYTHONPATH": f"{state['project']}:{state['image_dir']}",
+                    # As the image (docker/Dockerfile): no bytecode, here none written into the project's docker/.
+                    "PYTHONDONTWRITEBYTECODE": "1",
                     "TWIN_STATE": state["state_file"],
                     # The pod's own hostname (local/hostname.py, importable through PYTHONPATH): a replica's probe
                     # sees its own job, not another's.

@@ -5,6 +5,7 @@ swapped in: loopback addresses and ports, a server without TLS, the auth file's 
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -23,15 +24,15 @@ def program() -> str:
 
 
 class LocalPgBouncer:
-    """`start` renders the stack's pgbouncer.ini for `server_port` and runs it; `port` is where clients connect.
-    `as_user`: the command prefix that runs it as another user (PgBouncer refuses to run as root)."""
+    """`start` renders the stack's pgbouncer.ini for `server_port` and runs it; `port` is where clients connect. As
+    root it runs as an unprivileged user (PgBouncer refuses root: local/processes.py)."""
 
     def __init__(self, spec: AirflowSpec, *, server_port: int, port: int, username: str, password: str,
-                 as_user: list[str] | None = None, owner: str | None = None, server_host: str = "127.0.0.1",
-                 tls: str = "disable", ca_file: Path | None = None):
+                 server_host: str = "127.0.0.1", tls: str = "disable", ca_file: Path | None = None):
         self.spec, self.server_port, self.port = spec, server_port, port
         self.username, self.password = username, password
-        self.as_user, self.owner = as_user or [], owner
+        self.owner = processes.unprivileged_user()
+        self.as_user = processes.run_as(self.owner)
         # The server's name and TLS: the twin's server has none; a test's server with certificates has.
         self.server_host, self.tls, self.ca_file = server_host, tls, ca_file
         # Its own folder, readable by the user it runs as (test folders are private to their owner).
@@ -66,6 +67,10 @@ class LocalPgBouncer:
         ini.chmod(0o644)
         self.process = subprocess.Popen([*self.as_user, program(), str(ini)], stdout=open(log, "ab"),
                                         stderr=subprocess.STDOUT, start_new_session=True)
+        from local.twin import wait_until  # local.twin runs this module
+
+        wait_until(lambda: socket.create_connection(("127.0.0.1", self.port), timeout=1).close() or True, 30,
+                   f"PgBouncer did not come up; see {log}")
         return self.process
 
     def stop(self) -> None:

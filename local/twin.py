@@ -37,6 +37,7 @@ from k8s.workloads import health_path
 from local.kubelet import Container, Kubelet, Probe
 from local.pod_runner import process_start
 from local.service import Service
+from local import processes
 from local.statsd_sink import StatsdSink
 from local.pgbouncer import LocalPgBouncer
 from k8s.pgbouncer import users_file as pgbouncer_users
@@ -94,15 +95,6 @@ def postgres_bin(server: str = "auto") -> Path:
     return Path(list(package.submodule_search_locations)[0]) / "pginstall" / "bin"
 
 
-def _server_user() -> str:
-    import pwd
-
-    try:
-        return pwd.getpwnam("postgres").pw_name
-    except KeyError:
-        return "nobody"
-
-
 class LocalPostgres:
     """A throwaway PostgreSQL cluster (trust auth, localhost only) from postgres_bin's server."""
 
@@ -111,10 +103,9 @@ class LocalPostgres:
         # Its own folder: the server's user must reach it, and test folders are private to their owner.
         self.data = Path(tempfile.mkdtemp(prefix="twin-pg-")) / "data"
         self.port = free_port()
-        # PostgreSQL refuses to run as root: as root, the server runs as `postgres` (Debian's package creates it) or,
-        # on a machine without that user (a bare container), as `nobody`.
-        self.server_user = _server_user() if os.geteuid() == 0 else None
-        self.as_postgres = ["runuser", "-u", self.server_user, "--"] if self.server_user else []
+        # PostgreSQL refuses to run as root (local/processes.py).
+        self.server_user = processes.unprivileged_user()
+        self.as_postgres = processes.run_as(self.server_user)
         self.copied: Path | None = None
         if self.as_postgres and not self._reachable(self.bin / "initdb"):
             self.bin = self._copy_for_postgres(self.bin)
@@ -302,8 +293,7 @@ class Twin:
         if self.spec.pgbouncer_replicas:
             if self.pgbouncer is None:
                 self.pgbouncer = LocalPgBouncer(self.spec, server_port=self.postgres.port, port=free_port(),
-                                                username="postgres", password=secrets.token_urlsafe(16),
-                                                as_user=self.postgres.as_postgres, owner=self.postgres.server_user)
+                                                username="postgres", password=secrets.token_urlsafe(16))
             # Airflow's pods through PgBouncer; the migration Job and the metadata cleanup straight to the server.
             defaults.update({
                 "sql-alchemy-conn": self.pgbouncer.url,
@@ -463,8 +453,6 @@ class Twin:
         self._render(self.database_url)
         if self.pgbouncer is not None:
             self.pgbouncer.start(self.work / "pgbouncer.log")
-            wait_until(lambda: socket.create_connection(("127.0.0.1", self.pgbouncer.port), timeout=1).close() or True,
-                       30, f"PgBouncer did not come up; see {self.work}/pgbouncer.log")
         self._seed_aws()
         self._migrate()
         self._start_components()

@@ -102,24 +102,17 @@ def _through_pgbouncer(tls_postgres, image_env_bin, log: Path, ca: str, host: st
     """A query through Debian's PgBouncer with the stack's pgbouncer.ini (verify-full), to the TLS server: what the
     query printed (None: no answer within 20 s: PgBouncer holds the client while it cannot log in to the server),
     and PgBouncer's log."""
-    import os
-    import socket
-
     from k8s.spec import AirflowSpec
     from local.pgbouncer import LocalPgBouncer
-    from local.twin import _server_user, free_port, wait_until
+    from local.twin import free_port
 
     port, certs = tls_postgres
     spec = AirflowSpec(environment="tls", namespace="airflow", image="i", region="eu-west-1", dag_bucket="d",
                        log_bucket="l", role_arns={}, secrets_backend={})
-    user = _server_user() if os.geteuid() == 0 else None  # PgBouncer refuses to run as root
     pooler = LocalPgBouncer(spec, server_port=port, port=free_port(), username="postgres", password="a-password",
-                            as_user=["runuser", "-u", user, "--"] if user else [], owner=user, server_host=host,
-                            tls="verify-full", ca_file=certs / ca)
-    pooler.start(log)
+                            server_host=host, tls="verify-full", ca_file=certs / ca)
     try:
-        wait_until(lambda: socket.create_connection(("127.0.0.1", pooler.port), timeout=1).close() or True, 30,
-                   f"PgBouncer did not start: {log.read_text() if log.exists() else ''}")
+        pooler.start(log)
         try:
             done = subprocess.run([str(image_env_bin / "python"), "-c", CONNECT, pooler.url], capture_output=True,
                                   text=True, timeout=20)
