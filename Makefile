@@ -48,7 +48,7 @@ help:
 
 .venv-airflow/.installed: tests/runtime/airflow-requirements.lock | $(UV)
 	$(UV) venv --quiet --allow-existing --python $(AIRFLOW_PYTHON_VERSION) .venv-airflow
-	$(UV) pip install --quiet --python .venv-airflow/bin/python -r tests/runtime/airflow-requirements.lock
+	$(UV) pip install --quiet --compile-bytecode --python .venv-airflow/bin/python -r tests/runtime/airflow-requirements.lock
 	@touch $@
 
 plan: .venv/.installed

@@ -77,9 +77,10 @@ def test_components_run_with_exactly_their_rendered_environment(twin):
         assert argv[-1] == component and argv[-2].endswith("docker/entrypoint.sh")
         assert twin.processes[f"{component}-{component}"].poll() is None, f"{component} stopped"
         added = set(actual) - set(expected)
-        # The twin's own: paths, its state, the replica's port, and the pod's hostname (local/hostname.py).
+        # The twin's own: paths, its state, the replica's port, and the pod's hostname (local/hostname.py); and the
+        # image's ENV that the twin repeats (docker/Dockerfile).
         assert added <= {"PATH", "HOME", "PYTHONPATH", "TWIN_STATE", "AIRFLOW__WEBSERVER__WEB_SERVER_PORT",
-                         "HOSTNAME", "AIRFLOW__CORE__HOSTNAME_CALLABLE"}
+                         "HOSTNAME", "AIRFLOW__CORE__HOSTNAME_CALLABLE", "PYTHONDONTWRITEBYTECODE"}
         assert actual["HOSTNAME"] == component  # the first replica's pod name
         assert {k: actual[k] for k in expected} == expected
         assert actual["AIRFLOW__CORE__FERNET_KEY"] == twin.secret_values["fernet-key"]
