@@ -14,6 +14,8 @@ DAG_PROCESSOR = "airflow-dag-processor"
 AIRFLOW_SERVICE_ACCOUNTS = (SCHEDULER, WEBSERVER, TRIGGERER, WORKER)
 # The CloudWatch agent that ships Airflow's StatsD metrics (k8s/metrics.py): it publishes metrics, nothing else.
 METRICS = "airflow-metrics"
+# The node watcher (k8s/node_readiness.py): it lists the cluster's nodes and has no AWS role.
+NODE_WATCHER = "airflow-node-readiness"
 
 
 def service_accounts(airflow_version: str) -> tuple[str, ...]:

@@ -26,6 +26,8 @@ KINDS: dict[str, Kind] = {
     "ServiceAccount": Kind("v1", ("automountServiceAccountToken",)),
     "Role": Kind("rbac.authorization.k8s.io/v1", ("rules",)),
     "RoleBinding": Kind("rbac.authorization.k8s.io/v1", ("roleRef", "subjects")),
+    "ClusterRole": Kind("rbac.authorization.k8s.io/v1", ("rules",)),
+    "ClusterRoleBinding": Kind("rbac.authorization.k8s.io/v1", ("roleRef", "subjects")),
     "ConfigMap": Kind("v1", ("data",)),
     "Secret": Kind("v1", ("type", "stringData")),
     "Job": Kind("batch/v1", ("spec",)),

@@ -7,7 +7,19 @@ from typing import Mapping
 
 import yaml
 
-from k8s import environment, housekeeping, metrics, namespace, network_policies, pgbouncer, pod_template, rbac, service, workloads
+from k8s import (
+    environment,
+    housekeeping,
+    metrics,
+    namespace,
+    network_policies,
+    node_readiness,
+    pgbouncer,
+    pod_template,
+    rbac,
+    service,
+    workloads,
+)
 from k8s.containers import labels
 from k8s.spec import AirflowSpec
 
@@ -39,6 +51,7 @@ def airflow_objects(spec: AirflowSpec, secret_values: Mapping[str, str] = PLACEH
         *([housekeeping.metadata_cleanup(spec)] if spec.metadata_retention_days else []),
         metrics.agent_config_map(spec),
         metrics.agent_deployment(spec),
+        node_readiness.deployment(spec),
         *([service.execution_api_service(spec)] if spec.airflow3 else []),
         *workloads.disruption_budgets(spec),
         *network_policies.network_policies(spec),

@@ -17,6 +17,7 @@ class StatsdSink:
         self._socket.settimeout(0.5)
         self.port = self._socket.getsockname()[1]
         self.received: Counter[tuple[str, str]] = Counter()  # (name, StatsD type) -> lines
+        self.last_value: dict[str, str] = {}  # name -> the value of its latest line
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="twin-statsd", daemon=True)
@@ -37,6 +38,7 @@ class StatsdSink:
                 if name and kind:
                     with self._lock:
                         self.received[(name, kind)] += 1
+                        self.last_value[name] = rest.split("|")[0]
 
     def names(self) -> dict[str, set[str]]:
         """Each metric name seen, with the StatsD types it came as."""

@@ -46,6 +46,10 @@ class MonitoringSettings(Section):
     """self-managed: minutes pods may find no node (EKS's scheduler counts them) before `pods-unschedulable` alarms
     (5-120); the Cluster Autoscaler adds a node in a few
     """
+    node_not_ready_minutes: int = 5
+    """self-managed: minutes a node may stay not Ready before `nodes-not-ready` alarms (3-120); Kubernetes evicts
+    its pods after 5, and a new node is Ready within 2
+    """
     database_cpu_percent: int = 80
     """self-managed: the RDS instance's average CPU, in percent over 15 minutes, that raises `database-cpu`
     (10-100)
@@ -91,6 +95,7 @@ class MonitoringSettings(Section):
         issues += within("taskFailures", self.task_failures, (1, 10000))
         # One-minute periods, one per minute (CloudWatch: evaluation periods x period at most a day).
         issues += within("unschedulableMinutes", self.unschedulable_minutes, (5, 120), " minutes")
+        issues += within("nodeNotReadyMinutes", self.node_not_ready_minutes, (3, 120), " minutes")
         issues += within("databaseCpuPercent", self.database_cpu_percent, (10, 100), " percent")
         issues += within("databaseFreeStoragePercent", self.database_free_storage_percent, (1, 50), " percent")
         issues += within("databaseConnectionsPercent", self.database_connections_percent, (10, 100), " percent")

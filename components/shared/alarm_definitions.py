@@ -10,7 +10,7 @@ alarm on a wrong set waits in INSUFFICIENT_DATA for ever, where a SEARCH finds w
 
 Self-managed: Airflow's own metrics under the stack's namespace (StatsD through the CloudWatch agent: k8s/metrics.py
 says how Airflow's names become CloudWatch's, and the twin holds them to what Airflow emits), the cluster's pods no
-node takes (`AWS/EKS`), and (namespace `AWS/RDS`, dimension `DBInstanceIdentifier`: RDS user guide, rds-metrics)
+node takes (`AWS/EKS`), its nodes that are not Ready (counted by the node watcher), and (namespace `AWS/RDS`, dimension `DBInstanceIdentifier`: RDS user guide, rds-metrics)
 the metadata database's CPU, free storage, connections and freeable memory. RDS publishes `ReplicaLag` for read replicas and
 Multi-AZ DB clusters only, not for the Multi-AZ DB instance this stack runs (its standby is synchronous), so there
 is no replica-lag alarm.
@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from components.naming import alarm_name, arn, database_identifier, dashboard_name, partition
-from k8s.metrics import STATSD_TYPES, cloudwatch_metric, metrics_namespace
+from k8s.metrics import STATSD_TYPES, agent_metric_name, cloudwatch_metric, metrics_namespace
+from k8s.node_readiness import NODES_NOT_READY
 from stackconfig import limits
 from stackconfig.database import DatabaseSettings
 from stackconfig.monitoring import MonitoringSettings
@@ -99,6 +100,7 @@ def self_managed_alarms(environment: str, database: DatabaseSettings, monitoring
         _task_failures(airflow("ti_failures", "c", "Sum"), monitoring.task_failures),
         _import_errors(airflow("dag_processing.import_errors", "g", "Maximum")),
         _pods_unschedulable(environment, monitoring.unschedulable_minutes),
+        _nodes_not_ready(environment, monitoring.node_not_ready_minutes),
         *_database_alarms(environment, database, monitoring),
     ]
 
@@ -181,6 +183,24 @@ def _pods_unschedulable(cluster_name: str, minutes: int) -> Alarm:
         treat_missing_data="notBreaching",
         # A gauge, one value a minute: its Maximum is the value whatever the number of samples.
         metric=Metric(EKS_NAMESPACE, "scheduler_pending_pods_UNSCHEDULABLE", (("ClusterName", cluster_name),), "Maximum"),
+    )
+
+
+def _nodes_not_ready(environment: str, minutes: int) -> Alarm:
+    """The node watcher counts the nodes whose Ready condition is not True, once a minute (k8s/node_readiness.py),
+    as a gauge through the agent."""
+    return Alarm(
+        "nodes-not-ready",
+        f"A node has not been Ready for {minutes} minutes: Kubernetes evicts its pods after 5 (their default "
+        "tolerations) and its running tasks fail or are retried elsewhere. See `kubectl get nodes` and `kubectl "
+        "describe node <name>` (its conditions: memory or disk pressure, the kubelet stopped), and the node group's "
+        "health in the EKS console; a node that stays NotReady can be drained and its instance terminated.",
+        threshold=1, comparison="GreaterThanOrEqualToThreshold", period=60, evaluation_periods=minutes,
+        # A watcher not there (its pod moving off a failed node) publishes nothing: the minutes without data are
+        # not counted (an agent that is gone raises scheduler-heartbeat).
+        treat_missing_data="notBreaching",
+        metric=Metric(metrics_namespace(environment), agent_metric_name(NODES_NOT_READY),
+                      (("metric_type", STATSD_TYPES["g"]),), "Maximum"),
     )
 
 

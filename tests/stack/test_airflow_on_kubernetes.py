@@ -187,12 +187,13 @@ def test_subnets_tell_kubernetes_where_load_balancers_go(prod, tier, tag):
 
 def carry_the_image(version: str) -> set[str]:
     """What embeds the image (the settings name the worker image, the pod template and the workloads run it, the
-    metadata cleanup and PgBouncer, which runs from it, too); the ConfigMaps are named for the Airflow version."""
+    metadata cleanup, PgBouncer and the node watcher, which run from it, too); the ConfigMaps are named for the
+    Airflow version."""
     suffix = version.replace(".", "-")
     return {
         f"ConfigMap/airflow-config-{suffix}", f"ConfigMap/airflow-pod-template-{suffix}", "Job",
         "Deployment/airflow-scheduler", "Deployment/airflow-webserver", "Deployment/airflow-triggerer",
-        "CronJob/airflow-metadata-cleanup", "Deployment/airflow-pgbouncer",
+        "CronJob/airflow-metadata-cleanup", "Deployment/airflow-pgbouncer", "Deployment/airflow-node-readiness",
     }
 
 

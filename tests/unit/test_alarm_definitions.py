@@ -116,16 +116,18 @@ def test_each_self_managed_alarm_watches_a_metric_rds_documents_for_its_instance
 
 def test_the_self_managed_airflow_alarms_read_the_stacks_own_namespace_and_the_clusters_scheduler():
     """What Airflow sends reaches CloudWatch under the stack's namespace with the agent's one dimension (the twin
-    holds the names to what Airflow emits: tests/runtime/twin/test_metrics.py); the cluster's unschedulable pods
-    come from EKS under the cluster's name."""
+    holds the names to what Airflow emits: tests/runtime/twin/test_metrics.py), and so does the node watcher's count
+    (tests/runtime/test_node_readiness.py); the cluster's unschedulable pods come from EKS under the cluster's name."""
     settings = from_stack_file(PROJECT_DIR, "prod")
     alarms = {a.what: a for a in self_managed_alarms(settings.name, settings.database, MonitoringSettings())}
-    assert {"scheduler-heartbeat", "tasks-stuck-queued", "task-failures", "import-errors", "pods-unschedulable"} <= set(alarms)
+    assert {"scheduler-heartbeat", "tasks-stuck-queued", "task-failures", "import-errors", "pods-unschedulable",
+            "nodes-not-ready"} <= set(alarms)
     airflow = [m for a in alarms.values() for m in a.metrics() if m.namespace == f"Airflow/{settings.name}"]
     assert {m.name for m in airflow} == {"airflow_scheduler_heartbeat", "airflow_executor_queued_tasks",
                                          "airflow_executor_running_tasks", "airflow_ti_failures",
-                                         "airflow_dag_processing_import_errors"}
+                                         "airflow_dag_processing_import_errors", "cluster_nodes_not_ready"}
     assert all(set(dict(m.dimensions)) == {"metric_type"} for m in airflow)
+    assert alarms["nodes-not-ready"].evaluation_periods * alarms["nodes-not-ready"].period == 5 * 60
     pending = alarms["pods-unschedulable"].metric
     assert (pending.namespace, pending.name, pending.dimensions) == (
         "AWS/EKS", "scheduler_pending_pods_UNSCHEDULABLE", (("ClusterName", settings.name),))

@@ -114,9 +114,9 @@ def test_every_pod_runs_as_non_root_with_nothing_extra():
             assert container["resources"]["requests"]["memory"] == container["resources"]["limits"]["memory"]
 
 
-def test_only_the_scheduler_and_webserver_mount_an_api_token():
+def test_only_the_scheduler_webserver_and_node_watcher_mount_an_api_token():
     mounting = {name for name, pod in _pod_specs() if pod["automountServiceAccountToken"]}
-    assert mounting == {"airflow-scheduler", "airflow-webserver"}
+    assert mounting == {"airflow-scheduler", "airflow-webserver", "airflow-node-readiness"}
 
 
 def test_components_wait_for_migrations_and_probe_like_the_chart():
@@ -231,8 +231,9 @@ def test_a_changed_secret_value_rolls_every_deployment_and_an_unchanged_one_none
 
     before, again, after = pod_annotations(values), pod_annotations(dict(values)), pod_annotations(rotated)
     assert before == again
-    # The metrics agent reads no secret: a rotation leaves it alone.
+    # The metrics agent and the node watcher read no secret: a rotation leaves them alone.
     assert before.pop("airflow-metrics") == after.pop("airflow-metrics")
+    assert before.pop("airflow-node-readiness") == after.pop("airflow-node-readiness")
     # PgBouncer reads the database's password (its auth file).
     assert set(before) == {"airflow-scheduler", "airflow-webserver", "airflow-triggerer", "airflow-pgbouncer"}
     for name in before:

@@ -79,7 +79,8 @@ def test_every_component_and_worker_shares_the_jwt_secret_and_the_api_options():
     pods = [o for k, o in objects.items() if k.startswith(("Deployment/", "Job/"))]
     # Every container that runs Airflow (the DAG sync and the log groomer do not).
     envs = [c["env"] for o in pods for c in _containers(o)
-            if c["name"] not in ("dag-sync", "dag-sync-init", "log-groomer", "cloudwatch-agent", "pgbouncer")]
+            if c["name"] not in ("dag-sync", "dag-sync-init", "log-groomer", "cloudwatch-agent", "pgbouncer",
+                                  "node-readiness")]
     envs.append(worker_pod_template(SPEC3)["spec"]["containers"][0]["env"])
     for env in envs:
         refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in env if "valueFrom" in e}
