@@ -39,6 +39,7 @@ CASES = [
     ("prod", {"monitoring": {"databaseConnectionsPercent": 120}}, {}, (), "monitoring.databaseConnectionsPercent"),
     ("prod", {"monitoring": {"databaseFreeableMemoryPercent": 0}}, {}, (), "monitoring.databaseFreeableMemoryPercent"),
     ("prod", {"monitoring": {"unschedulableMinutes": 121}}, {}, (), "monitoring.unschedulableMinutes"),
+    ("prod", {"monitoring": {"nodeNotReadyMinutes": 2}}, {}, (), "monitoring.nodeNotReadyMinutes"),
     ("prod", {"monitoring": {"airflowMetricPrefixes": ["dagrun.duration,ti."]}}, {}, (), "monitoring.airflowMetricPrefixes[0]"),
     ("prod", {"database": {"pgbouncer": {"replicas": 1}}}, {}, (), "database.pgbouncer.replicas"),
     ("prod", {"database": {"pgbouncer": {"poolSize": 300}}}, {}, (), "database.pgbouncer.poolSize"),
