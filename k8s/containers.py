@@ -9,6 +9,16 @@ from k8s.environment import airflow_env_from, airflow_secret_env
 from k8s.spec import AIRFLOW_HOME, DAG_ARCHIVE_KEY, DAG_PREFIX, DAG_SYNC_SCRIPT, DAGS_FOLDER, AirflowSpec, Resources
 
 AIRFLOW_UID = 50000
+# The image's init (docker/Dockerfile's ENTRYPOINT): a program run without the entrypoint gets its signals through it,
+# as a Python or C program that is PID 1 ignores a SIGTERM it has no handler for.
+DUMB_INIT = "/opt/venv/bin/dumb-init"
+# A pod on a node that stops answering leaves after 30 s instead of the default 300 s (the DefaultTolerationSeconds
+# admission plugin's): the monitoring pods (the node watcher, the metrics agent it reports through) come back on
+# another node while the failed one is still there to be reported.
+LEAVE_A_FAILED_NODE_SOON = [
+    {"key": f"node.kubernetes.io/{taint}", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30}
+    for taint in ("not-ready", "unreachable")
+]
 
 # AIRFLOW_HOME (airflow.cfg, webserver_config.py, local logs), the DAG folder and /tmp are the only writable places.
 # Size limits keep local scheduler and DAG-processor logs from filling the node's disk (the pod is evicted and

@@ -20,7 +20,14 @@ import json
 import re
 
 from k8s import identities
-from k8s.containers import checkov_annotations, container_security_context, labels, pod_security_context, resources
+from k8s.containers import (
+    LEAVE_A_FAILED_NODE_SOON,
+    checkov_annotations,
+    container_security_context,
+    labels,
+    pod_security_context,
+    resources,
+)
 from k8s.service import cluster_service
 from k8s.spec import STATSD_PORT, AirflowSpec, Resources  # the agent's default StatsD address, ":8125" (ruleServiceAddress.go)
 
@@ -166,6 +173,7 @@ def agent_deployment(spec: AirflowSpec) -> dict:
                     # The image (FROM scratch) names no user and never switches to one in a container; it needs root
                     # for nothing a StatsD listener on 8125 does.
                     "securityContext": pod_security_context(AGENT_UID, AGENT_UID),
+                    "tolerations": LEAVE_A_FAILED_NODE_SOON,
                     "containers": [{
                         "name": "cloudwatch-agent",
                         "image": AGENT_IMAGE,

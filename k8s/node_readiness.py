@@ -1,6 +1,7 @@
-"""The node watcher: one small pod of the Airflow image (docker/node_readiness.py) that counts the cluster's nodes
-that are not Ready, once a minute, and sends the count as a StatsD gauge to the metrics agent (k8s/metrics.py),
-which publishes it into the stack's namespace for the `nodes-not-ready` alarm.
+"""The node watcher: one small pod of the Airflow image (docker/node_readiness.py) that looks at the cluster's
+nodes once a minute and sends how long the longest not-Ready one has been so, and the counts, as StatsD gauges to
+the metrics agent (k8s/metrics.py), which publishes them into the stack's namespace for the `nodes-not-ready` and
+`node-watcher-silent` alarms.
 
 EKS publishes its scheduler's queues but nothing about nodes; Container Insights would, through an add-on that runs
 its DaemonSets on every node and bills per-node metrics and container logs, for one number. The watcher's account
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 from k8s import identities
 from k8s.containers import (
+    DUMB_INIT,
+    LEAVE_A_FAILED_NODE_SOON,
     checkov_annotations,
     container_security_context,
     labels,
@@ -21,11 +24,14 @@ from k8s.containers import (
 from k8s.metrics import AGGREGATION_SECONDS, statsd_host
 from k8s.spec import STATSD_PORT, AirflowSpec, Resources
 
-WATCHER = "airflow-node-readiness"
+WATCHER = identities.NODE_WATCHER  # the Deployment is named as its account
 SCRIPT = "/opt/image/node_readiness.py"  # docker/Dockerfile copies it there
-# Its gauges are `<prefix>.nodes_not_ready` and `<prefix>.nodes` (docker/node_readiness.py).
+# Its gauges (docker/node_readiness.py), as StatsD names.
 METRICS_PREFIX = "cluster"
+OLDEST_NOT_READY = f"{METRICS_PREFIX}.oldest_not_ready_seconds"
 NODES_NOT_READY = f"{METRICS_PREFIX}.nodes_not_ready"
+NODES = f"{METRICS_PREFIX}.nodes"
+
 RESOURCES = Resources("20m", "192Mi")  # the Kubernetes client and a list of nodes a minute
 SCRATCH = "tmp"  # its /tmp on the read-only image
 HEARTBEAT = "/tmp/node-readiness-heartbeat"  # touched after each pass that counted the nodes
@@ -38,12 +44,17 @@ CHECKOV_SKIPS = {
 }
 
 
+def heartbeat_is_fresh(path: str = HEARTBEAT) -> list[str]:
+    """Fails once the last pass that counted the nodes is three passes old (the API unreachable, the process
+    stuck); two failures a minute apart restart the container, within about five minutes of its last count."""
+    code = (f"import os,sys,time;p='{path}';"
+            f"sys.exit(0 if os.path.exists(p) and time.time()-os.path.getmtime(p)<{3 * AGGREGATION_SECONDS} else 1)")
+    return ["python", "-c", code]
+
+
 def _is_alive() -> dict:
-    # Five passes without a count restart it (the API unreachable, the process stuck).
-    code = (f"import os,sys,time;p='{HEARTBEAT}';"
-            f"sys.exit(0 if os.path.exists(p) and time.time()-os.path.getmtime(p)<{5 * AGGREGATION_SECONDS} else 1)")
-    return {"exec": {"command": ["python", "-c", code]}, "initialDelaySeconds": 2 * AGGREGATION_SECONDS,
-            "periodSeconds": AGGREGATION_SECONDS, "timeoutSeconds": 10, "failureThreshold": 3}
+    return {"exec": {"command": heartbeat_is_fresh()}, "initialDelaySeconds": 2 * AGGREGATION_SECONDS,
+            "periodSeconds": AGGREGATION_SECONDS, "timeoutSeconds": 10, "failureThreshold": 2}
 
 
 def deployment(spec: AirflowSpec) -> dict:
@@ -67,12 +78,13 @@ def deployment(spec: AirflowSpec) -> dict:
                     "serviceAccountName": identities.NODE_WATCHER,
                     "automountServiceAccountToken": True,
                     "securityContext": pod_security_context(),
+                    "tolerations": LEAVE_A_FAILED_NODE_SOON,
                     "containers": [{
                         "name": "node-readiness",
                         "image": spec.image,
                         "imagePullPolicy": "IfNotPresent",
                         # Not through the entrypoint: the watcher needs neither Airflow's settings nor its database.
-                        "command": ["python", SCRIPT],
+                        "command": [DUMB_INIT, "--", "python", SCRIPT],
                         "args": ["--statsd-host", statsd_host(spec), "--statsd-port", str(STATSD_PORT),
                                  "--prefix", METRICS_PREFIX, "--interval", str(AGGREGATION_SECONDS),
                                  "--heartbeat", HEARTBEAT],

@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 from k8s.environment import PGBOUNCER_USERS_KEY as USERS_KEY
 from k8s.service import cluster_service
-from k8s.containers import (CHECKOV_SKIPS, checkov_annotations, container_security_context, labels, pod_security_context,
-                            resources, spread_over_zones_and_nodes)
+from k8s.containers import (CHECKOV_SKIPS, DUMB_INIT, checkov_annotations, container_security_context, labels,
+                            pod_security_context, resources, spread_over_zones_and_nodes)
 from k8s.spec import DATABASE_NAME as DATABASE, DATABASE_USER, PGBOUNCER_PORT, RDS_CA_BUNDLE, AirflowSpec, Resources
 
 PGBOUNCER = "airflow-pgbouncer"
@@ -25,7 +25,6 @@ CONFIG_DIR = "/etc/pgbouncer"
 CONFIG_FILE = f"{CONFIG_DIR}/pgbouncer.ini"
 USERS_FILE = f"{CONFIG_DIR}/users.txt"
 PROGRAM = "/usr/sbin/pgbouncer"  # Debian's package
-DUMB_INIT = "/opt/venv/bin/dumb-init"
 
 
 def service_host(spec: AirflowSpec) -> str:

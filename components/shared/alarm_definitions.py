@@ -24,7 +24,7 @@ from typing import Any, Optional
 
 from components.naming import alarm_name, arn, database_identifier, dashboard_name, partition
 from k8s.metrics import STATSD_TYPES, agent_metric_name, cloudwatch_metric, metrics_namespace
-from k8s.node_readiness import NODES_NOT_READY
+from k8s.node_readiness import NODES, OLDEST_NOT_READY
 from stackconfig import limits
 from stackconfig.database import DatabaseSettings
 from stackconfig.monitoring import MonitoringSettings
@@ -100,7 +100,7 @@ def self_managed_alarms(environment: str, database: DatabaseSettings, monitoring
         _task_failures(airflow("ti_failures", "c", "Sum"), monitoring.task_failures),
         _import_errors(airflow("dag_processing.import_errors", "g", "Maximum")),
         _pods_unschedulable(environment, monitoring.unschedulable_minutes),
-        _nodes_not_ready(environment, monitoring.node_not_ready_minutes),
+        *_node_readiness(environment, monitoring.node_not_ready_minutes),
         *_database_alarms(environment, database, monitoring),
     ]
 
@@ -186,22 +186,39 @@ def _pods_unschedulable(cluster_name: str, minutes: int) -> Alarm:
     )
 
 
-def _nodes_not_ready(environment: str, minutes: int) -> Alarm:
-    """The node watcher counts the nodes whose Ready condition is not True, once a minute (k8s/node_readiness.py),
-    as a gauge through the agent."""
-    return Alarm(
-        "nodes-not-ready",
-        f"A node has not been Ready for {minutes} minutes: Kubernetes evicts its pods after 5 (their default "
-        "tolerations) and its running tasks fail or are retried elsewhere. See `kubectl get nodes` and `kubectl "
-        "describe node <name>` (its conditions: memory or disk pressure, the kubelet stopped), and the node group's "
-        "health in the EKS console; a node that stays NotReady can be drained and its instance terminated.",
-        threshold=1, comparison="GreaterThanOrEqualToThreshold", period=60, evaluation_periods=minutes,
-        # A watcher not there (its pod moving off a failed node) publishes nothing: the minutes without data are
-        # not counted (an agent that is gone raises scheduler-heartbeat).
-        treat_missing_data="notBreaching",
-        metric=Metric(metrics_namespace(environment), agent_metric_name(NODES_NOT_READY),
-                      (("metric_type", STATSD_TYPES["g"]),), "Maximum"),
-    )
+def _node_readiness(environment: str, minutes: int) -> list[Alarm]:
+    """The node watcher's gauges (k8s/node_readiness.py), once a minute through the agent: how long the longest
+    not-Ready node has been so, and how many nodes there are, which stops only when the watcher does."""
+
+    def gauge(name: str, statistic: str) -> Metric:
+        return Metric(metrics_namespace(environment), agent_metric_name(name), (("metric_type", STATSD_TYPES["g"]),),
+                      statistic)
+
+    return [
+        Alarm(
+            "nodes-not-ready",
+            f"A node has not been Ready for {minutes} minutes: Kubernetes evicts its pods after 5 (their default "
+            "tolerations) and its running tasks fail or are retried elsewhere. See `kubectl get nodes` and `kubectl "
+            "describe node <name>` (its conditions: memory or disk pressure, the kubelet stopped), and the node "
+            "group's health in the EKS console; a node that stays NotReady can be drained and its instance terminated.",
+            # One minute at or over it: the age only gets there after `minutes` of one node's not being Ready, so a
+            # new node's first minute, or nodes briefly not Ready one after another in a rollout, never page.
+            threshold=minutes * 60, comparison="GreaterThanOrEqualToThreshold", period=60, evaluation_periods=1,
+            # Minutes without the watcher are node-watcher-silent's.
+            treat_missing_data="notBreaching",
+            metric=gauge(OLDEST_NOT_READY, "Maximum"),
+        ),
+        Alarm(
+            "node-watcher-silent",
+            "The node watcher has sent nothing for 10 minutes, so nodes-not-ready cannot fire: see `kubectl -n "
+            "<namespace> get pods -l app.kubernetes.io/component=node-readiness` and `kubectl logs "
+            "deploy/airflow-node-readiness` (its account may list nodes; the metrics agent must be up: "
+            "scheduler-heartbeat says when it is not).",
+            # A cluster the watcher runs on has at least its own node: fewer than one, or none sent, is silence.
+            threshold=1, comparison="LessThanThreshold", period=FIVE_MINUTES, evaluation_periods=2,
+            treat_missing_data="breaching", metric=gauge(NODES, "Maximum"),
+        ),
+    ]
 
 
 def _stuck_queued(queued: Metric, running: Metric, minutes: int) -> Alarm:

@@ -1,7 +1,7 @@
-"""docker/node_readiness.py, the node watcher (k8s/node_readiness.py), with each offered image's Kubernetes client: it lists
-the nodes from an API server's answer (a NodeList as the API serves it), counts the ones not Ready (not those the
-Cluster Autoscaler is removing) and sends the gauges the `nodes-not-ready` alarm reads; an API it cannot reach
-sends nothing.
+"""docker/node_readiness.py, the node watcher (k8s/node_readiness.py), with each offered image's Kubernetes
+client: it lists the nodes from an API server's answer (a NodeList as the API serves it), counts the ones not Ready
+(not those the Cluster Autoscaler is removing) and how long the longest has been so, and sends the gauges the
+`nodes-not-ready` and `node-watcher-silent` alarms read; an API it cannot reach sends nothing.
 
 Not checked here: the pod's in-cluster configuration (the token at /var/run/secrets/..., which only a kubelet
 mounts) and RBAC; this runs the client through a kubeconfig instead, the script's other way in."""
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -29,11 +30,20 @@ pytestmark = pytest.mark.runtime
 SCRIPT = PROJECT_DIR / "docker" / "node_readiness.py"
 
 
-def _node(name: str, ready: str | None, taints: list[dict] | None = None) -> dict:
-    conditions = [{"type": "MemoryPressure", "status": "False"}]
+NOW = datetime.now(timezone.utc)
+
+
+def _at(seconds_ago: int) -> str:
+    return (NOW - timedelta(seconds=seconds_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")  # as the API writes times
+
+
+def _node(name: str, ready: str | None, taints: list[dict] | None = None, *, registered: int = 86400,
+          changed: int = 3600) -> dict:
+    conditions = [{"type": "MemoryPressure", "status": "False", "lastTransitionTime": _at(registered)}]
     if ready is not None:
-        conditions.append({"type": "Ready", "status": ready, "reason": "KubeletReady" if ready == "True" else "NodeStatusUnknown"})
-    return {"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
+        conditions.append({"type": "Ready", "status": ready, "lastTransitionTime": _at(changed),
+                           "reason": "KubeletReady" if ready == "True" else "NodeStatusUnknown"})
+    return {"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}, "creationTimestamp": _at(registered)},
             "spec": {"providerID": f"aws:///eu-west-1a/i-{name}", **({"taints": taints} if taints else {})},
             "status": {"conditions": conditions}}
 
@@ -43,10 +53,11 @@ NODES = {
     "items": [
         _node("ready-1", "True"),
         _node("ready-2", "True"),
-        _node("lost", "Unknown"),  # the kubelet stopped reporting
-        _node("joining", None),  # registered, no Ready condition yet
-        # Chosen by the autoscaler for removal, its instance already gone.
-        _node("leaving", "Unknown", [{"key": "ToBeDeletedByClusterAutoscaler", "value": "1764000000", "effect": "NoSchedule"}]),
+        _node("lost", "Unknown", changed=600),  # the kubelet stopped reporting ten minutes ago
+        _node("joining", None, registered=30),  # registered half a minute ago, no Ready condition yet
+        # Chosen by the autoscaler for removal, its instance gone an hour ago: not counted.
+        _node("leaving", "Unknown", [{"key": "ToBeDeletedByClusterAutoscaler", "value": "1764000000", "effect": "NoSchedule"}],
+              changed=3600),
     ],
 }
 
@@ -97,8 +108,7 @@ def _watch_once(bin_dir, kubeconfig, port, heartbeat):
 @pytest.mark.parametrize("version", offered_image_versions())
 def test_the_watcher_sends_the_count_the_alarm_reads(version, image_envs, api, tmp_path):
     settings = from_stack_file(PROJECT_DIR, "prod")
-    alarm = next(a for a in self_managed_alarms(settings.name, settings.database, MonitoringSettings())
-                 if a.what == "nodes-not-ready")
+    alarms = {a.what: a for a in self_managed_alarms(settings.name, settings.database, MonitoringSettings())}
     sink = StatsdSink()
     try:
         _Api.answer = (200, NODES)
@@ -106,19 +116,24 @@ def test_the_watcher_sends_the_count_the_alarm_reads(version, image_envs, api, t
         assert done.returncode == 0, done.stderr[-2000:]
         assert "2 of 4 nodes not ready" in done.stderr
         for _ in range(50):  # UDP: the lines arrive a moment after the process ends
-            if len(sink.last_value) >= 2:
+            if len(sink.last_value) >= 3:
                 break
             threading.Event().wait(0.1)
         sent = sink.names()
     finally:
         sink.close()
-    # "lost" and "joining" are not Ready; "leaving" is the autoscaler's and not counted.
-    assert sink.last_value == {f"{NODE_METRICS_PREFIX}.nodes_not_ready": "2", f"{NODE_METRICS_PREFIX}.nodes": "4"}
-    # What the agent makes of the gauge is the alarm's metric (k8s/metrics.py: the agent's naming).
-    (not_ready,) = [name for name in sent if name.endswith("nodes_not_ready")]
-    assert sent[not_ready] == {"g"}
-    assert agent_metric_name(not_ready) == alarm.metric.name
-    assert dict(alarm.metric.dimensions) == {"metric_type": "gauge"}
+    # "lost" and "joining" are not Ready, "lost" for ten minutes; "leaving" is the autoscaler's and not counted.
+    values = dict(sink.last_value)
+    oldest = int(values.pop(f"{NODE_METRICS_PREFIX}.oldest_not_ready_seconds"))
+    assert 600 <= oldest < 600 + 120
+    assert values == {f"{NODE_METRICS_PREFIX}.nodes_not_ready": "2", f"{NODE_METRICS_PREFIX}.nodes": "4"}
+    # What the agent makes of each gauge is an alarm's metric (k8s/metrics.py: the agent's naming), and ten minutes
+    # of one node is over the alarm's threshold.
+    assert all(kinds == {"g"} for kinds in sent.values())
+    read = {a.metric.name: a for a in (alarms["nodes-not-ready"], alarms["node-watcher-silent"])}
+    assert set(read) <= {agent_metric_name(name) for name in sent}
+    assert oldest >= alarms["nodes-not-ready"].threshold
+    assert all(dict(a.metric.dimensions) == {"metric_type": "gauge"} for a in read.values())
     # One list call, with the account's token, bounded in time.
     assert [path for path, _ in _Api.requests] == ["/api/v1/nodes?timeoutSeconds=30"]
     assert _Api.requests[0][1] == "Bearer the-watchers-token"
@@ -137,3 +152,19 @@ def test_an_api_it_cannot_read_sends_nothing_and_touches_no_heartbeat(image_env_
     assert done.returncode == 1
     assert "could not count the nodes" in done.stderr and "403" in done.stderr
     assert not (tmp_path / "heartbeat").exists()
+
+
+def test_all_nodes_ready_sends_an_age_of_zero(image_env_bin, api, tmp_path):
+    sink = StatsdSink()
+    try:
+        _Api.answer = (200, {**NODES, "items": [_node("ready-1", "True", changed=30), _node("ready-2", "True")]})
+        done = _watch_once(image_env_bin, api, sink.port, tmp_path / "heartbeat")
+        for _ in range(50):
+            if len(sink.last_value) >= 3:
+                break
+            threading.Event().wait(0.1)
+    finally:
+        sink.close()
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sink.last_value == {f"{NODE_METRICS_PREFIX}.oldest_not_ready_seconds": "0",
+                               f"{NODE_METRICS_PREFIX}.nodes_not_ready": "0", f"{NODE_METRICS_PREFIX}.nodes": "2"}

@@ -114,6 +114,20 @@ def test_each_self_managed_alarm_watches_a_metric_rds_documents_for_its_instance
     assert all(dict(m.dimensions) == {"DBInstanceIdentifier": f"{settings.name}-metadata"} for m in database)
 
 
+def test_nodes_not_ready_fires_on_one_nodes_age_and_a_silent_watcher_is_an_alarm_of_its_own():
+    settings = from_stack_file(PROJECT_DIR, "prod")
+    alarms = {a.what: a for a in self_managed_alarms(settings.name, settings.database,
+                                                     MonitoringSettings(node_not_ready_minutes=12))}
+    not_ready = alarms["nodes-not-ready"]
+    # The longest not-Ready node's age, in seconds: 12 minutes of one node, however nodes come and go meanwhile.
+    assert (not_ready.threshold, not_ready.comparison) == (12 * 60, "GreaterThanOrEqualToThreshold")
+    assert not_ready.metric.name.endswith("oldest_not_ready_seconds") and "12 minutes" in not_ready.meaning
+    silent = alarms["node-watcher-silent"]
+    # No count at all is the watcher's silence, not a healthy cluster.
+    assert (silent.treat_missing_data, silent.comparison, silent.threshold) == ("breaching", "LessThanThreshold", 1)
+    assert not_ready.treat_missing_data == "notBreaching"
+
+
 def test_the_self_managed_airflow_alarms_read_the_stacks_own_namespace_and_the_clusters_scheduler():
     """What Airflow sends reaches CloudWatch under the stack's namespace with the agent's one dimension (the twin
     holds the names to what Airflow emits: tests/runtime/twin/test_metrics.py), and so does the node watcher's count
@@ -121,13 +135,13 @@ def test_the_self_managed_airflow_alarms_read_the_stacks_own_namespace_and_the_c
     settings = from_stack_file(PROJECT_DIR, "prod")
     alarms = {a.what: a for a in self_managed_alarms(settings.name, settings.database, MonitoringSettings())}
     assert {"scheduler-heartbeat", "tasks-stuck-queued", "task-failures", "import-errors", "pods-unschedulable",
-            "nodes-not-ready"} <= set(alarms)
+            "nodes-not-ready", "node-watcher-silent"} <= set(alarms)
     airflow = [m for a in alarms.values() for m in a.metrics() if m.namespace == f"Airflow/{settings.name}"]
     assert {m.name for m in airflow} == {"airflow_scheduler_heartbeat", "airflow_executor_queued_tasks",
                                          "airflow_executor_running_tasks", "airflow_ti_failures",
-                                         "airflow_dag_processing_import_errors", "cluster_nodes_not_ready"}
+                                         "airflow_dag_processing_import_errors", "cluster_oldest_not_ready_seconds",
+                                         "cluster_nodes"}
     assert all(set(dict(m.dimensions)) == {"metric_type"} for m in airflow)
-    assert alarms["nodes-not-ready"].evaluation_periods * alarms["nodes-not-ready"].period == 5 * 60
     pending = alarms["pods-unschedulable"].metric
     assert (pending.namespace, pending.name, pending.dimensions) == (
         "AWS/EKS", "scheduler_pending_pods_UNSCHEDULABLE", (("ClusterName", settings.name),))
