@@ -30,11 +30,9 @@ pytestmark = pytest.mark.runtime
 SCRIPT = PROJECT_DIR / "docker" / "node_readiness.py"
 
 
-NOW = datetime.now(timezone.utc)
-
-
 def _at(seconds_ago: int) -> str:
-    return (NOW - timedelta(seconds=seconds_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")  # as the API writes times
+    """A time as the API writes them, `seconds_ago` before now (when the answer is made, just before it is served)."""
+    return (datetime.now(timezone.utc) - timedelta(seconds=seconds_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _node(name: str, ready: str | None, taints: list[dict] | None = None, *, registered: int = 86400,
@@ -48,9 +46,12 @@ def _node(name: str, ready: str | None, taints: list[dict] | None = None, *, reg
             "status": {"conditions": conditions}}
 
 
-NODES = {
-    "kind": "NodeList", "apiVersion": "v1", "metadata": {"resourceVersion": "42"},
-    "items": [
+def _nodes(*items: dict) -> dict:
+    return {"kind": "NodeList", "apiVersion": "v1", "metadata": {"resourceVersion": "42"}, "items": list(items)}
+
+
+def _cluster() -> dict:
+    return _nodes(
         _node("ready-1", "True"),
         _node("ready-2", "True"),
         _node("lost", "Unknown", changed=600),  # the kubelet stopped reporting ten minutes ago
@@ -58,12 +59,11 @@ NODES = {
         # Chosen by the autoscaler for removal, its instance gone an hour ago: not counted.
         _node("leaving", "Unknown", [{"key": "ToBeDeletedByClusterAutoscaler", "value": "1764000000", "effect": "NoSchedule"}],
               changed=3600),
-    ],
-}
+    )
 
 
 class _Api(BaseHTTPRequestHandler):
-    answer: tuple[int, dict] = (200, NODES)
+    answer: tuple[int, dict] = (200, {})
     requests: list[tuple[str, str]] = []
 
     def do_GET(self):  # noqa: N802 - http.server's name
@@ -111,7 +111,7 @@ def test_the_watcher_sends_the_count_the_alarm_reads(version, image_envs, api, t
     alarms = {a.what: a for a in self_managed_alarms(settings.name, settings.database, MonitoringSettings())}
     sink = StatsdSink()
     try:
-        _Api.answer = (200, NODES)
+        _Api.answer = (200, _cluster())
         done = _watch_once(image_envs[version], api, sink.port, tmp_path / "heartbeat")
         assert done.returncode == 0, done.stderr[-2000:]
         assert "2 of 4 nodes not ready" in done.stderr
@@ -157,7 +157,7 @@ def test_an_api_it_cannot_read_sends_nothing_and_touches_no_heartbeat(image_env_
 def test_all_nodes_ready_sends_an_age_of_zero(image_env_bin, api, tmp_path):
     sink = StatsdSink()
     try:
-        _Api.answer = (200, {**NODES, "items": [_node("ready-1", "True", changed=30), _node("ready-2", "True")]})
+        _Api.answer = (200, _nodes(_node("ready-1", "True", changed=30), _node("ready-2", "True")))
         done = _watch_once(image_env_bin, api, sink.port, tmp_path / "heartbeat")
         for _ in range(50):
             if len(sink.last_value) >= 3:
