@@ -13,10 +13,11 @@ IMAGE_PYTHON_VERSION := 3.12
 # make image-constraints AIRFLOW_VERSION=x.y.z: resolve (and so offer) one version; without it, every offered one.
 AIRFLOW_VERSION ?=
 
-.PHONY: pgbouncer help plan bench-plan bench-dag-sync chaos load golden docs manifests local gate test test-fast airflow-lock image-constraints clean
+.PHONY: pgbouncer help plan policy policy-lock bench-plan bench-dag-sync chaos load golden docs manifests local gate test test-fast airflow-lock image-constraints clean
 
 help:
 	@echo "make plan STACK=dev [FORMAT=json]   what 'pulumi up' would create, offline (Pulumi's mock engine)"
+	@echo "make policy STACK=prod             the policy pack's rules over the offline plan (pulumi preview --policy-pack policy runs them for real)"
 	@echo "make bench-plan                    how long make plan takes for dev and prod (prints figures)"
 	@echo "make bench-dag-sync                how long 10, 100 and 1,000 DAG files take to reach a pod (prints figures)"
 	@echo "make chaos [OUTAGE=90] [FAULTS=..]  faults on the twin (database, scheduler, worker, S3, Secrets Manager, import error): what it did and saw"
@@ -28,6 +29,7 @@ help:
 	@echo "make gate STACK=dev                the deployment gate: config, requirements, DAGs and plugins, unit tests"
 	@echo "make test                          every test: unit, stack, contract and runtime (real Airflow)"
 	@echo "make test-fast                     all but the runtime tests"
+	@echo "make policy-lock                   re-resolve policy/requirements.txt (the policy pack's environment)"
 	@echo "make airflow-lock                  re-resolve tests/runtime/airflow-requirements.lock"
 	@echo "make image-constraints [AIRFLOW_VERSION=x.y.z] [UPGRADE=1]  resolve docker/constraints/<version>.txt (every offered one) after a requirements change, keeping the other pins (UPGRADE=1: all anew)"
 
@@ -53,6 +55,10 @@ help:
 
 plan: .venv/.installed
 	@.venv/bin/python -m offline --stack $(STACK) --format $(FORMAT) --project $(PROJECT)
+
+# The policy pack's rules (policy/rules.py) over the offline plan; exits 1 when a mandatory one is broken.
+policy: .venv/.installed
+	@.venv/bin/python -m offline.policy --stack $(STACK)
 
 # The self-managed deployment on this machine: PostgreSQL, moto, then Airflow from the rendered manifests, on the
 # image's Python layer for the stack's Airflow version (built once into .venv-image/<version>).
@@ -116,6 +122,11 @@ test: .venv/.installed .venv-airflow/.installed .venv-checkov/.installed pgbounc
 
 test-fast: .venv/.installed .venv-checkov/.installed
 	CHECKOV=$(CURDIR)/.venv-checkov/bin/checkov .venv/bin/python -m pytest -m "not runtime"
+
+# What the Pulumi CLI installs into policy/venv for `--policy-pack policy` (PulumiPolicy.yaml: pip, virtualenv venv).
+policy-lock: | $(UV)
+	$(UV) pip compile --quiet --no-header --python-version $(AIRFLOW_PYTHON_VERSION) policy/requirements.in \
+		-o policy/requirements.txt
 
 airflow-lock: | $(UV)
 	$(UV) pip compile --quiet --no-header --python-version $(AIRFLOW_PYTHON_VERSION) \

@@ -43,6 +43,8 @@ class RecordedResource:
     state: dict[str, Any] = field(default_factory=dict)  # what the mocks answered; for tests, never printed
     transforms: list = field(default_factory=list)  # the resource's transforms (callables), for tests
     ignore_changes: list[str] = field(default_factory=list)  # the properties `pulumi up` leaves as they are
+    # Input -> the URNs its value comes from, as the engine hands them to a policy pack's analyzer.
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     id: Optional[str] = None  # the mocked provider id
 
     def as_json(self) -> dict[str, Any]:
@@ -124,6 +126,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             retain_on_delete=bool(request.retainOnDelete),
             dependencies=sorted(set(request.dependencies)),
             ignore_changes=list(request.ignoreChanges),
+            property_dependencies={key: sorted(deps.urns) for key, deps in request.propertyDependencies.items()},
         )
         return response
 
