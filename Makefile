@@ -13,10 +13,11 @@ IMAGE_PYTHON_VERSION := 3.12
 # make image-constraints AIRFLOW_VERSION=x.y.z: resolve (and so offer) one version; without it, every offered one.
 AIRFLOW_VERSION ?=
 
-.PHONY: pgbouncer help plan policy policy-lock bench-plan bench-dag-sync chaos load golden docs manifests local gate test test-fast airflow-lock image-constraints clean
+.PHONY: pgbouncer graphviz help plan policy policy-lock diagram bench-plan bench-dag-sync chaos load golden docs manifests local gate test test-fast airflow-lock image-constraints clean
 
 help:
 	@echo "make plan STACK=dev [FORMAT=json]   what 'pulumi up' would create, offline (Pulumi's mock engine)"
+	@echo "make diagram STACK=prod            the stack's architecture picture from its plan: docs/diagrams/<stack>.svg, .png (and .dot)"
 	@echo "make policy STACK=prod             the policy pack's rules over the offline plan (pulumi preview --policy-pack policy runs them for real)"
 	@echo "make bench-plan                    how long make plan takes for dev and prod (prints figures)"
 	@echo "make bench-dag-sync                how long 10, 100 and 1,000 DAG files take to reach a pod (prints figures)"
@@ -55,6 +56,10 @@ help:
 
 plan: .venv/.installed
 	@.venv/bin/python -m offline --stack $(STACK) --format $(FORMAT) --project $(PROJECT)
+
+# The stack's picture (offline/diagram.py); the README shows dev's and prod's, which a test holds to the plans.
+diagram: .venv/.installed graphviz
+	@.venv/bin/python -m offline.diagram --stack $(STACK)
 
 # The policy pack's rules (policy/rules.py) over the offline plan; exits 1 when a mandatory one is broken.
 policy: .venv/.installed
@@ -116,11 +121,21 @@ pgbouncer:
 	      || { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends pgbouncer >/dev/null; }; \
 	  else echo "the twin needs PgBouncer: sudo apt-get install pgbouncer (Debian, Ubuntu) or brew install pgbouncer"; exit 1; fi; }
 
-test: .venv/.installed .venv-airflow/.installed .venv-checkov/.installed pgbouncer
+# Graphviz's dot renders the diagrams (Debian's package, with the fonts it recommends: the pictures' layout
+# depends on them).
+graphviz:
+	@command -v dot >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq graphviz >/dev/null 2>&1 \
+	      || { apt-get update -qq >/dev/null && apt-get install -y -qq graphviz >/dev/null; }; \
+	  else echo "the diagrams need Graphviz: sudo apt-get install graphviz (Debian, Ubuntu) or brew install graphviz"; exit 1; fi; }
+
+test: .venv/.installed .venv-airflow/.installed .venv-checkov/.installed pgbouncer graphviz
 	UV=$(UV) AIRFLOW_PYTHON=$(CURDIR)/.venv-airflow/bin/python CHECKOV=$(CURDIR)/.venv-checkov/bin/checkov \
 		.venv/bin/python -m pytest -n 2 --dist loadgroup
 
-test-fast: .venv/.installed .venv-checkov/.installed
+test-fast: .venv/.installed .venv-checkov/.installed graphviz
 	CHECKOV=$(CURDIR)/.venv-checkov/bin/checkov .venv/bin/python -m pytest -m "not runtime"
 
 # What the Pulumi CLI installs into policy/venv for `--policy-pack policy` (PulumiPolicy.yaml: pip, virtualenv venv).
