@@ -21,17 +21,54 @@ def _wire(value: Any) -> Any:
         return {k: _wire(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_wire(v) for v in value]
-    return rules.UNKNOWN if value == UNKNOWN else value
+    if value == UNKNOWN:
+        return rules.UNKNOWN
+    # What the wire carries: JSON's kinds (the mocks' state may hold an asset or another object: its text).
+    return value if value is None or isinstance(value, (str, bool, int, float)) else str(value)
 
 
 def policy_resources(plan: Plan) -> list[rules.Resource]:
-    """Each resource of the plan as a policy sees it: its inputs, `protect` and property dependencies."""
-    return [
-        rules.Resource(urn=r.urn, type=r.type, name=r.name, props=_wire(copy.deepcopy(r.raw_inputs)),
-                       protect=r.protect, dependencies=tuple(r.dependencies),
-                       property_dependencies={k: tuple(v) for k, v in r.property_dependencies.items()})
-        for r in plan.resources
-    ]
+    """Each resource of the plan as a stack policy sees it: a resource's outputs (the mocks' answer over its
+    inputs, with its id), a component's none of its arguments; `protect` and the property dependencies. And the
+    children pulumi-eks makes of its components' arguments, which the mocks stand in for (`_pulumi_eks_children`)."""
+    seen = []
+    for r in plan.resources:
+        props = {**copy.deepcopy(r.raw_inputs), **_wire(copy.deepcopy(r.state)), **({"id": r.id} if r.id else {})} \
+            if r.custom else {}
+        seen.append(rules.Resource(urn=r.urn, type=r.type, name=r.name, props=_wire(props), protect=r.protect,
+                                   dependencies=tuple(r.dependencies),
+                                   property_dependencies={k: tuple(v) for k, v in r.property_dependencies.items()}))
+    return seen + _pulumi_eks_children(plan)
+
+
+def _pulumi_eks_children(plan: Plan) -> list[rules.Resource]:
+    """The EKS cluster and node group that pulumi-eks creates from its components' arguments (pulumi-eks
+    nodejs/eks/cluster/cluster.ts: `encryptionConfig` {provider: {keyArn}, resources: [secrets]} from
+    encryptionConfigKeyArn, `vpcConfig` from the endpoint arguments; nodes/nodegroup.ts: the node group with the
+    launch template and subnet ids it is given). Under the mocks pulumi-eks's provider does not run, so the
+    policies' EKS rules read these."""
+    children = []
+    for component in plan.of_type("eks:index:Cluster"):
+        args = _wire(copy.deepcopy(component.raw_inputs))
+        key = args.get("encryptionConfigKeyArn")
+        children.append(rules.Resource(
+            urn=f"{component.urn}$aws:eks/cluster:Cluster::{component.name}-eksCluster", type="aws:eks/cluster:Cluster",
+            name=f"{component.name}-eksCluster", props={
+                "name": args.get("name"),
+                "encryptionConfig": {"provider": {"keyArn": key}, "resources": ["secrets"]} if key else None,
+                "vpcConfig": {"endpointPublicAccess": args.get("endpointPublicAccess", True),
+                              "endpointPrivateAccess": args.get("endpointPrivateAccess", False),
+                              "publicAccessCidrs": args.get("publicAccessCidrs", ["0.0.0.0/0"]),
+                              "subnetIds": [*args.get("privateSubnetIds", []), *args.get("publicSubnetIds", [])]},
+            }, dependencies=(component.urn,)))
+    for component in plan.of_type("eks:index:ManagedNodeGroup"):
+        args = _wire(copy.deepcopy(component.raw_inputs))
+        children.append(rules.Resource(
+            urn=f"{component.urn}$aws:eks/nodeGroup:NodeGroup::{component.name}", type="aws:eks/nodeGroup:NodeGroup",
+            name=component.name, props={"launchTemplate": args.get("launchTemplate"),
+                                        "subnetIds": args.get("subnetIds", [])},
+            dependencies=(component.urn,)))
+    return children
 
 
 def report(stack: rules.Stack, relaxations: dict[str, str]) -> tuple[str, bool]:

@@ -3,9 +3,11 @@ analyzer it serves."""
 
 from pulumi_policy import PolicyPack
 
-try:
-    from .pack import load_relaxations, policies
-except ImportError:  # as the CLI runs it: policy/ on sys.path
-    from pack import load_relaxations, policies  # type: ignore[no-redef]
+if __package__:
+    from .pack import policies
+    from .relaxations import load_relaxations
+else:  # as the CLI runs it (python -m pulumi.policy <engine> policy/): policy/ is on sys.path
+    from pack import policies  # type: ignore[no-redef]
+    from relaxations import load_relaxations  # type: ignore[no-redef]
 
 PolicyPack(name="airflow-on-aws", policies=policies(load_relaxations()))

@@ -9,12 +9,10 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, PolicyResource, StackValidationArgs, StackValidationPolicy
 from pulumi_policy.proxy import UnknownValueError
 
-try:
+if __package__:  # imported as the package `policy` (the tests, make policy)
     from . import rules
-    from .relaxations import load_relaxations  # noqa: F401 - the entry point's
-except ImportError:  # run by the Pulumi CLI as policy/__main__.py, with policy/ on sys.path
+else:  # run by the Pulumi CLI (python -m pulumi.policy <engine> policy/): policy/ is on sys.path
     import rules  # type: ignore[no-redef]
-    from relaxations import load_relaxations  # type: ignore[no-redef]  # noqa: F401
 
 def _plain(value: Any) -> Any:
     """A resource's inputs without the analyzer's proxy, a value unknown in the preview as rules.UNKNOWN."""
@@ -44,11 +42,11 @@ def view(resources: Sequence[PolicyResource]) -> rules.Stack:
     )
 
 
-def _validation(rule: rules.Rule, reason: str | None):
+def _validation(rule: rules.Rule):
+    # A relaxed rule's reason is in its description, which pulumi-policy prints with each of its violations.
     def validate(args: StackValidationArgs, report_violation) -> None:
         for violation in rule.violations(view(args.resources)):
-            message = violation.message if reason is None else f"{violation.message} (relaxed: {reason})"
-            report_violation(message, violation.urn)
+            report_violation(violation.message, violation.urn)
 
     return validate
 
@@ -60,5 +58,5 @@ def policies(relaxations: Mapping[str, str]) -> list[StackValidationPolicy]:
         level = EnforcementLevel.MANDATORY if rule.mandatory and reason is None else EnforcementLevel.ADVISORY
         description = rule.description if reason is None else f"{rule.description} Relaxed: {reason}"
         made.append(StackValidationPolicy(name=rule.name, description=description, enforcement_level=level,
-                                          validate=_validation(rule, reason)))
+                                          validate=_validation(rule)))
     return made

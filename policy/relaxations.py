@@ -7,9 +7,9 @@ from pathlib import Path
 
 import yaml
 
-try:
+if __package__:  # imported as the package `policy`
     from . import rules
-except ImportError:  # run by the Pulumi CLI, with policy/ on sys.path
+else:  # run by the Pulumi CLI, with policy/ on sys.path
     import rules  # type: ignore[no-redef]
 
 RELAXATIONS = Path(__file__).resolve().parent / "relaxations.yaml"
@@ -22,6 +22,8 @@ class RelaxationError(ValueError):
 def load_relaxations(path: Path = RELAXATIONS) -> dict[str, str]:
     """`{rule name: why}`; a rule named without a reason, or a name no rule has, stops the pack before any check."""
     data = yaml.safe_load(path.read_text()) if path.exists() else None
+    if data is not None and not isinstance(data, Mapping):
+        raise RelaxationError(f"{path}: a mapping with one key, `relaxed`, was expected")
     relaxed = (data or {}).get("relaxed") or {}
     if not isinstance(relaxed, Mapping):
         raise RelaxationError(f"{path}: `relaxed` must map rule names to reasons")

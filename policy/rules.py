@@ -2,10 +2,18 @@
 (policy/pack.py) runs them at `pulumi preview --policy-pack policy`, and the tests run them over the offline plans
 of the shipped stacks and of deliberately bad variants (tests/policy/).
 
-Each rule reads the resources' inputs as the engine sends them to an analyzer (wire names, camelCase) and finds
-related resources through their property dependencies (a bucket's versioning resource depends on the bucket through
-its `bucket` input), since generated names and ids are unknown in a preview. A value unknown in a preview is never
-a violation: it is checked at the `pulumi up` that knows it.
+Each rule reads the resources as the engine hands them to a stack policy: each resource's properties as they will
+be once the operation is done (Pulumi's deploy/step_generator.go, AnalyzeResources: "AnalyzeStack is called on the
+final outputs of each resource"; wire names, camelCase), its `protect` option, and its property dependencies, through
+which it finds related resources (a bucket's versioning resource depends on the bucket through its `bucket` input),
+since generated names and ids are unknown in a preview. A component's properties are only its outputs: pulumi-eks's
+`eks:index:Cluster` carries none of its arguments, so the EKS rules read its children (`aws:eks/cluster:Cluster`,
+`aws:eks/nodeGroup:NodeGroup`), and read a component's argument only where it is there.
+
+A value a preview cannot know (a new bucket's policy names its generated ARN) is never a violation there. The engine
+runs stack policies at the end of a preview, and at the end of an update, after its changes: the gate is `pulumi
+preview --policy-pack policy` before `pulumi up` (the pipeline's preview), and a value only the update learns is
+reported by the next one.
 
 A "protected stack" is one that protects a resource (`protect`: the shipped prod stack's buckets, database and
 key): the rules that keep data and access tight apply to it in full.
@@ -106,6 +114,16 @@ def known(value: Any) -> bool:
     return value is not None and value != UNKNOWN
 
 
+def missing(value: Any) -> bool:
+    """Unset: None in a plan, "" in the outputs of a resource that exists (the provider's state)."""
+    return value is None or value == ""
+
+
+def _mapping(value: Any) -> Mapping:
+    """A nested object, or {} where it is unset or unknown (an unknown object arrives as the sentinel string)."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def _document(value: Any) -> Optional[dict]:
     if isinstance(value, Mapping):
         return dict(value)
@@ -169,7 +187,9 @@ def bucket_customer_key(stack: Stack) -> Iterator[Violation]:
         if bucket.urn in targets:
             continue
         rules = [rule for c in stack.attached(bucket, ENCRYPTION, "bucket") for rule in _listed(c.get("rules"))]
-        defaults = [r.get("applyServerSideEncryptionByDefault") or {} for r in rules if isinstance(r, Mapping)]
+        if any(r == UNKNOWN or _mapping(r).get("applyServerSideEncryptionByDefault") == UNKNOWN for r in rules):
+            continue
+        defaults = [_mapping(_mapping(r).get("applyServerSideEncryptionByDefault")) for r in rules]
         if any(d.get("sseAlgorithm") in ("aws:kms", "aws:kms:dsse", UNKNOWN) and known(d.get("kmsMasterKeyId"))
                for d in defaults):
             continue
@@ -273,8 +293,12 @@ def _public_subnets(stack: Stack) -> set[str]:
 
 def nodes_private(stack: Stack) -> Iterator[Violation]:
     public = _public_subnets(stack)
+    subnets_by_id = {str(s.get("id")): s for s in stack.of(SUBNET) if known(s.get("id"))}
     for group in stack.of(NODE_GROUPS):
-        subnets = stack.through(group, "subnetIds", SUBNET)
+        # Through the property dependencies where the engine has them, else by the subnet ids a node group's
+        # outputs name (pulumi-eks's child node group takes plain ids from its component).
+        subnets = stack.through(group, "subnetIds", SUBNET) or [
+            subnets_by_id[str(i)] for i in _listed(group.get("subnetIds")) if str(i) in subnets_by_id]
         exposed = [s.name for s in subnets if s.urn in public or s.get("mapPublicIpOnLaunch") is True]
         if exposed:
             yield Violation(group.urn, f"node group {group.name} places nodes in public subnets ({', '.join(exposed)}): "
@@ -290,23 +314,26 @@ def cluster_secrets_encrypted(stack: Stack) -> Iterator[Violation]:
     if not stack.protected:
         return
     for cluster in stack.of(EKS_COMPONENT):
-        if not cluster.get("encryptionConfigKeyArn"):
+        if "encryptionConfigKeyArn" in cluster.props and missing(cluster.get("encryptionConfigKeyArn")):
             yield Violation(cluster.urn, f"cluster {cluster.name} of a protected stack does not encrypt Secrets with "
                             "the stack's key (encryptionConfigKeyArn)")
     for cluster in stack.of(EKS_CLUSTER):
-        configured = [r for c in _listed(cluster.get("encryptionConfig")) if isinstance(c, Mapping)
-                      for r in _listed(c.get("resources"))]
-        if "secrets" not in configured and cluster.get("encryptionConfig") != UNKNOWN:
+        config = cluster.get("encryptionConfig")
+        if config == UNKNOWN:
+            continue
+        configured = [r for c in _listed(config) for r in _listed(_mapping(c).get("resources"))]
+        if UNKNOWN not in configured and "secrets" not in configured:
             yield Violation(cluster.urn, f"cluster {cluster.name} of a protected stack does not encrypt Secrets with "
                             "a customer-managed key (encryptionConfig resources [secrets])")
 
 
 def cluster_endpoint_restricted(stack: Stack) -> Iterator[Violation]:
-    for cluster in [*stack.of(EKS_COMPONENT), *stack.of(EKS_CLUSTER)]:
-        vpc = cluster.get("vpcConfig") or {}
-        public = cluster.get("endpointPublicAccess", default=vpc.get("endpointPublicAccess", True))
-        cidrs = _listed(cluster.get("publicAccessCidrs", default=vpc.get("publicAccessCidrs", ["0.0.0.0/0"])))
-        if public is True and any(str(c).endswith("/0") for c in cidrs):
+    sources = [(c, c.props) for c in stack.of(EKS_COMPONENT) if "endpointPublicAccess" in c.props]
+    sources += [(c, _mapping(c.get("vpcConfig"))) for c in stack.of(EKS_CLUSTER)]
+    for cluster, settings in sources:
+        public = settings.get("endpointPublicAccess", True)
+        cidrs = settings.get("publicAccessCidrs", ["0.0.0.0/0"])
+        if public is True and cidrs != UNKNOWN and any(str(c).endswith("/0") for c in _listed(cidrs)):
             yield Violation(cluster.urn, f"cluster {cluster.name}'s API server is reachable from the whole internet "
                             "(IAM still authenticates): name the runners' and admins' ranges "
                             "(cluster.publicAccessCidrs) or make it private (cluster.endpointPublicAccess false)")
@@ -314,18 +341,22 @@ def cluster_endpoint_restricted(stack: Stack) -> Iterator[Violation]:
 
 def nodes_imdsv2(stack: Stack) -> Iterator[Violation]:
     for template in stack.of(LAUNCH_TEMPLATE):
-        options = template.get("metadataOptions") or {}
+        options = template.get("metadataOptions")
+        if options == UNKNOWN:
+            continue
+        options = _mapping(options)
         tokens, hops = options.get("httpTokens"), options.get("httpPutResponseHopLimit")
         if options.get("httpEndpoint") == "disabled":
             continue
-        if tokens != "required" and known(tokens) or tokens is None:
+        if tokens != UNKNOWN and tokens != "required":
             yield Violation(template.urn, f"launch template {template.name} allows IMDSv1 (metadataOptions.httpTokens "
                             "must be required)")
-        if hops is None or known(hops) and int(hops) > 1:
+        if hops != UNKNOWN and (missing(hops) or int(hops) > 1):
             yield Violation(template.urn, f"launch template {template.name} lets pods reach the node's instance "
                             "metadata and its role (metadataOptions.httpPutResponseHopLimit must be 1)")
     for group in stack.of(NODE_GROUPS):
-        if not group.get("launchTemplate"):
+        if "launchTemplate" in group.props and not _mapping(group.get("launchTemplate")) \
+                and group.get("launchTemplate") != UNKNOWN:
             yield Violation(group.urn, f"node group {group.name} has no launch template: EKS's default one allows "
                             "pods to reach the node's instance metadata")
 
@@ -339,7 +370,7 @@ def log_groups_retained(stack: Stack) -> Iterator[Violation]:
         if not days:
             yield Violation(group.urn, f"log group {group.name} keeps its logs for ever (retentionInDays unset): "
                             "set a retention")
-        elif stack.protected and group.get("kmsKeyId") is None:
+        elif stack.protected and missing(group.get("kmsKeyId")):
             yield Violation(group.urn, f"log group {group.name} of a protected stack is not encrypted with the "
                             "stack's key (kmsKeyId)")
 
@@ -347,7 +378,7 @@ def log_groups_retained(stack: Stack) -> Iterator[Violation]:
 def keys_rotated(stack: Stack) -> Iterator[Violation]:
     for key in stack.of(KMS_KEY):
         symmetric = key.get("customerMasterKeySpec", default="SYMMETRIC_DEFAULT") in ("SYMMETRIC_DEFAULT", None)
-        if symmetric and key.get("enableKeyRotation") is not True:
+        if symmetric and key.get("enableKeyRotation") not in (True, UNKNOWN):
             yield Violation(key.urn, f"key {key.name} is not rotated yearly (enableKeyRotation: true)")
 
 
@@ -355,15 +386,17 @@ def topics_encrypted(stack: Stack) -> Iterator[Violation]:
     if not stack.protected:
         return
     for topic in stack.of(SNS_TOPIC):
-        if topic.get("kmsMasterKeyId") is None:
+        if missing(topic.get("kmsMasterKeyId")):
             yield Violation(topic.urn, f"topic {topic.name} of a protected stack is not encrypted (kmsMasterKeyId)")
 
 
 def images_scanned_and_immutable(stack: Stack) -> Iterator[Violation]:
     for repository in stack.of(ECR_REPOSITORY):
-        if repository.get("imageScanningConfiguration", "scanOnPush") is not True:
+        scanning = repository.get("imageScanningConfiguration")
+        if scanning != UNKNOWN and _mapping(scanning).get("scanOnPush") not in (True, UNKNOWN):
             yield Violation(repository.urn, f"repository {repository.name} does not scan images on push")
-        if not str(repository.get("imageTagMutability") or "MUTABLE").startswith("IMMUTABLE"):
+        mutability = repository.get("imageTagMutability") or "MUTABLE"
+        if mutability != UNKNOWN and not str(mutability).startswith("IMMUTABLE"):
             yield Violation(repository.urn, f"repository {repository.name} lets a tag be pushed again over another "
                             "image (imageTagMutability IMMUTABLE)")
 
@@ -375,12 +408,14 @@ def mwaa_private_and_own_key(stack: Stack) -> Iterator[Violation]:
         if environment.get("webserverAccessMode") != "PRIVATE_ONLY" and known(environment.get("webserverAccessMode")):
             yield Violation(environment.urn, f"environment {environment.name} of a protected stack serves its UI on "
                             "the internet (webserverAccessMode must be PRIVATE_ONLY)")
-        if not environment.get("kmsKey"):
+        if missing(environment.get("kmsKey")):
             yield Violation(environment.urn, f"environment {environment.name} of a protected stack is encrypted with "
                             "an AWS-owned key (kmsKey: the stack's key)")
     for service in stack.of(K8S_SERVICE):
-        spec = service.get("spec") or {}
-        annotations = service.get("metadata", "annotations") or {}
+        if UNKNOWN in (service.get("metadata"), service.get("spec"), service.get("metadata", "annotations")):
+            continue
+        spec = _mapping(service.get("spec"))
+        annotations = _mapping(_mapping(service.get("metadata")).get("annotations"))
         if spec.get("type") != "LoadBalancer":
             continue
         internal = (annotations.get("service.beta.kubernetes.io/aws-load-balancer-internal") == "true"
@@ -443,16 +478,33 @@ def iam_no_wildcard_writes(stack: Stack) -> Iterator[Violation]:
         if document is None:
             continue
         for statement in _listed(document.get("Statement")):
-            if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow" or statement.get("Condition"):
-                continue  # a condition scopes what "*" may touch (a namespace, a service, a tag)
-            if "*" not in _listed(statement.get("Resource")):
+            if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow" or _scoped(statement):
                 continue
-            broad = sorted({w for action in _listed(statement.get("Action")) for w in _writes_scoped_to_resources(str(action))})
+            if "*" not in _listed(statement.get("Resource")) and "NotResource" not in statement:
+                continue
+            if "NotAction" in statement or any(str(a).split(":")[0] == "*" for a in _listed(statement.get("Action"))):
+                broad = ["every action" if "NotAction" not in statement else "every action but a few (NotAction)"]
+            else:
+                broad = sorted({w for action in _listed(statement.get("Action"))
+                                for w in _writes_scoped_to_resources(str(action))})
             if broad:
                 sid = statement.get("Sid") or "a statement"
                 shown = ", ".join(broad[:5]) + (f" and {len(broad) - 5} more" if len(broad) > 5 else "")
                 yield Violation(resource.urn, f"{resource.name}: {sid} allows {shown} on every resource (\"*\"); "
-                                "name the resources, or add a condition")
+                                "name the resources, or add a condition on them")
+
+
+# Condition keys that say how or from where a request comes, not which resources it touches: they leave "*" broad.
+_NOT_SCOPING = {"aws:securetransport", "aws:sourceip", "aws:sourcevpc", "aws:sourcevpce", "aws:multifactorauthpresent",
+                "aws:multifactorauthage", "aws:currenttime", "aws:epochtime", "aws:requestedregion", "aws:useragent",
+                "aws:viaawsservice", "aws:principaltype"}
+
+
+def _scoped(statement: Mapping) -> bool:
+    """A condition on something else than the request's origin (a namespace, a tag, a service, an ARN) narrows
+    what "*" may touch."""
+    keys = {str(k).lower() for operator in _mapping(statement.get("Condition")).values() for k in _mapping(operator)}
+    return bool(keys - _NOT_SCOPING)
 
 
 @dataclass(frozen=True)

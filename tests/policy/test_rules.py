@@ -4,7 +4,6 @@ and each deliberately bad variant breaks its rule, with its message, on the reso
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 
@@ -54,15 +53,10 @@ def _public_subnets(stack_resources):
 
 
 def _nodes_in_public_subnets():
+    """pulumi-eks's node group given the public subnets' ids (its child takes plain ids: no property dependency)."""
     base = resources("prod")
-    public = _public_subnets(base)
-    out, urn = [], None
-    for r in base:
-        if r.type == "eks:index:ManagedNodeGroup":
-            urn = r.urn
-            r = replace(r, property_dependencies={**r.property_dependencies, "subnetIds": public})
-        out.append(r)
-    return out, urn
+    public = [r.props["id"] for r in base if r.type == "aws:ec2/subnet:Subnet" and "public" in r.name]
+    return edited("prod", "aws:eks/nodeGroup:NodeGroup", lambda r: with_props(r, subnetIds=public))
 
 
 def _reported_on_the_database(variant):
@@ -94,8 +88,8 @@ BAD = {
     "rds-backups-a-week": lambda: edited("prod", "aws:rds/instance:Instance",
                                          lambda r: with_props(r, backupRetentionPeriod=3)),
     "eks-private-nodes": _nodes_in_public_subnets,
-    "eks-secrets-customer-key": lambda: edited("prod", "eks:index:Cluster",
-                                               lambda r: with_props(r, encryptionConfigKeyArn=None)),
+    "eks-secrets-customer-key": lambda: edited("prod", "aws:eks/cluster:Cluster",
+                                               lambda r: with_props(r, encryptionConfig=None)),
     "nodes-imdsv2": lambda: edited("prod", "aws:ec2/launchTemplate:LaunchTemplate", lambda r: with_props(
         r, metadataOptions={"httpEndpoint": "enabled", "httpTokens": "optional", "httpPutResponseHopLimit": 2})),
     "log-groups-retained": lambda: edited("prod", "aws:cloudwatch/logGroup:LogGroup",
@@ -133,6 +127,52 @@ def test_the_wildcard_rule_reads_awss_own_resource_types():
     assert rules._writes_scoped_to_resources("s3:GetObject") == []
     assert rules._writes_scoped_to_resources("s3:PutObject") == ["s3:PutObject"]
     assert "s3:PutObject" in rules._writes_scoped_to_resources("s3:Put*")
+
+
+def test_a_node_group_without_a_launch_template_is_refused():
+    stack_resources, urn = edited("prod", "aws:eks/nodeGroup:NodeGroup", lambda r: with_props(r, launchTemplate=None))
+    (violation,) = _violations("nodes-imdsv2", stack_resources)
+    assert violation.urn == urn and "no launch template" in violation.message
+
+
+def test_components_carry_no_arguments_so_only_their_children_are_judged():
+    """The engine hands a stack policy a component's outputs, not its arguments (pulumi-eks's Cluster publishes
+    kubeconfig and the like): no rule may read a missing argument as a violation."""
+    view = {r.type: r for r in resources("prod")}
+    assert view["eks:index:Cluster"].props == {} and view["eks:index:ManagedNodeGroup"].props == {}
+    only_components = [r for r in resources("prod") if not r.type.startswith("aws:eks/")]
+    assert [r.name for r in rules.RULES if r.mandatory and r.violations(rules.Stack(only_components))] == []
+
+
+def test_an_unknown_object_is_skipped_not_read():
+    for typ, prop in (("aws:ec2/launchTemplate:LaunchTemplate", "metadataOptions"),
+                      ("kubernetes:core/v1:Service", "metadata"), ("aws:eks/cluster:Cluster", "vpcConfig"),
+                      ("aws:kms/key:Key", "enableKeyRotation"), ("aws:ecr/repository:Repository", "imageScanningConfiguration")):
+        stack_resources, _ = edited("prod", typ, lambda r, prop=prop: with_props(r, **{prop: rules.UNKNOWN}))
+        assert {r.name: r.violations(rules.Stack(stack_resources)) for r in rules.RULES if r.mandatory} == \
+            {r.name: [] for r in rules.RULES if r.mandatory}, typ
+
+
+def test_an_existing_resources_unset_key_reads_as_unset():
+    # Once created, a resource's outputs hold "" for an unset optional string.
+    stack_resources, urn = edited("prod", "aws:sns/topic:Topic", lambda r: with_props(r, kmsMasterKeyId=""))
+    assert [v.urn for v in _violations("sns-topics-encrypted", stack_resources)] == [urn]
+
+
+@pytest.mark.parametrize("statement,flagged", [
+    ({"Effect": "Allow", "Action": "*", "Resource": "*"}, True),
+    ({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}, True),
+    ({"Effect": "Allow", "Action": "s3:PutObject", "NotResource": "arn:aws:s3:::other/*"}, True),
+    ({"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*",
+      "Condition": {"Bool": {"aws:SecureTransport": "true"}}}, True),
+    ({"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*",
+      "Condition": {"StringEquals": {"aws:ResourceTag/team": "data"}}}, False),
+    ({"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*"}, False),
+    ({"Effect": "Deny", "Action": "*", "Resource": "*"}, False),
+])
+def test_the_wildcard_rule_on_broad_statements(statement, flagged):
+    stack_resources, urn = edited("prod", "aws:iam/rolePolicy:RolePolicy", _policy_with({"Sid": "Probe", **statement}))
+    assert bool(_violations("iam-no-wildcard-writes", stack_resources)) is flagged
 
 
 def test_a_private_mwaa_ui_with_the_stacks_key_passes_and_an_internet_facing_service_does_not():
