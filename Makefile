@@ -135,7 +135,7 @@ test: .venv/.installed .venv-airflow/.installed .venv-checkov/.installed pgbounc
 	UV=$(UV) AIRFLOW_PYTHON=$(CURDIR)/.venv-airflow/bin/python CHECKOV=$(CURDIR)/.venv-checkov/bin/checkov \
 		.venv/bin/python -m pytest -n 2 --dist loadgroup
 
-test-fast: .venv/.installed .venv-checkov/.installed graphviz
+test-fast: .venv/.installed .venv-checkov/.installed
 	CHECKOV=$(CURDIR)/.venv-checkov/bin/checkov .venv/bin/python -m pytest -m "not runtime"
 
 # What the Pulumi CLI installs into policy/venv for `--policy-pack policy` (PulumiPolicy.yaml: pip, virtualenv venv).

@@ -43,23 +43,25 @@ def _node(graph: graphviz.Digraph, key: str, label: str, fill: str, shape: str =
                fontsize="11", **attrs)
 
 
-def _bucket_role(bucket: RecordedResource) -> str:
-    name = bucket.name
-    if "access-logs" in name:
-        return "access logs"
-    if "task-logs" in name:
-        return "task logs"
-    return "DAGs, plugins, requirements"
+# What each bucket is for, by the component that creates it (components/shared/, components/self_managed/).
+BUCKET_ROLES = {"AccessLogBucket": "access logs", "TaskLogBucket": "task logs", "DagBucket": "DAGs"}
 
 
-def _deployments(plan: Plan) -> list[tuple[str, int]]:
+def _bucket_role(bucket: RecordedResource, managed: bool) -> str:
+    owner = (bucket.parent or "").rsplit("::", 1)[0].rsplit(":", 1)[-1]
+    role = BUCKET_ROLES.get(owner, "data")
+    # MWAA reads its plugins and requirements from the DAG bucket too; the self-managed image carries them.
+    return "DAGs, plugins, requirements" if role == "DAGs" and managed else role
+
+
+def _deployments(plan: Plan) -> list[tuple[str, object]]:
     """(name, replicas) of the Airflow Deployments the stack applies."""
     found = []
     for resource in _of(plan, "kubernetes:apps/v1:Deployment"):
         metadata, spec = resource.inputs.get("metadata") or {}, resource.inputs.get("spec") or {}
         name = metadata.get("name") if isinstance(metadata, dict) else None
         replicas = spec.get("replicas", 1) if isinstance(spec, dict) else 1
-        found.append((str(name or resource.name), int(replicas) if isinstance(replicas, (int, float)) else 1))
+        found.append((str(name or resource.name), int(replicas) if isinstance(replicas, (int, float)) else "?"))
     return sorted(found)
 
 
@@ -89,25 +91,26 @@ def diagram(plan: Plan) -> graphviz.Digraph:
         by_zone[str(subnet.inputs.get("availabilityZone", "?"))].append(subnet)
 
     _node(graph, "internet", "Internet", "#ffffff", shape="ellipse")
-    for vpc in _of(plan, "aws:ec2/vpc:Vpc"):
-        with graph.subgraph(name="cluster_vpc") as net:
-            net.attr(label=f"VPC {vpc.inputs.get('cidrBlock', '')}", style="rounded,dashed", color="#4a78b5",
-                     fontname=FONT)
-            for zone in sorted(by_zone):
-                with net.subgraph(name=f"cluster_zone_{zone}") as z:
-                    z.attr(label=f"zone {zone}", style="rounded", color="#9bb7dc", fontname=FONT)
-                    for subnet in sorted(by_zone[zone], key=lambda s: s.name):
-                        tier = (subnet.inputs.get("tags") or {}).get("tier", "")
-                        _node(z, _id(subnet), f"{tier} subnet\n{subnet.inputs.get('cidrBlock', '')}", NETWORK)
-                        for nat in nats:
-                            if subnet_ids.get(nat.inputs.get("subnetId")) is subnet:
-                                _node(z, _id(nat), "NAT gateway", NETWORK, shape="octagon")
-                                z.edge(_id(subnet), _id(nat), style="invis")
-            for endpoint in _of(plan, "aws:ec2/vpcEndpoint:VpcEndpoint"):
-                service = str(endpoint.inputs.get("serviceName", "")).rsplit(".", 1)[-1]
-                kind = str(endpoint.inputs.get("vpcEndpointType", "Interface")).lower()
-                _node(net, _id(endpoint), f"{service} endpoint\n({kind})", NETWORK, shape="cds")
-            runtime = _runtime(net, plan)
+    vpcs = _of(plan, "aws:ec2/vpc:Vpc")
+    # A stack that adopts a VPC (network.vpcId) creates none: its runtime is drawn in the one it names.
+    vpc_label = f"VPC {vpcs[0].inputs.get('cidrBlock', '')}" if vpcs else f"existing VPC {plan.outputs.get('vpcId', '')}"
+    with graph.subgraph(name="cluster_vpc") as net:
+        net.attr(label=vpc_label, style="rounded,dashed", color="#4a78b5", fontname=FONT)
+        for zone in sorted(by_zone):
+            with net.subgraph(name=f"cluster_zone_{zone}") as z:
+                z.attr(label=f"zone {zone}", style="rounded", color="#9bb7dc", fontname=FONT)
+                for subnet in sorted(by_zone[zone], key=lambda s: s.name):
+                    tier = (subnet.inputs.get("tags") or {}).get("tier", "")
+                    _node(z, _id(subnet), f"{tier} subnet\n{subnet.inputs.get('cidrBlock', '')}", NETWORK)
+                    for nat in nats:
+                        if subnet_ids.get(nat.inputs.get("subnetId")) is subnet:
+                            _node(z, _id(nat), "NAT gateway", NETWORK, shape="octagon")
+                            z.edge(_id(subnet), _id(nat), style="invis")
+        for endpoint in _of(plan, "aws:ec2/vpcEndpoint:VpcEndpoint"):
+            service = str(endpoint.inputs.get("serviceName", "")).rsplit(".", 1)[-1]
+            kind = str(endpoint.inputs.get("vpcEndpointType", "Interface")).lower()
+            _node(net, _id(endpoint), f"{service} endpoint\n({kind})", NETWORK, shape="cds")
+        runtime = _runtime(net, plan)
     for gateway in _of(plan, "aws:ec2/internetGateway:InternetGateway"):
         _node(graph, _id(gateway), "internet gateway", NETWORK, shape="octagon")
         graph.edge(_id(gateway), "internet", dir="both")
@@ -118,7 +121,7 @@ def diagram(plan: Plan) -> graphviz.Digraph:
         regional.attr(label=f"regional services · {region}", style="rounded,dashed", color="#888888", fontname=FONT)
         buckets = {}
         for bucket in _of(plan, "aws:s3/bucket:Bucket"):
-            role = _bucket_role(bucket)
+            role = _bucket_role(bucket, flavour == "managed")
             buckets[role] = _id(bucket)
             _node(regional, _id(bucket), f"S3 bucket\n{role}", DATA, shape="cylinder")
         for key in _of(plan, "aws:kms/key:Key"):
@@ -134,12 +137,14 @@ def diagram(plan: Plan) -> graphviz.Digraph:
         alarms = _of(plan, "aws:cloudwatch/metricAlarm:MetricAlarm")
         topics = _of(plan, "aws:sns/topic:Topic")
         if alarms:
-            _node(regional, "alarms", f"CloudWatch\n{len(alarms)} alarms, a dashboard", OBSERVE, shape="note")
+            dashboards = len(_of(plan, "aws:cloudwatch/dashboard:Dashboard"))
+            _node(regional, "alarms", f"CloudWatch\n{len(alarms)} alarms, {dashboards} dashboard(s)", OBSERVE,
+                  shape="note")
             for topic in topics:
                 _node(regional, _id(topic), "SNS topic\nalarm notifications", OBSERVE, shape="note")
                 regional.edge("alarms", _id(topic))
 
-    _data_paths(graph, plan, runtime, buckets, bool(prefixes), bool(groups))
+    _data_paths(graph, plan, runtime, buckets, bool(prefixes), groups, bool(alarms))
     return graph
 
 
@@ -149,10 +154,12 @@ def _runtime(net: graphviz.Digraph, plan: Plan) -> dict[str, str]:
     for environment in _of(plan, "aws:mwaa/environment:Environment"):
         i = environment.inputs
         workers = f"{i.get('minWorkers', 1)}-{i.get('maxWorkers', '?')} workers"
-        access = "private UI" if i.get("webserverAccessMode") == "PRIVATE_ONLY" else "public UI"
+        access = {"PRIVATE_ONLY": "private UI", None: "private UI"}.get(i.get("webserverAccessMode"), "public UI")
         _node(net, _id(environment), f"Amazon MWAA\n{i.get('environmentClass', '')} · {workers}\n"
               f"Airflow {i.get('airflowVersion', '')} · {access}", COMPUTE, shape="box3d")
-        joins.update(airflow=_id(environment), workers=_id(environment), ui=_id(environment))
+        joins.update(airflow=_id(environment), mwaa=_id(environment), ui=_id(environment))
+        if i.get("webserverAccessMode") in ("PUBLIC_ONLY", "PUBLIC_AND_PRIVATE"):
+            joins["ui public"] = "yes"
     clusters = _of(plan, "eks:index:Cluster")
     if clusters:
         cluster = clusters[0]
@@ -180,7 +187,8 @@ def _runtime(net: graphviz.Digraph, plan: Plan) -> dict[str, str]:
                     joins["load balancer"] = _id(service)
             joins["workers"] = "pod_workers"
             joins["airflow"] = joins.get("scheduler", "pod_workers")
-            joins["ui"] = joins.get("webserver", "pod_workers")
+            if "webserver" in joins:
+                joins["ui"] = joins["webserver"]
     for database in _of(plan, "aws:rds/instance:Instance"):
         i = database.inputs
         _node(net, _id(database), f"RDS PostgreSQL {i.get('engineVersion', '')}\n{i.get('instanceClass', '')}"
@@ -190,46 +198,67 @@ def _runtime(net: graphviz.Digraph, plan: Plan) -> dict[str, str]:
 
 
 def _data_paths(graph: graphviz.Digraph, plan: Plan, joins: dict[str, str], buckets: dict[str, str],
-                secrets: bool, logs: bool) -> None:
-    dags = buckets.get("DAGs, plugins, requirements")
+                secrets: bool, groups: list[RecordedResource], alarms: bool) -> None:
+    """The main paths. On EKS every Airflow pod (its components and the worker pods) reads the DAGs, the secrets
+    and the database and sends StatsD (components/self_managed/workload_identity_policy.py AIRFLOW_ACCESS,
+    k8s/metrics.py): those edges go to or from the cluster's box as a whole."""
+    eks = "pod_workers" in joins
+    every_pod = {"lhead": "cluster_eks"} if eks else {}
+    from_every_pod = {"ltail": "cluster_eks"} if eks else {}
+    dags = next((urn for role, urn in buckets.items() if role.startswith("DAGs")), None)
     if dags and "airflow" in joins:
-        for target in dict.fromkeys((joins["airflow"], joins.get("webserver"), joins["workers"])):
-            if target:
-                graph.edge(dags, target, label="DAGs", color="#2e7d32")
-    if buckets.get("task logs"):
-        graph.edge(joins["workers"], buckets["task logs"], label="task logs", color="#2e7d32")
-    if buckets.get("access logs"):
-        for role, urn in buckets.items():
-            if role != "access logs":
-                graph.edge(urn, buckets["access logs"], label="access logs", style="dashed")
+        graph.edge(dags, joins["airflow"], label="DAGs" + (" (every Airflow pod)" if eks else ""), color="#2e7d32",
+                   **every_pod)
+    if buckets.get("task logs") and "airflow" in joins:
+        graph.edge(joins["airflow"], buckets["task logs"], label="task logs (written, read)", color="#2e7d32",
+                   dir="both", **from_every_pod)
+    for logging in plan.of_type("aws:s3/bucketLogging:BucketLogging"):
+        source = next((_id(b) for b in plan.of_type("aws:s3/bucket:Bucket") if b.urn in logging.property_dependencies.get("bucket", [])), None)
+        target = next((_id(b) for b in plan.of_type("aws:s3/bucket:Bucket") if b.urn in logging.property_dependencies.get("targetBucket", [])), None)
+        if source and target:
+            graph.edge(source, target, label="access logs", style="dashed")
     if secrets and "airflow" in joins:
-        graph.edge(joins["workers"], "secrets", label="Variables, Connections", color="#b23a48")
-    if "database" in joins:
+        graph.edge(joins["airflow"], "secrets", label="Variables, Connections", color="#b23a48", **from_every_pod)
+    if "database" in joins and "airflow" in joins:
         via = joins.get("pgbouncer")
         if via:
-            for source in dict.fromkeys((joins["airflow"], joins["workers"])):
-                graph.edge(source, via, label="SQL")
+            graph.edge(joins["airflow"], via, label="SQL (every Airflow pod)")
             graph.edge(via, joins["database"], label="TLS")
-        elif "airflow" in joins:
-            graph.edge(joins["airflow"], joins["database"], label="TLS")
+        else:
+            graph.edge(joins["airflow"], joins["database"], label="TLS", **from_every_pod)
     for repository in _of(plan, "aws:ecr/repository:Repository"):
         if "nodes" in joins:
             graph.edge(_id(repository), joins["nodes"], label="image")
-    if logs and "airflow" in joins:
-        graph.edge(joins["airflow"], "logs", label="logs", style="dashed")
-    for sender in ("scheduler", "node-readiness"):
-        if "metrics" in joins and sender in joins:
-            graph.edge(joins[sender], joins["metrics"], label="StatsD", style="dashed")
-    if "metrics" in joins and plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
-        graph.edge(joins["metrics"], "alarms", label="metrics", style="dashed")
-    elif "airflow" in joins and plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
-        graph.edge(joins["airflow"], "alarms", label="metrics", style="dashed")
-    if "ui" in joins:
-        for environment in plan.of_type("aws:mwaa/environment:Environment"):
-            if environment.inputs.get("webserverAccessMode") == "PUBLIC_ONLY":
-                graph.edge("internet", joins["ui"], label="UI (public)")
-        if "load balancer" in joins:
-            graph.edge(joins["load balancer"], joins["ui"], label="UI")
+    _log_paths(graph, joins, groups)
+    if "metrics" in joins:
+        graph.edge(joins["airflow"], joins["metrics"], label="StatsD (every Airflow process)", style="dashed")
+        if "node-readiness" in joins:
+            graph.edge(joins["node-readiness"], joins["metrics"], label="StatsD", style="dashed")
+    if alarms and "airflow" in joins:
+        graph.edge(joins.get("metrics", joins["airflow"]), "alarms", label="metrics", style="dashed")
+    if "ui" in joins and joins.get("ui public"):
+        graph.edge("internet", joins["ui"], label="UI (public)")
+    if "ui" in joins and "load balancer" in joins:
+        graph.edge(joins["load balancer"], joins["ui"], label="UI")
+
+
+def _log_paths(graph: graphviz.Digraph, joins: dict[str, str], groups: list[RecordedResource]) -> None:
+    """Who writes the stack's log groups: MWAA its components' logs; on EKS the control plane, RDS and the VPC's
+    flow logs (Airflow's pods send their task logs to S3)."""
+    owners: dict[tuple[str, str], None] = {}
+    for group in groups:
+        name = str(group.inputs.get("name", ""))
+        if "mwaa" in joins:
+            owners[(joins["mwaa"], "")] = None
+        elif name.startswith("/aws/eks/") and "nodes" in joins:
+            owners[(joins["nodes"], "cluster_eks")] = None
+        elif name.startswith("/aws/rds/") and "database" in joins:
+            owners[(joins["database"], "")] = None
+        elif name.startswith("/aws/vpc/") and "database" in joins:
+            owners[(joins["database"], "cluster_vpc")] = None
+    for (source, tail), _ in owners.items():
+        label = {"cluster_eks": "control plane logs", "cluster_vpc": "flow logs"}.get(tail, "logs")
+        graph.edge(source, "logs", label=label, style="dashed", **({"ltail": tail} if tail else {}))
 
 
 def render(source: str, fmt: str, dot: Optional[str] = None) -> bytes:
@@ -251,7 +280,7 @@ def write(stack: str, out_dir: Path = OUT_DIR) -> list[Path]:
     source = diagram(plan).source
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / f"{stack}.dot"]
-    written[0].write_text(source)
+    written[0].write_text(source, encoding="utf-8")
     for fmt in ("svg", "png"):
         path = out_dir / f"{stack}.{fmt}"
         path.write_bytes(render(source, fmt))
@@ -268,7 +297,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         for stack in args.stack:
             for path in write(stack, args.out):
                 print(path.relative_to(PROJECT_DIR) if path.is_relative_to(PROJECT_DIR) else path)
-    except FileNotFoundError as err:
+    except (FileNotFoundError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0
