@@ -135,14 +135,18 @@ def airflow_container(
     }
 
 
+def file_is_fresh(path: str, max_age_seconds: int) -> list[str]:
+    """An exec probe's command (the image's Python; no shell): it fails when `path`, which a loop rewrites after
+    every pass, is missing or older than `max_age_seconds`."""
+    code = (f"import os,sys,time;p='{path}';"
+            f"sys.exit(0 if os.path.exists(p) and time.time()-os.path.getmtime(p)<{max_age_seconds} else 1)")
+    return ["python", "-c", code]
+
+
 def _sync_is_fresh(interval: int) -> dict:
     # The sidecar rewrites its state file after every pass; a state older than ten passes means it is stuck.
-    code = (
-        "import os,sys,time;"
-        f"p='{DAGS_FOLDER}/{DAG_SYNC_STATE}';"
-        f"sys.exit(0 if os.path.exists(p) and time.time()-os.path.getmtime(p)<{10 * interval} else 1)"
-    )
-    return {"exec": {"command": ["python", "-c", code]}, "periodSeconds": max(interval, 10), "timeoutSeconds": 10}
+    return {"exec": {"command": file_is_fresh(f"{DAGS_FOLDER}/{DAG_SYNC_STATE}", 10 * interval)},
+            "periodSeconds": max(interval, 10), "timeoutSeconds": 10}
 
 
 def dag_sync_container(spec: AirflowSpec, *, once: bool, archive: bool = False) -> dict:

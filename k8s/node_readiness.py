@@ -17,6 +17,7 @@ from k8s.containers import (
     LEAVE_A_FAILED_NODE_SOON,
     checkov_annotations,
     container_security_context,
+    file_is_fresh,
     labels,
     pod_security_context,
     resources,
@@ -29,7 +30,6 @@ SCRIPT = "/opt/image/node_readiness.py"  # docker/Dockerfile copies it there
 # Its gauges (docker/node_readiness.py), as StatsD names.
 METRICS_PREFIX = "cluster"
 OLDEST_NOT_READY = f"{METRICS_PREFIX}.oldest_not_ready_seconds"
-NODES_NOT_READY = f"{METRICS_PREFIX}.nodes_not_ready"
 NODES = f"{METRICS_PREFIX}.nodes"
 
 RESOURCES = Resources("20m", "192Mi")  # the Kubernetes client and a list of nodes a minute
@@ -47,9 +47,7 @@ CHECKOV_SKIPS = {
 def heartbeat_is_fresh(path: str = HEARTBEAT) -> list[str]:
     """Fails once the last pass that counted the nodes is three passes old (the API unreachable, the process
     stuck); two failures a minute apart restart the container, within about five minutes of its last count."""
-    code = (f"import os,sys,time;p='{path}';"
-            f"sys.exit(0 if os.path.exists(p) and time.time()-os.path.getmtime(p)<{3 * AGGREGATION_SECONDS} else 1)")
-    return ["python", "-c", code]
+    return file_is_fresh(path, 3 * AGGREGATION_SECONDS)
 
 
 def _is_alive() -> dict:

@@ -212,9 +212,13 @@ def _data_paths(graph: graphviz.Digraph, plan: Plan, joins: dict[str, str], buck
     if buckets.get("task logs") and "airflow" in joins:
         graph.edge(joins["airflow"], buckets["task logs"], label="task logs (written, read)", color="#2e7d32",
                    dir="both", **from_every_pod)
+    every_bucket = plan.of_type("aws:s3/bucket:Bucket")
+
+    def bucket_in(resource: RecordedResource, prop: str) -> Optional[str]:
+        return next((_id(b) for b in every_bucket if b.urn in resource.property_dependencies.get(prop, [])), None)
+
     for logging in plan.of_type("aws:s3/bucketLogging:BucketLogging"):
-        source = next((_id(b) for b in plan.of_type("aws:s3/bucket:Bucket") if b.urn in logging.property_dependencies.get("bucket", [])), None)
-        target = next((_id(b) for b in plan.of_type("aws:s3/bucket:Bucket") if b.urn in logging.property_dependencies.get("targetBucket", [])), None)
+        source, target = bucket_in(logging, "bucket"), bucket_in(logging, "targetBucket")
         if source and target:
             graph.edge(source, target, label="access logs", style="dashed")
     if secrets and "airflow" in joins:

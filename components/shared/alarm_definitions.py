@@ -10,9 +10,9 @@ alarm on a wrong set waits in INSUFFICIENT_DATA for ever, where a SEARCH finds w
 
 Self-managed: Airflow's own metrics under the stack's namespace (StatsD through the CloudWatch agent: k8s/metrics.py
 says how Airflow's names become CloudWatch's, and the twin holds them to what Airflow emits), the cluster's pods no
-node takes (`AWS/EKS`), its nodes that are not Ready (counted by the node watcher), and (namespace `AWS/RDS`, dimension `DBInstanceIdentifier`: RDS user guide, rds-metrics)
-the metadata database's CPU, free storage, connections and freeable memory. RDS publishes `ReplicaLag` for read replicas and
-Multi-AZ DB clusters only, not for the Multi-AZ DB instance this stack runs (its standby is synchronous), so there
+node takes (`AWS/EKS`), its nodes that are not Ready (counted by the node watcher), and (namespace `AWS/RDS`,
+dimension `DBInstanceIdentifier`: RDS user guide, rds-metrics) the metadata database's CPU, free storage,
+connections and freeable memory. RDS publishes `ReplicaLag` for read replicas and Multi-AZ DB clusters only, not for the Multi-AZ DB instance this stack runs (its standby is synchronous), so there
 is no replica-lag alarm.
 """
 
