@@ -112,3 +112,14 @@ def test_entrypoint_runs_a_scheduler_loop_on_the_images_packages(image_env_path,
     assert result.returncode == 0, result.stderr[-3000:]
     listed = _entrypoint(image_env, tmp_path, "airflow", "dags", "list", "--output", "json", AIRFLOW__CORE__DAGS_FOLDER=str(dags))
     assert listed.returncode == 0 and '"dag_id": "hello_secrets"' in listed.stdout, listed.stdout + listed.stderr[-2000:]
+
+
+def test_the_packages_come_with_their_bytecode_as_pip_installs_them_in_the_image(image_env_path):
+    """The image's pods, and the twin's, set PYTHONDONTWRITEBYTECODE: a layer installed without bytecode (uv's
+    default) has every process compile Airflow from source, three times the import time, which timed CI's
+    webservers out. Every module of Airflow, imported or not, has its compiled file."""
+    airflow = next((image_env_path / "lib").glob("python3.*/site-packages/airflow"))
+    sources = list(airflow.rglob("*.py"))
+    compiled = {p.name.split(".")[0] + "@" + str(p.parent.parent) for p in airflow.rglob("__pycache__/*.pyc")}
+    missing = [p for p in sources if f"{p.stem}@{p.parent}" not in compiled]
+    assert sources and len(missing) <= len(sources) // 100, missing[:10]
