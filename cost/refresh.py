@@ -1,0 +1,217 @@
+"""`python -m cost.refresh [--region eu-west-1 ...] [--add KEY ...]` (`make prices`): the table's prices read anew from
+the AWS Price List's bulk offer files, which need no AWS account or credentials.
+
+For each region and each offer (service) its keys need, it reads the offer's region index
+(`/offers/v1.0/aws/<offer>/current/region_index.json`), downloads that region's offer file, and finds each key's
+product by its selector (cost/dimensions.py) and the product's On-Demand price in the key's unit. A key must come
+to exactly one price: none, or several that differ, stops the refresh with the products it found, and the table is
+left as it was. The offer files' layout: AWS Billing User Guide, "Reading the offer files" (products by SKU with
+productFamily and attributes; terms.OnDemand by SKU, then offer term, then price dimension with unit, beginRange
+and pricePerUnit.USD).
+
+The EC2 offer file of one region is several hundred MB: it is streamed to a cache folder and read twice as a stream
+(ijson), products then terms, never held in memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterable, Optional
+
+import ijson
+
+from cost.dimensions import Dimension, UnknownDimension, dimension
+from cost.table import TABLE, Price, PriceError, PriceTable
+
+PRICE_LIST = "https://pricing.us-east-1.amazonaws.com"
+TIMEOUT_SECONDS = 60
+RETRY_SECONDS = 5
+GLOBAL = "global"  # the offer's all-region file, where products priced once for every region are
+
+
+class RefreshError(RuntimeError):
+    """The Price List could not be read, or a key did not come to one price; the table is unchanged."""
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One region's offer file of one service, as downloaded."""
+
+    code: str
+    region: str
+    url: str
+    path: Path
+    version: str
+    publication_date: str
+
+
+def _get(url: str, into: Optional[Path] = None, attempts: int = 3) -> bytes:
+    for attempt in range(1, attempts + 1):
+        try:
+            with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
+                if into is None:
+                    return response.read()
+                with into.open("wb") as out:
+                    shutil.copyfileobj(response, out, length=1 << 20)
+                return b""
+        except urllib.error.HTTPError as err:
+            # A region file the index names can answer 404 for a while after it is published: ask again.
+            if err.code != 404 or attempt == attempts:
+                raise RefreshError(f"cannot read {url}: HTTP {err.code}") from err
+            time.sleep(RETRY_SECONDS * attempt)
+        except (urllib.error.URLError, OSError) as err:
+            raise RefreshError(f"cannot read {url}: {getattr(err, 'reason', err)}") from err
+    raise AssertionError("unreachable")
+
+
+def download(base_url: str, code: str, region: str, cache: Path) -> Offer:
+    """One region's offer file of a service, or (region GLOBAL) its all-region file."""
+    if region == GLOBAL:
+        url = f"{base_url}/offers/v1.0/aws/{code}/current/index.json"
+    else:
+        index_url = f"{base_url}/offers/v1.0/aws/{code}/current/region_index.json"
+        regions = json.loads(_get(index_url)).get("regions", {})
+        if region not in regions:
+            raise RefreshError(f"the Price List has no {code} offer for {region} ({index_url})")
+        # A versioned path (.../<code>/<version>/<region>/index.json): the source names the exact version read.
+        url = base_url + regions[region]["currentVersionUrl"]
+    path = cache / f"{code}-{region}.json"
+    _get(url, into=path)
+    version, published = "", ""
+    with path.open("rb") as stream:
+        # The offer's header comes before its products: read it and stop.
+        for prefix, event, value in ijson.parse(stream):
+            if prefix == "version":
+                version = value
+            elif prefix == "publicationDate":
+                published = value
+            elif prefix == "products":
+                break
+    return Offer(code=code, region=region, url=url, path=path, version=version, publication_date=published)
+
+
+def _product_matches(dim: Dimension, product: dict, region: str) -> bool:
+    selector = dim.selector
+    attributes = product.get("attributes") or {}
+    if (product.get("productFamily") or "") != selector.family:
+        return False
+    if selector.global_product:
+        # Priced once for all regions: no region of its own, no region prefix.
+        if attributes.get("regionCode") or not selector.usage_matches(attributes.get("usagetype", ""), ""):
+            return False
+    else:
+        # Outposts, Local Zones and Wavelength Zones price the same product apart from the region itself; the
+        # free tiers' "Global-" rows have no region.
+        if attributes.get("locationType", "AWS Region") != "AWS Region" or attributes.get("regionCode") != region:
+            return False
+        if not selector.usage_matches(attributes.get("usagetype", ""), region):
+            return False
+    return all(attributes.get(name) == value for name, value in selector.attributes.items())
+
+
+def _first_tier(dimension_: dict) -> bool:
+    return str(dimension_.get("beginRange", "0")) in ("0", "0.0")
+
+
+def prices_in(offer: Offer, dims: Iterable[Dimension], region: str) -> dict[str, Price]:
+    dims = list(dims)
+    skus: dict[str, list[Dimension]] = defaultdict(list)
+    with offer.path.open("rb") as stream:
+        for sku, product in ijson.kvitems(stream, "products"):
+            for dim in dims:
+                if _product_matches(dim, product, region):
+                    skus[sku].append(dim)
+    found: dict[str, dict[str, Decimal]] = defaultdict(dict)  # key -> sku -> USD
+    with offer.path.open("rb") as stream:
+        for sku, terms in ijson.kvitems(stream, "terms.OnDemand"):
+            for dim in skus.get(sku, ()):
+                for term in terms.values():
+                    for rate in term.get("priceDimensions", {}).values():
+                        if dim.selector.unit_matches(rate.get("unit", "")) and _first_tier(rate):
+                            found[dim.key][sku] = Decimal(rate["pricePerUnit"]["USD"])
+    prices, problems = {}, []
+    for dim in dims:
+        by_sku = found.get(dim.key, {})
+        distinct = set(by_sku.values())
+        if len(distinct) != 1:
+            detail = ", ".join(f"{sku} at {usd}" for sku, usd in sorted(by_sku.items())) or "no product"
+            problems.append(f"{dim.key} ({dim.what}): {'several prices' if distinct else 'not found'} in "
+                            f"{offer.code} for {region} [{detail}]; its selector is in cost/dimensions.py")
+            continue
+        sku = sorted(by_sku)[0]
+        prices[dim.key] = Price(
+            usd=float(distinct.pop()),
+            source=f"AWS Price List, {offer.url} (version {offer.version}), SKU {sku}",
+            date=offer.publication_date[:10] or "unknown", kind="price-list")
+    if problems:
+        raise RefreshError("; ".join(problems))
+    return prices
+
+
+def refresh(table: PriceTable, regions: list[str], add: list[str], base_url: str, cache: Path) -> list[str]:
+    """Every key of the table (any region's) and the `add`ed ones read anew for each of `regions`, in place, so
+    that every region ends with the same keys; what changed, a line each."""
+    changes = []
+    new: dict[str, dict[str, Price]] = {}
+    every_key = {key for entries in table.regions.values() for key in entries} | set(add)
+    if not every_key:
+        raise RefreshError("the table names no keys: name them with --add")
+    for region in regions:
+        keys = sorted(every_key)
+        by_offer: dict[tuple[str, str], list[Dimension]] = defaultdict(list)
+        for key in keys:
+            dim = dimension(key)
+            by_offer[(dim.selector.offer, GLOBAL if dim.selector.global_product else region)].append(dim)
+        new[region] = {}
+        for (code, where), dims in sorted(by_offer.items()):
+            offer = download(base_url, code, where, cache)
+            new[region].update(prices_in(offer, dims, region))
+            offer.path.unlink()
+    for region, entries in new.items():
+        old = table.regions.get(region, {})
+        for key, price in sorted(entries.items()):
+            before = old.get(key)
+            if before is None or before.usd != price.usd:
+                changes.append(f"{region} {key}: {'new' if before is None else before.usd} -> {price.usd}")
+        table.regions[region] = {**old, **entries}
+    return changes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make prices", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--region", action="append", default=[], help="a region to refresh (default: every one "
+                        "in the table); each gets every key any region has")
+    parser.add_argument("--add", action="append", default=[], metavar="KEY",
+                        help="a key to add, e.g. ec2:instance:m7g.large (cost/dimensions.py)")
+    parser.add_argument("--base-url", default=PRICE_LIST, help=f"the Price List's address (default {PRICE_LIST})")
+    parser.add_argument("--prices", type=Path, default=TABLE)
+    args = parser.parse_args(argv)
+    try:
+        table = PriceTable.load(args.prices)
+        for key in args.add:
+            dimension(key)
+        regions = args.region or sorted(table.regions)
+        with tempfile.TemporaryDirectory(prefix="prices-") as cache:
+            changes = refresh(table, regions, list(args.add), args.base_url.rstrip("/"), Path(cache))
+        table.write(args.prices)
+    except (RefreshError, PriceError, UnknownDimension) as err:
+        print(f"error: {err}\nerror: {args.prices} is unchanged", file=sys.stderr)
+        return 1
+    print("\n".join(changes) if changes else "no price changed", file=sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""`make prices` (cost/refresh.py) against a Price List served on loopback: offer files in the bulk format (AWS
+Billing User Guide, "Reading the offer files"; field names and value formats as real files have them), whose
+products are eu-west-1's as terracost's committed dump of the Price List holds them (SKUs, usage types, prices),
+beside the look-alikes a real file holds: a Windows twin, an unused capacity reservation, an Outposts SKU, a Reserved
+term, later price tiers, the regional NAT's hour, a high-resolution alarm, a free-tier "Global-" row, MWAA's
+products without a family, and a dashboard priced once for all regions in the all-region file.
+
+What this cannot show: that AWS's files of today hold the attribute values the selectors name; a refresh that
+finds none of a key's products says so and changes nothing."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from cost import refresh
+from cost.dimensions import dimension
+from cost.table import Price, PriceTable
+
+REGION = "eu-west-1"
+PREFIX = "EU-"  # eu-west-1's usage-type prefix, which its code does not spell
+
+
+def _product(sku: str, family: str, usagetype: str, **attributes: str) -> dict:
+    product = {"sku": sku, "productFamily": family,
+               "attributes": {"servicecode": "x", "location": "EU (Ireland)", "locationType": "AWS Region",
+                              "regionCode": REGION, "usagetype": usagetype, **attributes}}
+    if not family:
+        del product["productFamily"]  # MWAA's and public IPv4's products carry none
+    return product
+
+
+def _global(sku: str, family: str, usagetype: str) -> dict:
+    return {"sku": sku, "productFamily": family, "attributes": {
+        "servicecode": "AmazonCloudWatch", "location": "Any", "locationType": "Other", "usagetype": usagetype}}
+
+
+def _on_demand(sku: str, usd: str, unit: str, *tiers: tuple[str, str, str]) -> dict:
+    dims = {f"{sku}.JRTCKXETXF.6YS6EN2CT7": {"rateCode": f"{sku}.JRTCKXETXF.6YS6EN2CT7", "description": "d",
+                                             "beginRange": "0", "endRange": "Inf", "unit": unit,
+                                             "pricePerUnit": {"USD": usd}, "appliesTo": []}}
+    for begin, end, tier_usd in tiers:
+        dims[f"{sku}.JRTCKXETXF.{begin}"] = {"rateCode": "r", "description": "tier", "beginRange": begin,
+                                            "endRange": end, "unit": unit, "pricePerUnit": {"USD": tier_usd}}
+    if tiers:
+        dims[next(iter(dims))]["endRange"] = tiers[0][0]
+    return {f"{sku}.JRTCKXETXF": {"offerTermCode": "JRTCKXETXF", "sku": sku, "effectiveDate": "2026-11-01T00:00:00Z",
+                                  "priceDimensions": dims, "termAttributes": {}}}
+
+
+EC2_LINUX = {"operatingSystem": "Linux", "tenancy": "Shared", "preInstalledSw": "NA",
+             "licenseModel": "No License required", "capacitystatus": "Used"}
+
+OFFERS = {
+    "AmazonEC2": (
+        [
+            _product("EC2A", "Compute Instance", f"{PREFIX}BoxUsage:m6i.large", instanceType="m6i.large", **EC2_LINUX),
+            _product("EC2WIN", "Compute Instance", f"{PREFIX}BoxUsage:m6i.large", instanceType="m6i.large",
+                     **{**EC2_LINUX, "operatingSystem": "Windows"}),
+            _product("EC2UNUSED", "Compute Instance", f"{PREFIX}UnusedBox:m6i.large", instanceType="m6i.large",
+                     **{**EC2_LINUX, "capacitystatus": "UnusedCapacityReservation"}),
+            _product("EC2ALLOC", "Compute Instance", f"{PREFIX}Reservation:m6i.large", instanceType="m6i.large",
+                     **{**EC2_LINUX, "capacitystatus": "AllocatedCapacityReservation"}),
+            _product("EC2OUTPOST", "Compute Instance", f"{PREFIX}BoxUsage:m6i.large", instanceType="m6i.large",
+                     locationType="AWS Outposts", **EC2_LINUX),
+            _product("NATH", "NAT Gateway", f"{PREFIX}NatGateway-Hours"),
+            _product("NATB", "NAT Gateway", f"{PREFIX}NatGateway-Bytes"),
+            _product("NATR", "NAT Gateway", f"{PREFIX}RegionalNatGateway-Hours"),
+        ],
+        {"EC2A": ("0.1070000000", "Hrs"), "EC2WIN": ("0.1990000000", "Hrs"), "EC2UNUSED": ("0.1070000000", "Hrs"),
+         "EC2ALLOC": ("0.0000000000", "Hrs"),
+         "EC2OUTPOST": ("0.5000000000", "Hrs"), "NATH": ("0.0480000000", "Hrs"), "NATB": ("0.0480000000", "GB"),
+         "NATR": ("0.0900000000", "Hrs")},
+    ),
+    "AmazonS3": (
+        [_product("S3STD", "Storage", f"{PREFIX}TimedStorage-ByteHrs", volumeType="Standard",
+                  storageClass="General Purpose"),
+         _product("S3IA", "Storage", f"{PREFIX}TimedStorage-SIA-ByteHrs", volumeType="Standard - Infrequent Access",
+                  storageClass="Infrequent Access")],
+        {"S3STD": ("0.0230000000", "GB-Mo", ("51200", "512000", "0.0220000000")), "S3IA": ("0.0125000000", "GB-Mo")},
+    ),
+    "AmazonMWAA": (
+        [_product("MWAAENV", "", f"{PREFIX}Airflow-SmallEnvironment", type="Environment", size="Small"),
+         _product("MWAAWRK", "", f"{PREFIX}Airflow-SmallWorker", type="Worker", size="Small"),
+         _product("MWAAMED", "", f"{PREFIX}Airflow-MediumEnvironment", type="Environment", size="Medium")],
+        {"MWAAENV": ("0.5500000000", "Hrs"), "MWAAWRK": ("0.0600000000", "Hrs"), "MWAAMED": ("0.8300000000", "Hrs")},
+    ),
+    "AmazonCloudWatch": (
+        [_product("GDMKAEDCSYJAKBZQ", "Alarm", f"{PREFIX}CW:AlarmMonitorUsage", group="Alarm"),
+         _product("NMPYB5JQS73AVJ2X", "Alarm", f"{PREFIX}CW:HighResAlarmMonitorUsage", group="Alarm"),
+         {**_global("FCH8WPMWVXA4B6VM", "Bundle", "Global-CW:AlarmMonitorUsage")},
+         _product("58YXNUN4MF8JD9ZA", "Metric", f"{PREFIX}CW:MetricMonitorUsage", group="Metric")],
+        {"GDMKAEDCSYJAKBZQ": ("0.1000000000", "Alarms"), "NMPYB5JQS73AVJ2X": ("0.3000000000", "Alarms"),
+         "FCH8WPMWVXA4B6VM": ("0.0000000000", "Alarms"),
+         "58YXNUN4MF8JD9ZA": ("0.3000000000", "Metrics", ("10000", "250000", "0.1000000000"))},
+    ),
+}
+
+# The all-region file of an offer: the products priced once for every region.
+GLOBAL_OFFERS = {
+    "AmazonCloudWatch": (
+        [_global("DASH", "Dashboard", "DashboardsUsageHour"), _global("DASHB", "Dashboard", "DashboardsUsageHour-Basic")],
+        {"DASH": ("3.0000000000", "Dashboards"), "DASHB": ("3.0000000000", "Dashboards")},
+    ),
+}
+
+
+def _offer_file(code: str, offers: dict = OFFERS) -> dict:
+    products, prices = offers[code]
+    terms = {p["sku"]: _on_demand(p["sku"], *prices[p["sku"]]) for p in products}
+    reserved = {"EC2A": {"EC2A.4NA7Y494T4": {"offerTermCode": "4NA7Y494T4", "sku": "EC2A", "priceDimensions": {
+        "r": {"unit": "Hrs", "beginRange": "0", "pricePerUnit": {"USD": "0.0660000000"}}}}}} if code == "AmazonEC2" \
+        else {}
+    return {"formatVersion": "v1.0", "disclaimer": "d", "offerCode": code, "version": "20261115000000",
+            "publicationDate": "2026-11-15T00:00:00Z", "products": {p["sku"]: p for p in products},
+            "terms": {"OnDemand": terms, "Reserved": reserved}}
+
+
+@pytest.fixture
+def price_list(tmp_path: Path):
+    root = tmp_path / "site"
+    for code in OFFERS:
+        base = root / "offers" / "v1.0" / "aws" / code / "current"
+        (base / REGION).mkdir(parents=True)
+        (base / REGION / "index.json").write_text(json.dumps(_offer_file(code)))
+        # The region index names a versioned file, as the real one does.
+        versioned = root / "offers" / "v1.0" / "aws" / code / "20261115000000" / REGION
+        versioned.mkdir(parents=True)
+        (versioned / "index.json").write_text((base / REGION / "index.json").read_text())
+        (base / "region_index.json").write_text(json.dumps({"formatVersion": "v1.0", "regions": {REGION: {
+            "regionCode": REGION, "currentVersionUrl": f"/offers/v1.0/aws/{code}/20261115000000/{REGION}/index.json"}}}))
+    for code in GLOBAL_OFFERS:
+        (root / "offers" / "v1.0" / "aws" / code / "current" / "index.json").write_text(
+            json.dumps(_offer_file(code, GLOBAL_OFFERS)))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def _table(tmp_path: Path, keys: list[str]) -> Path:
+    path = tmp_path / "prices.json"
+    PriceTable(regions={REGION: {k: Price(usd=9.99, source="an old page", date="2025-01-01", kind="secondary")
+                                 for k in keys}}).write(path)
+    return path
+
+
+def test_each_key_gets_its_one_on_demand_price_from_the_offer_file(tmp_path, price_list, capsys):
+    keys = ["ec2:instance:m6i.large", "vpc:nat-gateway:hour", "vpc:nat-gateway:gb", "s3:standard",
+            "mwaa:environment:mw1.small", "mwaa:worker:mw1.small", "cloudwatch:alarm", "cloudwatch:metric",
+            "cloudwatch:dashboard"]
+    path = _table(tmp_path, keys)
+    assert refresh.main(["--prices", str(path), "--base-url", price_list]) == 0
+    table = PriceTable.load(path)
+    # Linux On-Demand, not Windows, the Outposts SKU or the Reserved term; the NAT hour, not the regional NAT's
+    # hour or the bytes; the first tiers of S3 and of custom metrics; MWAA by type and size; the standard alarm,
+    # not the high-resolution one or the free tier's row; the dashboard from the all-region file.
+    assert {k: table.price(REGION, k).usd for k in keys} == {
+        "ec2:instance:m6i.large": 0.107, "vpc:nat-gateway:hour": 0.048, "vpc:nat-gateway:gb": 0.048,
+        "s3:standard": 0.023, "mwaa:environment:mw1.small": 0.55, "mwaa:worker:mw1.small": 0.06,
+        "cloudwatch:alarm": 0.1, "cloudwatch:metric": 0.3, "cloudwatch:dashboard": 3.0}
+    price = table.price(REGION, "ec2:instance:m6i.large")
+    assert price.kind == "price-list" and price.date == "2026-11-15"
+    assert "AmazonEC2/20261115000000/eu-west-1/index.json" in price.source
+    assert "version 20261115000000" in price.source
+    assert "AmazonCloudWatch/current/index.json" in table.price(REGION, "cloudwatch:dashboard").source
+    assert price.source.endswith("SKU EC2A")
+    assert "ec2:instance:m6i.large: 9.99 -> 0.107" in capsys.readouterr().out
+
+
+def test_a_key_the_offer_file_does_not_hold_changes_nothing(tmp_path, price_list, capsys):
+    path = _table(tmp_path, ["ec2:instance:m6i.large", "ec2:instance:m7i.large"])
+    before = path.read_text()
+    assert refresh.main(["--prices", str(path), "--base-url", price_list]) == 1
+    err = capsys.readouterr().err
+    assert "ec2:instance:m7i.large (EC2 m7i.large (Linux, On-Demand)): not found in AmazonEC2 for eu-west-1" in err
+    assert "is unchanged" in err and path.read_text() == before
+
+
+def test_a_selector_that_finds_two_prices_is_refused_with_both(tmp_path, price_list, monkeypatch, capsys):
+    loose = dimension("ec2:instance:m6i.large")
+    attrs = {k: v for k, v in loose.selector.attributes.items() if k != "operatingSystem"}
+    monkeypatch.setattr(refresh, "dimension", lambda key: type(loose)(
+        loose.key, loose.what, loose.per, type(loose.selector)(**{**loose.selector.__dict__, "attributes": attrs})))
+    path = _table(tmp_path, ["ec2:instance:m6i.large"])
+    assert refresh.main(["--prices", str(path), "--base-url", price_list]) == 1
+    err = capsys.readouterr().err
+    assert "several prices" in err and "EC2A at 0.1070000000" in err and "EC2WIN at 0.1990000000" in err
+
+
+def test_an_unreachable_price_list_says_so_and_changes_nothing(tmp_path, capsys):
+    path = _table(tmp_path, ["s3:standard"])
+    before = path.read_text()
+    assert refresh.main(["--prices", str(path), "--base-url", "http://127.0.0.1:9"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot read http://127.0.0.1:9/offers/v1.0/aws/AmazonS3/current/region_index.json" in err
+    assert path.read_text() == before
+
+
+def test_usage_types_match_exactly_after_one_region_prefix():
+    hours = dimension("vpc:nat-gateway:hour").selector
+    assert [u for u in ("NatGateway-Hours", "EU-NatGateway-Hours", "USE1-NatGateway-Hours", "APS1-NatGateway-Hours",
+                        "EU-RegionalNatGateway-Hours", "EU-NatGateway-Bytes", "NatGateway-Hours-Additional")
+            if hours.usage_matches(u, "eu-west-1")] == [
+        "NatGateway-Hours", "EU-NatGateway-Hours", "USE1-NatGateway-Hours", "APS1-NatGateway-Hours"]
+    # Look-alikes a suffix match would take (the notes of cost/dimensions.py).
+    lcu = dimension("elb:nlb:lcu").selector
+    assert not lcu.usage_matches("EU-Outposts-LCUUsage", "eu-west-1") and lcu.usage_matches("EU-LCUUsage", "eu-west-1")
+    nlb = dimension("elb:nlb:hour").selector
+    assert not nlb.usage_matches("USE1-TS-LoadBalancerUsage", "us-east-1")
+    assert not dimension("cloudwatch:alarm").selector.usage_matches("EU-CW:HighResAlarmMonitorUsage", "eu-west-1")
+    assert not dimension("rds:backup").selector.usage_matches("EU-RDSCustom:ChargedBackupUsage", "eu-west-1")
+    # KMS in us-east-1 is prefixed with the region's own code.
+    assert dimension("kms:key").selector.usage_matches("us-east-1-KMS-Keys", "us-east-1")
