@@ -14,14 +14,16 @@ IMAGE_PYTHON_VERSION := 3.12
 AIRFLOW_VERSION ?=
 # make cost ASSUME="natGbPerMonth=500 logGbPerMonth=40"; make prices REGION=eu-west-1 ADD=ec2:instance:m7g.large
 ASSUME ?=
+STRICT ?=
 REGION ?=
 ADD ?=
+KEEP_GOING ?=
 
 .PHONY: pgbouncer graphviz help plan cost prices policy policy-lock diagram bench-plan bench-dag-sync chaos load golden docs manifests local gate test test-fast airflow-lock image-constraints clean
 
 help:
 	@echo "make plan STACK=dev [FORMAT=json]   what 'pulumi up' would create, offline (Pulumi's mock engine)"
-	@echo "make cost STACK=prod [FORMAT=json] [ASSUME=\"natGbPerMonth=500 ...\"]  the stack's monthly estimate from its plan and cost/prices.json"
+	@echo "make cost STACK=prod [FORMAT=json] [ASSUME=\"natGbPerMonth=500 ...\"] [STRICT=1]  the stack's monthly estimate from its plan and cost/prices.json"
 	@echo "make prices [REGION=eu-west-1] [ADD=key]  cost/prices.json read anew from the AWS Price List (needs the internet, no AWS account)"
 	@echo "make diagram STACK=prod            the stack's architecture picture from its plan: docs/diagrams/<stack>.svg, .png (and .dot)"
 	@echo "make policy STACK=prod             the policy pack's rules over the offline plan (pulumi preview --policy-pack policy runs them for real)"
@@ -65,11 +67,13 @@ plan: .venv/.installed
 
 # The stack's monthly estimate (offline/cost.py over cost/), for the stack's region; the README shows dev's and prod's.
 cost: .venv/.installed
-	@.venv/bin/python -m offline.cost --stack $(STACK) --format $(FORMAT) $(foreach a,$(ASSUME),--assume $(a))
+	@.venv/bin/python -m offline.cost --stack $(STACK) --format $(FORMAT) $(foreach a,$(ASSUME),--assume $(a)) \
+		$(if $(STRICT),--strict)
 
 # The price table read anew from the AWS Price List's bulk offer files (cost/refresh.py); review the diff.
 prices: .venv/.installed
-	@.venv/bin/python -m cost.refresh $(foreach r,$(REGION),--region $(r)) $(foreach k,$(ADD),--add $(k))
+	@.venv/bin/python -m cost.refresh $(foreach r,$(REGION),--region $(r)) $(foreach k,$(ADD),--add $(k)) \
+		$(if $(KEEP_GOING),--keep-going)
 
 # The stack's picture (offline/diagram.py); the README shows dev's and prod's, which a test holds to the plans.
 diagram: .venv/.installed graphviz

@@ -19,7 +19,6 @@ MWAA's web server and the Micro/XLarge/2XLarge sizes, MWAA's storage unit, and t
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Optional
 
@@ -37,20 +36,46 @@ class Selector:
     family: str  # "" where the offer leaves products without one (MWAA, public IPv4)
     unit: str
     attributes: Mapping[str, str] = field(default_factory=dict)
-    usage: Optional[str] = None
+    # The usage type after its region prefix; several where offers spell it more than one way.
+    usage: Optional[str | tuple[str, ...]] = None
     # Products priced once for every region (location "Any", no regionCode) are only in the offer's all-region file.
     global_product: bool = False
 
     def usage_matches(self, usagetype: str, region: str) -> bool:
         if self.usage is None:
             return True
-        # A region prefix is capitals and digits ending in a hyphen ("EU-", "APS1-", "USE1-"), the region's own code
-        # (KMS in us-east-1), or nothing.
-        prefix = rf"(?:[A-Z]{{2,4}}\d?-|{re.escape(region)}-)?"
-        return re.fullmatch(prefix + re.escape(self.usage), usagetype) is not None
+        names = (self.usage,) if isinstance(self.usage, str) else self.usage
+        return any(usagetype == prefix + name for prefix in usage_prefixes(region) for name in names)
 
     def unit_matches(self, unit: str) -> bool:
         return unit in UNIT_SPELLINGS.get(self.unit, {self.unit})
+
+
+# The usage-type prefix of each region, as offer files and Cost and Usage Reports spell it (eu-west-1's "EU-" in
+# terracost's dump of its offers; af-south-1's "AFS1-" in grafana/cloudcost-exporter's recorded products; the rest
+# as infracost's filters and CUR data have them). Not derivable from the code: eu-west-1 is "EU", ap-south-1 "APS3".
+REGION_PREFIXES = {
+    "us-east-1": "USE1", "us-east-2": "USE2", "us-west-1": "USW1", "us-west-2": "USW2", "ca-central-1": "CAN1",
+    "eu-west-1": "EU", "eu-west-2": "EUW2", "eu-west-3": "EUW3", "eu-central-1": "EUC1", "eu-north-1": "EUN1",
+    "ap-northeast-1": "APN1", "ap-northeast-2": "APN2", "ap-southeast-1": "APS1", "ap-southeast-2": "APS2",
+    "ap-south-1": "APS3", "sa-east-1": "SAE1", "af-south-1": "AFS1",
+}
+
+
+class UnknownRegion(ValueError):
+    """A region whose usage-type prefix this project does not know."""
+
+
+def usage_prefixes(region: str) -> tuple[str, ...]:
+    """What may stand before a usage type in the region's offers: its prefix, or (KMS) the region's code; in
+    us-east-1, AWS's first region, older meters carry no prefix at all. "" is a global product's (no region)."""
+    if region == "":
+        return ("",)
+    if region not in REGION_PREFIXES:
+        raise UnknownRegion(f"the usage-type prefix of {region} is not known: add it to REGION_PREFIXES in "
+                            f"cost/dimensions.py (what stands before BoxUsage: in its EC2 offer file)")
+    prefixes = (f"{REGION_PREFIXES[region]}-", f"{region}-")
+    return ("", *prefixes) if region == "us-east-1" else prefixes
 
 
 # One unit, several spellings across offers (EKS "Hours"/"Hrs"; EBS io2's "GB-month" beside the others' "GB-Mo").
@@ -95,7 +120,7 @@ def ec2_instance(instance_type: str) -> Dimension:
         f"ec2:instance:{instance_type}", f"EC2 {instance_type} (Linux, On-Demand)", HOURS,
         Selector("AmazonEC2", "Compute Instance", "Hrs", attributes={
             "instanceType": instance_type, "operatingSystem": "Linux", "tenancy": "Shared",
-            "preInstalledSw": "NA", "licenseModel": "No License required",
+            "preInstalledSw": "NA", "licenseModel": "No License required", "marketoption": "OnDemand",
             # "Used" is an instance that runs; the others are the unused part of a capacity reservation.
             "capacitystatus": "Used",
         }),
@@ -170,7 +195,9 @@ _FIXED: dict[str, Dimension] = {d.key: d for d in (
     Dimension("kms:key", "KMS customer managed key", "month",
               Selector("awskms", "Encryption Key", "Keys", usage="KMS-Keys")),
     Dimension("secretsmanager:secret", "Secrets Manager secret", "month",
-              Selector("AWSSecretsManager", "Secret", "Secrets", usage="AWSSecretsManager-Secrets")),
+              # Cost and Usage Reports spell it "-Secrets"; a 2026 ap-southeast-1 offer extract "-Secret".
+              Selector("AWSSecretsManager", "Secret", "Secrets",
+                       usage=("AWSSecretsManager-Secrets", "AWSSecretsManager-Secret"))),
     Dimension("s3:standard", "S3 Standard storage", "GB-month",
               Selector("AmazonS3", "Storage", "GB-Mo", attributes={"volumeType": "Standard",
                                                                    "storageClass": "General Purpose"},

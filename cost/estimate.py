@@ -9,6 +9,7 @@ the estimate, so a resource added to the program cannot go uncounted in silence.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional, Protocol
 
@@ -25,6 +26,7 @@ class Resource(Protocol):
     type: str
     name: str
     inputs: dict[str, Any]
+    id: Optional[str]  # the provider's id (the mocks' in an offline plan), which other resources refer to
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,9 @@ class Assumptions:
     natGbPerMonth: float = 100  # data through all NAT gateways together (images, PyPI, APIs outside AWS)
     logGbPerMonth: float = 10  # CloudWatch Logs ingested: Airflow's, the control plane's, the database's
     flowLogGbPerMonth: float = 5  # VPC flow log records, where the stack writes them
-    logStorageMonths: float = 1  # how many months of ingested logs are stored at once, uncompressed (an upper bound)
+    # Months of ingested logs stored at once, uncompressed (an upper bound: AWS bills the compressed size); unset, the
+    # log groups' mean retention (a group kept for ever counts as 12 months).
+    logStorageMonths: Optional[float] = None
     s3GbStored: float = 20  # DAGs, plugins, requirements, task logs and access logs, all buckets together
     ecrGbStored: float = 10  # the kept images' layers
     mwaaMetadataGb: float = 10  # MWAA's metadata database
@@ -64,11 +68,15 @@ class Assumptions:
             try:
                 number = float(value)
             except ValueError:
-                number = -1.0
-            upper = 1 if name == "spotDiscount" else float("inf")
-            if not 0 <= number <= upper or (name == "hoursPerMonth" and not 0 < number <= 744):
-                raise EstimateError(f"--assume {name}={value!r}: expected a number from 0 to "
-                                    f"{744 if name == 'hoursPerMonth' else upper}")
+                number = float("nan")
+            if name == "hoursPerMonth":
+                if not 0 < number <= 744:  # a month of 31 days
+                    raise EstimateError(f"--assume {name}={value!r}: expected hours above 0 and at most 744")
+            elif name == "spotDiscount":
+                if not 0 <= number < 1:
+                    raise EstimateError(f"--assume {name}={value!r}: expected a fraction from 0 to below 1")
+            elif not (math.isfinite(number) and number >= 0):
+                raise EstimateError(f"--assume {name}={value!r}: expected a finite number of at least 0")
             changes[name] = number
         return dataclasses.replace(self, **changes)
 
@@ -84,6 +92,7 @@ class Line:
     source: str
     kind: str
     assumption: Optional[str] = None  # the assumption the quantity rests on, if any
+    date: str = ""  # the day the price's source gives
 
     @property
     def monthly_usd(self) -> float:
@@ -99,6 +108,8 @@ class Estimate:
     lines: list[Line] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # the keys the table lacks for the region
+    # Every assumption a rule read, with the value it used (a derived default included), zero or not.
+    assumptions_read: dict[str, Any] = field(default_factory=dict)
 
     @property
     def total_usd(self) -> float:
@@ -156,6 +167,7 @@ NOT_COUNTED = (
     "the interface endpoints MWAA creates for a private web server and its database (endpointManagement SERVICE)",
     "RDS Enhanced Monitoring's log ingestion; Performance Insights' 7 days are free",
     "free tiers and credits: the table's prices are list prices from the first unit",
+    "a KMS key's rotated versions: a key with rotation on costs more a month after its yearly rotations (KMS pricing)",
     "taxes, Support plans, Savings Plans and Reserved Instances",
 )
 
@@ -180,6 +192,8 @@ class _Pricer:
             usd: Callable[[Callable[[str], Price]], float] | None = None, assumption: str | None = None) -> None:
         """A line of `quantity` at the dimension's price, or at `usd(price_of)` where the unit price is made of
         several of the table's (Spot's mean); a price the table lacks leaves the line unpriced, not the estimate."""
+        if assumption is not None and assumption not in self.estimate.assumptions_read:
+            self.read(assumption, getattr(self.a, assumption))
         if quantity <= 0:
             return
         try:
@@ -191,10 +205,15 @@ class _Pricer:
             price, unit = Price(usd=0.0, source="", date="", kind="missing"), None
         self.estimate.lines.append(Line(
             resources=tuple(resources), item=item or dimension.what, key=dimension.key, quantity=quantity,
-            per=dimension.per, unit_usd=unit, source=price.source, kind=price.kind, assumption=assumption))
+            per=dimension.per, unit_usd=unit, source=price.source, kind=price.kind, assumption=assumption,
+            date=price.date))
+
+    def read(self, assumption: str, value: Any) -> Any:
+        self.estimate.assumptions_read[assumption] = value
+        return value
 
     def hours(self, count: float = 1) -> float:
-        return count * self.a.hoursPerMonth
+        return count * self.read("hoursPerMonth", self.a.hoursPerMonth)
 
 
 def _of(plan: Iterable[Resource], typ: str) -> list[Resource]:
@@ -213,13 +232,16 @@ def _mwaa(p: _Pricer, env: Resource) -> None:
     workers = int(inputs.get("minWorkers") or 1)
     p.add(names, d.mwaa_worker(klass), p.hours(workers - included["workers"]),
           item=f"MWAA additional workers ({klass}): minWorkers {workers}, {included['workers']} included")
-    p.add(names, d.mwaa_worker(klass), p.hours(p.a.mwaaExtraWorkers),
-          item=f"MWAA workers above minWorkers ({klass}), on average", assumption="mwaaExtraWorkers")
+    # The stated averages above the minimum, never beyond what maxWorkers and maxWebservers let MWAA add.
+    extra = min(p.a.mwaaExtraWorkers, int(inputs.get("maxWorkers") or workers) - workers)
+    p.add(names, d.mwaa_worker(klass), p.hours(extra), assumption="mwaaExtraWorkers",
+          item=f"MWAA workers above minWorkers ({klass}), on average (at most maxWorkers)")
     webservers = int(inputs.get("minWebservers") or included["webservers"])
     p.add(names, d.mwaa_webserver(klass), p.hours(webservers - included["webservers"]),
           item=f"MWAA additional web servers ({klass}): minWebservers {webservers}, {included['webservers']} included")
-    p.add(names, d.mwaa_webserver(klass), p.hours(p.a.mwaaExtraWebservers),
-          item=f"MWAA web servers above minWebservers ({klass}), on average", assumption="mwaaExtraWebservers")
+    extra = min(p.a.mwaaExtraWebservers, int(inputs.get("maxWebservers") or webservers) - webservers)
+    p.add(names, d.mwaa_webserver(klass), p.hours(extra), assumption="mwaaExtraWebservers",
+          item=f"MWAA web servers above minWebservers ({klass}), on average (at most maxWebservers)")
     p.add(names, d.dimension("mwaa:metadata-storage"), p.a.mwaaMetadataGb, assumption="mwaaMetadataGb")
 
 
@@ -242,15 +264,21 @@ def _node_group(p: _Pricer, group: Resource, launch_templates: list[Resource]) -
 
 
 def _node_disk_gb(group: Resource, launch_templates: list[Resource]) -> int:
+    """The node volume's GB: the group's diskSize, its launch template's root volume, or EKS's default."""
     if group.inputs.get("diskSize"):
         return int(group.inputs["diskSize"])
-    for template in launch_templates:
-        for mapping in template.inputs.get("blockDeviceMappings") or []:
-            ebs = mapping.get("ebs") or {}
-            if ebs.get("volumeSize"):
-                if (ebs.get("volumeType") or "gp3") != "gp3":
-                    raise EstimateError(f"{template.name}: only gp3 node volumes are priced, not {ebs['volumeType']}")
-                return int(ebs["volumeSize"])
+    wanted = (group.inputs.get("launchTemplate") or {}).get("id")
+    if wanted is None:
+        return EKS_DEFAULT_DISK_GB
+    template = next((t for t in launch_templates if t.id == wanted), None)
+    if template is None:
+        raise EstimateError(f"{group.name}: its launch template {wanted} is not in the plan")
+    for mapping in template.inputs.get("blockDeviceMappings") or []:
+        ebs = mapping.get("ebs") or {}
+        if ebs.get("volumeSize"):
+            if (ebs.get("volumeType") or "gp3") != "gp3":
+                raise EstimateError(f"{template.name}: only gp3 node volumes are priced, not {ebs['volumeType']}")
+            return int(ebs["volumeSize"])
     return EKS_DEFAULT_DISK_GB
 
 
@@ -299,6 +327,14 @@ def _per_month(key: str, what: str) -> Rule:
     return rule
 
 
+def _alarms(p: _Pricer, found: list[Resource], _plan: list[Resource]) -> None:
+    # An alarm is billed per metric it watches: a metric math alarm for each metric in its queries (CloudWatch
+    # pricing, "per alarm metric"; the Price List's unit is "Alarms" per metric).
+    metrics = sum(len([q for q in alarm.inputs.get("metricQueries") or [] if q.get("metric")]) or 1 for alarm in found)
+    p.add(_names(found), d.dimension("cloudwatch:alarm"), metrics,
+          item=f"CloudWatch alarms x {len(found)}, watching {metrics} metrics")
+
+
 def _nat_gateways(p: _Pricer, found: list[Resource], _plan: list[Resource]) -> None:
     p.add(_names(found), d.dimension("vpc:nat-gateway:hour"), p.hours(len(found)), item=f"NAT gateways x {len(found)}")
     p.add(_names(found), d.dimension("vpc:nat-gateway:gb"), p.a.natGbPerMonth, assumption="natGbPerMonth")
@@ -336,13 +372,19 @@ def _log_groups(p: _Pricer, found: list[Resource], plan: list[Resource]) -> None
     if flow_logs:
         p.add(groups, d.dimension("cloudwatch:vended-logs-ingest"), p.a.flowLogGbPerMonth,
               assumption="flowLogGbPerMonth")
-    stored = (p.a.logGbPerMonth + (p.a.flowLogGbPerMonth if flow_logs else 0)) * p.a.logStorageMonths
-    p.add(groups, d.dimension("cloudwatch:logs-storage"), stored, assumption="logStorageMonths")
+    months = p.a.logStorageMonths
+    if months is None:
+        kept = [(group.inputs.get("retentionInDays") or 365) / (365 / 12) for group in found]
+        months = round(sum(min(k, 12) for k in kept) / len(kept), 2)
+    stored = (p.a.logGbPerMonth + (p.a.flowLogGbPerMonth if flow_logs else 0)) * p.read("logStorageMonths", months)
+    p.add(groups, d.dimension("cloudwatch:logs-storage"), stored,
+          item=f"CloudWatch Logs storage: {months:g} months of what is ingested")
 
 
 def _buckets(p: _Pricer, found: list[Resource], _plan: list[Resource]) -> None:
     p.add(_names(found), d.dimension("s3:standard"), p.a.s3GbStored,
-          item=f"S3 Standard storage, {len(found)} buckets together", assumption="s3GbStored")
+          item=f"S3 Standard storage, the stack's {len(found)} bucket{'s' if len(found) != 1 else ''} together",
+          assumption="s3GbStored")
 
 
 def _repositories(p: _Pricer, found: list[Resource], _plan: list[Resource]) -> None:
@@ -372,7 +414,7 @@ RULES: Mapping[str, Rule] = {
     "kubernetes:core/v1:Service": _services,
     "kubernetes:apps/v1:Deployment": _deployments,
     "aws:cloudwatch/logGroup:LogGroup": _log_groups,
-    "aws:cloudwatch/metricAlarm:MetricAlarm": _per_month("cloudwatch:alarm", "CloudWatch alarms"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _alarms,
     "aws:cloudwatch/dashboard:Dashboard": _per_month("cloudwatch:dashboard", "CloudWatch dashboards"),
     "aws:kms/key:Key": _per_month("kms:key", "KMS keys"),
     "aws:secretsmanager/secret:Secret": _per_month("secretsmanager:secret", "Secrets Manager secrets"),

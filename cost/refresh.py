@@ -16,6 +16,7 @@ The EC2 offer file of one region is several hundred MB: it is streamed to a cach
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import shutil
 import sys
@@ -31,7 +32,7 @@ from typing import Iterable, Optional
 
 import ijson
 
-from cost.dimensions import Dimension, UnknownDimension, dimension
+from cost.dimensions import Dimension, UnknownDimension, UnknownRegion, dimension, usage_prefixes
 from cost.table import TABLE, Price, PriceError, PriceTable
 
 PRICE_LIST = "https://pricing.us-east-1.amazonaws.com"
@@ -42,6 +43,10 @@ GLOBAL = "global"  # the offer's all-region file, where products priced once for
 
 class RefreshError(RuntimeError):
     """The Price List could not be read, or a key did not come to one price; the table is unchanged."""
+
+    def __init__(self, message: str, found: Optional[dict[str, Price]] = None):
+        super().__init__(message)
+        self.found = found or {}  # the other keys of the same offer, which did come to one price
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,8 @@ class Offer:
 
 
 def _get(url: str, into: Optional[Path] = None, attempts: int = 3) -> bytes:
+    """The document at `url` (or streamed into a file). Asked again on what passes: a 404 just after a region
+    file is published (the index names it before it is served), a 5xx, a timeout or a connection cut short."""
     for attempt in range(1, attempts + 1):
         try:
             with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
@@ -66,12 +73,15 @@ def _get(url: str, into: Optional[Path] = None, attempts: int = 3) -> bytes:
                     shutil.copyfileobj(response, out, length=1 << 20)
                 return b""
         except urllib.error.HTTPError as err:
-            # A region file the index names can answer 404 for a while after it is published: ask again.
-            if err.code != 404 or attempt == attempts:
+            if (err.code != 404 and err.code < 500) or attempt == attempts:
                 raise RefreshError(f"cannot read {url}: HTTP {err.code}") from err
-            time.sleep(RETRY_SECONDS * attempt)
-        except (urllib.error.URLError, OSError) as err:
-            raise RefreshError(f"cannot read {url}: {getattr(err, 'reason', err)}") from err
+        except urllib.error.URLError as err:
+            # Refused or unresolvable: no point asking again.
+            raise RefreshError(f"cannot read {url}: {err.reason}") from err
+        except (TimeoutError, http.client.HTTPException, ConnectionError) as err:
+            if attempt == attempts:
+                raise RefreshError(f"cannot read {url}: {err!r}") from err
+        time.sleep(RETRY_SECONDS * attempt)
     raise AssertionError("unreachable")
 
 
@@ -126,6 +136,15 @@ def _first_tier(dimension_: dict) -> bool:
 
 def prices_in(offer: Offer, dims: Iterable[Dimension], region: str) -> dict[str, Price]:
     dims = list(dims)
+    try:
+        found = _on_demand_prices(offer, dims, region)
+    except ijson.JSONError as err:
+        raise RefreshError(f"{offer.url} is not a whole offer file ({err}): read it again") from err
+    return _one_price_each(offer, dims, region, found)
+
+
+def _on_demand_prices(offer: Offer, dims: list[Dimension], region: str) -> dict[str, dict[str, Decimal]]:
+    """Each key's matching SKUs with their first-tier On-Demand price: products first, then terms, as streams."""
     skus: dict[str, list[Dimension]] = defaultdict(list)
     with offer.path.open("rb") as stream:
         for sku, product in ijson.kvitems(stream, "products"):
@@ -140,6 +159,11 @@ def prices_in(offer: Offer, dims: Iterable[Dimension], region: str) -> dict[str,
                     for rate in term.get("priceDimensions", {}).values():
                         if dim.selector.unit_matches(rate.get("unit", "")) and _first_tier(rate):
                             found[dim.key][sku] = Decimal(rate["pricePerUnit"]["USD"])
+    return found
+
+
+def _one_price_each(offer: Offer, dims: list[Dimension], region: str,
+                    found: dict[str, dict[str, Decimal]]) -> dict[str, Price]:
     prices, problems = {}, []
     for dim in dims:
         by_sku = found.get(dim.key, {})
@@ -155,29 +179,45 @@ def prices_in(offer: Offer, dims: Iterable[Dimension], region: str) -> dict[str,
             source=f"AWS Price List, {offer.url} (version {offer.version}), SKU {sku}",
             date=offer.publication_date[:10] or "unknown", kind="price-list")
     if problems:
-        raise RefreshError("; ".join(problems))
+        raise RefreshError("; ".join(problems), found=prices)
     return prices
 
 
-def refresh(table: PriceTable, regions: list[str], add: list[str], base_url: str, cache: Path) -> list[str]:
-    """Every key of the table (any region's) and the `add`ed ones read anew for each of `regions`, in place, so
-    that every region ends with the same keys; what changed, a line each."""
-    changes = []
+def refresh(table: PriceTable, regions: list[str], add: list[str], base_url: str, cache: Path,
+            keep_going: bool = False) -> tuple[list[str], list[str]]:
+    """Every key of the table (its `keys`) and the `add`ed ones read anew for each of `regions`, in place; what
+    changed and what failed, a line each. A failure raises, and changes nothing, unless `keep_going`: then what
+    was found is kept and what failed is returned."""
+    changes, failures = [], []
     new: dict[str, dict[str, Price]] = {}
-    every_key = {key for entries in table.regions.values() for key in entries} | set(add)
+    every_key = set(table.keys) | set(add)
     if not every_key:
         raise RefreshError("the table names no keys: name them with --add")
     for region in regions:
-        keys = sorted(every_key)
-        by_offer: dict[tuple[str, str], list[Dimension]] = defaultdict(list)
-        for key in keys:
-            dim = dimension(key)
-            by_offer[(dim.selector.offer, GLOBAL if dim.selector.global_product else region)].append(dim)
-        new[region] = {}
-        for (code, where), dims in sorted(by_offer.items()):
-            offer = download(base_url, code, where, cache)
-            new[region].update(prices_in(offer, dims, region))
-            offer.path.unlink()
+        usage_prefixes(region)  # an unknown region stops before anything is downloaded
+    downloaded: dict[tuple[str, str], Offer] = {}
+    try:
+        for region in regions:
+            by_offer: dict[tuple[str, str], list[Dimension]] = defaultdict(list)
+            for key in sorted(every_key):
+                dim = dimension(key)
+                by_offer[(dim.selector.offer, GLOBAL if dim.selector.global_product else region)].append(dim)
+            new[region] = {}
+            for (code, where), dims in sorted(by_offer.items()):
+                try:
+                    if (code, where) not in downloaded:  # an all-region file serves every region
+                        downloaded[(code, where)] = download(base_url, code, where, cache)
+                    new[region].update(prices_in(downloaded[(code, where)], dims, region))
+                except RefreshError as err:
+                    if not keep_going:
+                        raise
+                    failures.append(f"{region} {code}: {err}")
+                    new[region].update(err.found)
+                if where != GLOBAL:
+                    downloaded.pop((code, where)).path.unlink(missing_ok=True)
+    finally:
+        for offer in downloaded.values():
+            offer.path.unlink(missing_ok=True)
     for region, entries in new.items():
         old = table.regions.get(region, {})
         for key, price in sorted(entries.items()):
@@ -185,7 +225,8 @@ def refresh(table: PriceTable, regions: list[str], add: list[str], base_url: str
             if before is None or before.usd != price.usd:
                 changes.append(f"{region} {key}: {'new' if before is None else before.usd} -> {price.usd}")
         table.regions[region] = {**old, **entries}
-    return changes
+    table.keys = sorted(every_key)
+    return changes, failures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="a key to add, e.g. ec2:instance:m7g.large (cost/dimensions.py)")
     parser.add_argument("--base-url", default=PRICE_LIST, help=f"the Price List's address (default {PRICE_LIST})")
     parser.add_argument("--prices", type=Path, default=TABLE)
+    parser.add_argument("--keep-going", action="store_true",
+                        help="write the prices found even when some keys find none (and exit 1, naming them)")
     args = parser.parse_args(argv)
     try:
         table = PriceTable.load(args.prices)
@@ -204,13 +247,16 @@ def main(argv: list[str] | None = None) -> int:
             dimension(key)
         regions = args.region or sorted(table.regions)
         with tempfile.TemporaryDirectory(prefix="prices-") as cache:
-            changes = refresh(table, regions, list(args.add), args.base_url.rstrip("/"), Path(cache))
+            changes, failures = refresh(table, regions, list(args.add), args.base_url.rstrip("/"), Path(cache),
+                                        keep_going=args.keep_going)
         table.write(args.prices)
-    except (RefreshError, PriceError, UnknownDimension) as err:
+    except (RefreshError, PriceError, UnknownDimension, UnknownRegion) as err:
         print(f"error: {err}\nerror: {args.prices} is unchanged", file=sys.stderr)
         return 1
-    print("\n".join(changes) if changes else "no price changed", file=sys.stdout)
-    return 0
+    print("\n".join(changes) if changes else "no price changed")
+    for failure in failures:
+        print(f"error: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

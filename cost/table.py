@@ -5,7 +5,8 @@ machine that reaches the Price List has run it, an entry says which other public
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -38,7 +39,7 @@ class MissingPrice(PriceError):
 class Price:
     usd: float
     source: str
-    date: str  # the day the source says the price held (ISO), as far as it says
+    date: str  # the day the source was published or last changed (YYYY-MM-DD), or "undated" when it gives none
     kind: str
     note: str = ""  # how the figure was read from the source (a line divided by its quantity, say)
 
@@ -47,19 +48,29 @@ class Price:
 class PriceTable:
     regions: dict[str, dict[str, Price]]
     about: str = ""
+    # What every region should price: the keys `make prices` reads for each, whether or not a price is known yet.
+    keys: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.keys = sorted(set(self.keys) | {key for entries in self.regions.values() for key in entries})
 
     @classmethod
     def load(cls, path: Path = TABLE) -> "PriceTable":
         data = json.loads(path.read_text(encoding="utf-8"))
         regions = {region: {key: Price(**entry) for key, entry in entries.items()}
                    for region, entries in data["regions"].items()}
-        table = cls(regions=regions, about=data.get("about", ""))
+        table = cls(regions=regions, about=data.get("about", ""), keys=data.get("keys", []))
         table.validate()
         return table
 
     def validate(self) -> None:
         """Every key names a known dimension, every price is a non-negative number with a source and a kind."""
         problems = []
+        for key in self.keys:
+            try:
+                dimension(key)
+            except UnknownDimension as err:
+                problems.append(str(err))
         for region, entries in self.regions.items():
             for key, price in entries.items():
                 try:
@@ -68,8 +79,10 @@ class PriceTable:
                     problems.append(f"{region}: {err}")
                 if not isinstance(price.usd, (int, float)) or isinstance(price.usd, bool) or price.usd < 0:
                     problems.append(f"{region} {key}: usd must be a number of at least 0, not {price.usd!r}")
-                if not price.source.strip() or not price.date.strip():
-                    problems.append(f"{region} {key}: every price says where and when it was read")
+                if not price.source.strip() or not (price.date == "undated" or re.fullmatch(r"\d{4}-\d{2}-\d{2}",
+                                                                                             price.date)):
+                    problems.append(f"{region} {key}: every price says where it was read and its source's date "
+                                    f"(YYYY-MM-DD, or undated), not {price.date!r}")
                 if price.kind not in KINDS:
                     problems.append(f"{region} {key}: kind {price.kind!r} is not one of {', '.join(KINDS)}")
         if problems:
@@ -91,6 +104,7 @@ class PriceTable:
     def as_json(self) -> dict:
         return {
             "about": self.about,
+            "keys": self.keys,
             "regions": {region: {key: asdict(price) for key, price in sorted(entries.items())}
                         for region, entries in sorted(self.regions.items())},
         }
@@ -106,3 +120,20 @@ def kinds_used(kinds: Iterable[str]) -> Mapping[str, int]:
     for kind in kinds:
         counts[kind] = counts.get(kind, 0) + 1
     return dict(sorted(counts.items(), key=lambda item: list(KINDS).index(item[0])))
+
+
+def coverage(table: PriceTable) -> str:
+    """Per region, how many of the table's keys it prices and from which kinds of source; the keys it lacks."""
+    every = table.keys
+    lines = []
+    for region, entries in sorted(table.regions.items()):
+        kinds = ", ".join(f"{n} {kind}" for kind, n in kinds_used(p.kind for p in entries.values()).items())
+        lines.append(f"{region}: {len(entries)} of {len(every)} keys ({kinds})")
+        lacking = [key for key in every if key not in entries]
+        if lacking:
+            lines.append("  lacks " + ", ".join(lacking))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(coverage(PriceTable.load()))

@@ -80,23 +80,29 @@ def as_document(result: Estimate) -> dict[str, Any]:
         "flavour": result.flavour,
         "region": result.region,
         "currency": "USD",
+        # The priced lines' sum: the whole estimate when `complete`, a lower bound when not.
         "totalMonthlyUsd": round(result.total_usd, 2),
-        # False when the table lacks a price the stack needs: the total is then the priced lines' only.
         "complete": result.complete,
         "unpriced": result.missing,
         "lines": [{
-            "resources": list(line.resources), "item": line.item, "price": line.key,
+            "resources": list(line.resources), "item": line.item, "priceKey": line.key,
             "quantity": round(line.quantity, 4), "per": line.per, "unitUsd": line.unit_usd,  # null: unpriced
             "monthlyUsd": round(line.monthly_usd, 2), "assumption": line.assumption,
-            "source": line.source, "sourceKind": line.kind,
+            "source": line.source, "sourceKind": line.kind, "sourceDate": line.date,
         } for line in result.lines],
+        # The assumptions the estimate used, with the values (a derived default included); then all of them.
+        "assumptionsUsed": result.assumptions_read,
         "assumptions": dataclasses.asdict(result.assumptions),
         "notCounted": result.notes,
     }
 
 
+def _quantity(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
 def as_text(result: Estimate) -> str:
-    rows = [(line.item, f"{line.quantity:,.4g} {line.per}",
+    rows = [(line.item, f"{_quantity(line.quantity)} {line.per}",
              "no price" if line.unit_usd is None else f"${line.unit_usd:,.4f}",
              "?" if line.unit_usd is None else _usd(line.monthly_usd)) for line in result.lines]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
@@ -110,11 +116,9 @@ def as_text(result: Estimate) -> str:
         out += [f"  - {key} ({dimension(key).what})" for key in result.missing]
         out += ["  Add them on a machine that reaches the AWS Price List (no AWS account needed):",
                 f"    make prices REGION={result.region} ADD=\"{' '.join(result.missing)}\"", ""]
-    used = sorted({line.assumption for line in result.lines if line.assumption})
-    values = dataclasses.asdict(result.assumptions)
     out.append("Assumptions (change with --assume name=value, or ASSUME=\"name=value ...\" for make cost):")
-    out += [f"  {name} = {values[name]:g}" if not isinstance(values[name], bool) else f"  {name} = {values[name]}"
-            for name in ["hoursPerMonth", *used]]
+    out += [f"  {name} = {str(value).lower() if isinstance(value, bool) else f'{value:g}'}"
+            for name, value in sorted(result.assumptions_read.items())]
     out += ["", "Not counted:"] + [f"  - {note}" for note in result.notes]
     counts = kinds_used({line.key: line.kind for line in result.lines if line.unit_usd is not None}.values())
     out += ["", "Prices: " + "; ".join(f"{n} {KINDS[kind]}" for kind, n in counts.items()),
@@ -147,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     except (EstimateError, PriceError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(json.dumps(as_document(result), indent=2) if args.format == "json" else as_text(result))
+    print(json.dumps(as_document(result), indent=2, allow_nan=False) if args.format == "json" else as_text(result))
     if args.strict and not result.complete:
         print("error: the estimate is incomplete (--strict): " + "; ".join(result.missing), file=sys.stderr)
         return 1

@@ -120,7 +120,7 @@ def test_json_has_the_total_and_the_lines_behind_it(capsys):
                                                         abs=0.01 * len(document["lines"]))
     assert document["assumptions"]["natGbPerMonth"] == 250 and document["assumptions"]["logGbPerMonth"] == 30
     assert document["region"] == "eu-west-1" and document["flavour"] == "self-managed"
-    unpriced = [line["price"] for line in document["lines"] if line["unitUsd"] is None]
+    unpriced = [line["priceKey"] for line in document["lines"] if line["unitUsd"] is None]
     assert document["unpriced"] == list(dict.fromkeys(unpriced)) and document["complete"] == (not unpriced)
     assert all(line["source"] and line["sourceKind"] for line in document["lines"] if line["unitUsd"] is not None)
 
@@ -135,8 +135,10 @@ def test_text_prints_the_total_the_assumptions_used_and_what_is_not_counted(caps
 
 
 @pytest.mark.parametrize("argument, message", [
-    ("natGbPerMonth=-1", "--assume natGbPerMonth='-1': expected a number from 0"),
-    ("spotDiscount=1.5", "--assume spotDiscount='1.5': expected a number from 0 to 1"),
+    ("natGbPerMonth=-1", "--assume natGbPerMonth='-1': expected a finite number of at least 0"),
+    ("natGbPerMonth=inf", "--assume natGbPerMonth='inf': expected a finite number of at least 0"),
+    ("hoursPerMonth=0", "--assume hoursPerMonth='0': expected hours above 0 and at most 744"),
+    ("spotDiscount=1.5", "--assume spotDiscount='1.5': expected a fraction from 0 to below 1"),
     ("natGB=5", "--assume 'natGB=5': expected name=value with a name of hoursPerMonth, natGbPerMonth"),
     ("eksExtendedSupport=yes", "--assume eksExtendedSupport='yes': expected true or false"),
 ])
@@ -190,7 +192,7 @@ def test_the_table_refuses_an_entry_without_its_source(tmp_path: Path):
     path = tmp_path / "prices.json"
     path.write_text(json.dumps({"regions": {"eu-west-1": {"kms:key": {
         "usd": 1.0, "source": " ", "date": "2026-11-01", "kind": "aws"}}}}))
-    with pytest.raises(PriceError, match="eu-west-1 kms:key: every price says where and when it was read"):
+    with pytest.raises(PriceError, match="eu-west-1 kms:key: every price says where it was read and its source's date"):
         PriceTable.load(path)
     path.write_text(json.dumps({"regions": {"eu-west-1": {"ec2:instanc:m6i.large": {
         "usd": 1.0, "source": "s", "date": "d", "kind": "guess"}}}}))
@@ -216,4 +218,72 @@ def test_cost_readme_documents_every_assumption_with_its_default():
     defaults = {f.name: f.default for f in dataclasses.fields(Assumptions)}
     assert set(documented) == set(defaults)
     for name, default in defaults.items():
-        assert documented[name] == (str(default).lower() if isinstance(default, bool) else f"{default:g}"), name
+        expected = "unset" if default is None else str(default).lower() if isinstance(default, bool) else f"{default:g}"
+        assert documented[name] == expected, name
+
+
+def test_a_small_plan_comes_to_the_figure_worked_by_hand():
+    """One NAT gateway with its Elastic IP, a metric math alarm over two metrics and a key, in eu-west-1 at
+    prices set here: 730 h x 0.05 + 100 GB x 0.04 + 730 h x 0.005 + 2 x 0.10 + 1.00 = 36.50 + 4.00 + 3.65 + 0.20 + 1.00
+    = 45.35."""
+    from cost.table import Price
+
+    def res(typ, name, **inputs):
+        return dataclasses.make_dataclass("R", ["type", "name", "inputs", "id"])(typ, name, inputs, None)
+
+    plan = [res("aws:ec2/natGateway:NatGateway", "nat"), res("aws:ec2/eip:Eip", "ip"),
+            res("aws:cloudwatch/metricAlarm:MetricAlarm", "stuck", metricQueries=[
+                {"id": "a", "metric": {"metricName": "x"}}, {"id": "b", "metric": {"metricName": "y"}},
+                {"id": "e", "expression": "a + b", "returnData": True}]),
+            res("aws:kms/key:Key", "key")]
+    prices = {"vpc:nat-gateway:hour": 0.05, "vpc:nat-gateway:gb": 0.04, "vpc:public-ipv4:hour": 0.005,
+              "cloudwatch:alarm": 0.10, "kms:key": 1.00}
+    table = PriceTable(regions={"eu-west-1": {k: Price(usd=v, source="s", date="undated", kind="aws")
+                                              for k, v in prices.items()}})
+    result = estimate(plan, stack="t", flavour="managed", region="eu-west-1", table=table)
+    assert result.complete and round(result.total_usd, 2) == 45.35
+    assert _one(result, "cloudwatch:alarm").quantity == 2
+
+
+def test_mwaa_averages_above_the_minimum_stop_at_the_maximum(stack_plans):
+    mwaa = _config("prod")["mwaa"]
+    result = _estimate(stack_plans, "prod+managed", mwaaExtraWorkers=50, mwaaExtraWebservers=50)
+    klass, hours = mwaa["environmentClass"], Assumptions().hoursPerMonth
+    extra_workers = [w for w in _lines(result, f"mwaa:worker:{klass}") if w.assumption == "mwaaExtraWorkers"]
+    assert [w.quantity for w in extra_workers] == [(mwaa["maxWorkers"] - mwaa["minWorkers"]) * hours]
+    extra_web = [w for w in _lines(result, f"mwaa:webserver:{klass}") if w.assumption == "mwaaExtraWebservers"]
+    assert [w.quantity for w in extra_web] == [(mwaa["maxWebservers"] - mwaa["minWebservers"]) * hours]
+    # dev's mw1.micro has maxWorkers 1: no worker above its minimum, whatever the average says.
+    dev = _estimate(stack_plans, "dev", mwaaExtraWorkers=3)
+    assert not [line for line in dev.lines if line.assumption == "mwaaExtraWorkers"]
+    assert dev.assumptions_read["mwaaExtraWorkers"] == 3  # still printed with the result
+
+
+def test_every_assumption_a_rule_reads_is_printed_even_at_zero(stack_plans):
+    result = _estimate(stack_plans, "prod")
+    assert result.assumptions_read["eksExtendedSupport"] is False and result.assumptions_read["rdsBackupExtraGb"] == 0
+    managed = _estimate(stack_plans, "prod+managed")
+    assert {"mwaaExtraWorkers", "mwaaExtraWebservers", "mwaaMetadataGb"} <= set(managed.assumptions_read)
+    assert "spotDiscount" not in result.assumptions_read  # prod's nodes are On-Demand
+
+
+def test_the_node_volume_is_the_launch_template_the_group_names(stack_plans):
+    plan = stack_plans["prod"]
+    template = plan.one("aws:ec2/launchTemplate:LaunchTemplate")
+    decoy = dataclasses.replace(template, id="lt-other", name="other", inputs={**template.inputs, "blockDeviceMappings": [
+        {"deviceName": "/dev/xvda", "ebs": {"volumeSize": 999, "volumeType": "gp3"}}]})
+    result = estimate([decoy, *plan.resources], stack="prod", flavour="self-managed", region="eu-west-1", table=TABLE)
+    cluster = _config("prod")["cluster"]
+    assert _one(result, "ebs:gp3").quantity == cluster["desiredNodes"] * cluster["nodeDiskSizeGb"]
+    orphan = [dataclasses.replace(r, inputs={**r.inputs, "launchTemplate": {"id": "lt-gone"}})
+              if r.type == "eks:index:ManagedNodeGroup" else r for r in plan.resources]
+    with pytest.raises(EstimateError, match="its launch template lt-gone is not in the plan"):
+        estimate(orphan, stack="prod", flavour="self-managed", region="eu-west-1", table=TABLE)
+
+
+@pytest.mark.parametrize("name", ["dev", "prod", "dev+self-managed", "prod+managed"])
+def test_make_prices_would_fill_every_price_the_shipped_stacks_need(stack_plans, name):
+    """The table's keys are what `make prices` reads for every region: each one a shipped plan needs is there,
+    priced or not yet."""
+    needed = {line.key for line in _estimate(stack_plans, name).lines}
+    assert needed <= set(TABLE.keys), sorted(needed - set(TABLE.keys))

@@ -10,7 +10,6 @@ finds none of a key's products says so and changes nothing."""
 
 from __future__ import annotations
 
-import functools
 import http.server
 import json
 import threading
@@ -54,7 +53,7 @@ def _on_demand(sku: str, usd: str, unit: str, *tiers: tuple[str, str, str]) -> d
 
 
 EC2_LINUX = {"operatingSystem": "Linux", "tenancy": "Shared", "preInstalledSw": "NA",
-             "licenseModel": "No License required", "capacitystatus": "Used"}
+             "licenseModel": "No License required", "capacitystatus": "Used", "marketoption": "OnDemand"}
 
 OFFERS = {
     "AmazonEC2": (
@@ -90,6 +89,12 @@ OFFERS = {
          _product("MWAAMED", "", f"{PREFIX}Airflow-MediumEnvironment", type="Environment", size="Medium")],
         {"MWAAENV": ("0.5500000000", "Hrs"), "MWAAWRK": ("0.0600000000", "Hrs"), "MWAAMED": ("0.8300000000", "Hrs")},
     ),
+    # Secrets Manager's usage type, spelt as a 2026 extract of the offers spells it (CUR data has "-Secrets").
+    "AWSSecretsManager": (
+        [_product("SMSEC", "Secret", f"{PREFIX}AWSSecretsManager-Secret"),
+         _product("SMAPI", "API Request", f"{PREFIX}AWSSecretsManager-APIRequest")],
+        {"SMSEC": ("0.4000000000", "Secrets"), "SMAPI": ("0.0000050000", "API Requests")},
+    ),
     "AmazonCloudWatch": (
         [_product("GDMKAEDCSYJAKBZQ", "Alarm", f"{PREFIX}CW:AlarmMonitorUsage", group="Alarm"),
          _product("NMPYB5JQS73AVJ2X", "Alarm", f"{PREFIX}CW:HighResAlarmMonitorUsage", group="Alarm"),
@@ -121,27 +126,56 @@ def _offer_file(code: str, offers: dict = OFFERS) -> dict:
             "terms": {"OnDemand": terms, "Reserved": reserved}}
 
 
+OTHER = "us-east-1"  # a second region: most older meters there carry no prefix, newer ones "USE1-"
+
+
+def _in_other_region(offer: dict) -> dict:
+    """The same offer file for us-east-1: the region's code and prefix, and every price 10% lower."""
+    text = json.dumps(offer).replace('"regionCode": "eu-west-1"', f'"regionCode": "{OTHER}"')
+    text = text.replace(f'"{PREFIX}AWSSecretsManager', '"USE1-AWSSecretsManager').replace(f'"{PREFIX}', '"')
+    other = json.loads(text)
+    for terms in other["terms"]["OnDemand"].values():
+        for term in terms.values():
+            for rate in term["priceDimensions"].values():
+                rate["pricePerUnit"]["USD"] = f"{float(rate['pricePerUnit']['USD']) * 0.9:.10f}"
+    return other
+
+
 @pytest.fixture
 def price_list(tmp_path: Path):
+    """A Price List on loopback; `.requests` lists the paths asked for."""
     root = tmp_path / "site"
     for code in OFFERS:
-        base = root / "offers" / "v1.0" / "aws" / code / "current"
-        (base / REGION).mkdir(parents=True)
-        (base / REGION / "index.json").write_text(json.dumps(_offer_file(code)))
-        # The region index names a versioned file, as the real one does.
-        versioned = root / "offers" / "v1.0" / "aws" / code / "20261115000000" / REGION
-        versioned.mkdir(parents=True)
-        (versioned / "index.json").write_text((base / REGION / "index.json").read_text())
-        (base / "region_index.json").write_text(json.dumps({"formatVersion": "v1.0", "regions": {REGION: {
-            "regionCode": REGION, "currentVersionUrl": f"/offers/v1.0/aws/{code}/20261115000000/{REGION}/index.json"}}}))
+        regions = {}
+        for region, offer in ((REGION, _offer_file(code)), (OTHER, _in_other_region(_offer_file(code)))):
+            # The region index names a versioned file, as the real one does.
+            path = f"/offers/v1.0/aws/{code}/20261115000000/{region}/index.json"
+            (root / path.lstrip("/")).parent.mkdir(parents=True)
+            (root / path.lstrip("/")).write_text(json.dumps(offer))
+            regions[region] = {"regionCode": region, "currentVersionUrl": path}
+        (root / "offers" / "v1.0" / "aws" / code / "current").mkdir(parents=True)
+        (root / "offers" / "v1.0" / "aws" / code / "current" / "region_index.json").write_text(
+            json.dumps({"formatVersion": "v1.0", "regions": regions}))
     for code in GLOBAL_OFFERS:
         (root / "offers" / "v1.0" / "aws" / code / "current" / "index.json").write_text(
             json.dumps(_offer_file(code, GLOBAL_OFFERS)))
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    requests: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def do_GET(self):  # noqa: N802 (the handler's method name)
+            requests.append(self.path)
+            super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield type("PriceList", (str,), {"requests": requests})(url)
     server.shutdown()
 
 
@@ -152,12 +186,15 @@ def _table(tmp_path: Path, keys: list[str]) -> Path:
     return path
 
 
+KEYS = ["ec2:instance:m6i.large", "vpc:nat-gateway:hour", "vpc:nat-gateway:gb", "s3:standard",
+        "mwaa:environment:mw1.small", "mwaa:worker:mw1.small", "cloudwatch:alarm", "cloudwatch:metric",
+        "cloudwatch:dashboard", "secretsmanager:secret"]
+
+
 def test_each_key_gets_its_one_on_demand_price_from_the_offer_file(tmp_path, price_list, capsys):
-    keys = ["ec2:instance:m6i.large", "vpc:nat-gateway:hour", "vpc:nat-gateway:gb", "s3:standard",
-            "mwaa:environment:mw1.small", "mwaa:worker:mw1.small", "cloudwatch:alarm", "cloudwatch:metric",
-            "cloudwatch:dashboard"]
+    keys = KEYS
     path = _table(tmp_path, keys)
-    assert refresh.main(["--prices", str(path), "--base-url", price_list]) == 0
+    assert refresh.main(["--prices", str(path), "--base-url", price_list, "--region", REGION]) == 0
     table = PriceTable.load(path)
     # Linux On-Demand, not Windows, the Outposts SKU or the Reserved term; the NAT hour, not the regional NAT's
     # hour or the bytes; the first tiers of S3 and of custom metrics; MWAA by type and size; the standard alarm,
@@ -165,7 +202,7 @@ def test_each_key_gets_its_one_on_demand_price_from_the_offer_file(tmp_path, pri
     assert {k: table.price(REGION, k).usd for k in keys} == {
         "ec2:instance:m6i.large": 0.107, "vpc:nat-gateway:hour": 0.048, "vpc:nat-gateway:gb": 0.048,
         "s3:standard": 0.023, "mwaa:environment:mw1.small": 0.55, "mwaa:worker:mw1.small": 0.06,
-        "cloudwatch:alarm": 0.1, "cloudwatch:metric": 0.3, "cloudwatch:dashboard": 3.0}
+        "cloudwatch:alarm": 0.1, "cloudwatch:metric": 0.3, "cloudwatch:dashboard": 3.0, "secretsmanager:secret": 0.4}
     price = table.price(REGION, "ec2:instance:m6i.large")
     assert price.kind == "price-list" and price.date == "2026-11-15"
     assert "AmazonEC2/20261115000000/eu-west-1/index.json" in price.source
@@ -175,10 +212,53 @@ def test_each_key_gets_its_one_on_demand_price_from_the_offer_file(tmp_path, pri
     assert "ec2:instance:m6i.large: 9.99 -> 0.107" in capsys.readouterr().out
 
 
+def test_every_region_gets_every_key_and_the_all_region_file_is_read_once(tmp_path, price_list):
+    path = _table(tmp_path, KEYS)  # the table knows eu-west-1 only
+    assert refresh.main(["--prices", str(path), "--base-url", price_list, "--region", REGION,
+                         "--region", OTHER]) == 0
+    table = PriceTable.load(path)
+    assert set(table.regions[OTHER]) == set(table.regions[REGION]) == set(KEYS)
+    # us-east-1's own products: no prefix on the older meters, USE1- on Secrets Manager, prices of its own.
+    assert table.price(OTHER, "vpc:nat-gateway:hour").usd == pytest.approx(0.048 * 0.9)
+    assert table.price(OTHER, "secretsmanager:secret").usd == pytest.approx(0.4 * 0.9)
+    assert "/us-east-1/index.json" in table.price(OTHER, "ec2:instance:m6i.large").source
+    # The dashboard is one global product, for both regions, downloaded once.
+    assert table.price(OTHER, "cloudwatch:dashboard").usd == table.price(REGION, "cloudwatch:dashboard").usd == 3.0
+    assert price_list.requests.count("/offers/v1.0/aws/AmazonCloudWatch/current/index.json") == 1
+
+
+def test_a_truncated_offer_file_is_an_error_not_a_traceback(tmp_path, price_list, capsys):
+    offer = Path(str(tmp_path / "site" / "offers/v1.0/aws/AmazonS3/20261115000000/eu-west-1/index.json"))
+    offer.write_text(offer.read_text()[: len(offer.read_text()) // 2])
+    path = _table(tmp_path, ["s3:standard"])
+    before = path.read_text()
+    assert refresh.main(["--prices", str(path), "--base-url", price_list, "--region", REGION]) == 1
+    err = capsys.readouterr().err
+    assert "AmazonS3/20261115000000/eu-west-1/index.json is not a whole offer file" in err and "unchanged" in err
+    assert path.read_text() == before
+
+
+def test_keep_going_writes_what_was_found_and_names_what_was_not(tmp_path, price_list, capsys):
+    path = _table(tmp_path, ["ec2:instance:m6i.large", "ec2:instance:m7i.large", "s3:standard"])
+    assert refresh.main(["--prices", str(path), "--base-url", price_list, "--region", REGION, "--keep-going"]) == 1
+    table = PriceTable.load(path)
+    assert table.price(REGION, "ec2:instance:m6i.large").kind == "price-list"  # found beside the missing one
+    assert table.price(REGION, "s3:standard").kind == "price-list"
+    assert table.price(REGION, "ec2:instance:m7i.large").kind == "secondary"  # left as it was
+    assert "ec2:instance:m7i.large (EC2 m7i.large (Linux, On-Demand)): not found" in capsys.readouterr().err
+
+
+def test_a_region_of_unknown_usage_prefix_is_refused_before_any_download(tmp_path, price_list, capsys):
+    path = _table(tmp_path, ["s3:standard"])
+    assert refresh.main(["--prices", str(path), "--base-url", price_list, "--region", "mx-central-1"]) == 1
+    assert "the usage-type prefix of mx-central-1 is not known" in capsys.readouterr().err
+    assert price_list.requests == []
+
+
 def test_a_key_the_offer_file_does_not_hold_changes_nothing(tmp_path, price_list, capsys):
     path = _table(tmp_path, ["ec2:instance:m6i.large", "ec2:instance:m7i.large"])
     before = path.read_text()
-    assert refresh.main(["--prices", str(path), "--base-url", price_list]) == 1
+    assert refresh.main(["--prices", str(path), "--base-url", price_list, "--region", REGION]) == 1
     err = capsys.readouterr().err
     assert "ec2:instance:m7i.large (EC2 m7i.large (Linux, On-Demand)): not found in AmazonEC2 for eu-west-1" in err
     assert "is unchanged" in err and path.read_text() == before
@@ -190,7 +270,7 @@ def test_a_selector_that_finds_two_prices_is_refused_with_both(tmp_path, price_l
     monkeypatch.setattr(refresh, "dimension", lambda key: type(loose)(
         loose.key, loose.what, loose.per, type(loose.selector)(**{**loose.selector.__dict__, "attributes": attrs})))
     path = _table(tmp_path, ["ec2:instance:m6i.large"])
-    assert refresh.main(["--prices", str(path), "--base-url", price_list]) == 1
+    assert refresh.main(["--prices", str(path), "--base-url", price_list, "--region", REGION]) == 1
     err = capsys.readouterr().err
     assert "several prices" in err and "EC2A at 0.1070000000" in err and "EC2WIN at 0.1990000000" in err
 
@@ -204,18 +284,21 @@ def test_an_unreachable_price_list_says_so_and_changes_nothing(tmp_path, capsys)
     assert path.read_text() == before
 
 
-def test_usage_types_match_exactly_after_one_region_prefix():
+def test_usage_types_match_exactly_after_the_regions_own_prefix():
     hours = dimension("vpc:nat-gateway:hour").selector
-    assert [u for u in ("NatGateway-Hours", "EU-NatGateway-Hours", "USE1-NatGateway-Hours", "APS1-NatGateway-Hours",
-                        "EU-RegionalNatGateway-Hours", "EU-NatGateway-Bytes", "NatGateway-Hours-Additional")
-            if hours.usage_matches(u, "eu-west-1")] == [
-        "NatGateway-Hours", "EU-NatGateway-Hours", "USE1-NatGateway-Hours", "APS1-NatGateway-Hours"]
+    candidates = ("NatGateway-Hours", "EU-NatGateway-Hours", "USE1-NatGateway-Hours", "APS1-NatGateway-Hours",
+                  "EU-RegionalNatGateway-Hours", "EU-NatGateway-Bytes", "EU-NatGateway-Hours-Additional")
+    assert [u for u in candidates if hours.usage_matches(u, "eu-west-1")] == ["EU-NatGateway-Hours"]
+    # us-east-1: bare for older meters, USE1- for newer ones.
+    assert [u for u in candidates if hours.usage_matches(u, "us-east-1")] == ["NatGateway-Hours",
+                                                                             "USE1-NatGateway-Hours"]
     # Look-alikes a suffix match would take (the notes of cost/dimensions.py).
     lcu = dimension("elb:nlb:lcu").selector
     assert not lcu.usage_matches("EU-Outposts-LCUUsage", "eu-west-1") and lcu.usage_matches("EU-LCUUsage", "eu-west-1")
     nlb = dimension("elb:nlb:hour").selector
     assert not nlb.usage_matches("USE1-TS-LoadBalancerUsage", "us-east-1")
+    assert not nlb.usage_matches("TS-LoadBalancerUsage", "us-east-1")
     assert not dimension("cloudwatch:alarm").selector.usage_matches("EU-CW:HighResAlarmMonitorUsage", "eu-west-1")
     assert not dimension("rds:backup").selector.usage_matches("EU-RDSCustom:ChargedBackupUsage", "eu-west-1")
-    # KMS in us-east-1 is prefixed with the region's own code.
-    assert dimension("kms:key").selector.usage_matches("us-east-1-KMS-Keys", "us-east-1")
+    # KMS is prefixed with the region's own code (us-east-1-KMS-Keys, ap-southeast-1-KMS-Keys).
+    assert dimension("kms:key").selector.usage_matches("ap-southeast-1-KMS-Keys", "ap-southeast-1")
