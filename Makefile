@@ -24,7 +24,7 @@ KEEP_GOING ?=
 help:
 	@echo "make plan STACK=dev [FORMAT=json]   what 'pulumi up' would create, offline (Pulumi's mock engine)"
 	@echo "make cost STACK=prod [FORMAT=json] [ASSUME=\"natGbPerMonth=500 ...\"] [STRICT=1]  the stack's monthly estimate from its plan and cost/prices.json"
-	@echo "make prices [REGION=eu-west-1] [ADD=key]  cost/prices.json read anew from the AWS Price List (needs the internet, no AWS account)"
+	@echo "make prices [REGION=eu-west-1] [ADD=key] [KEEP_GOING=1]  cost/prices.json read anew from the AWS Price List (needs the internet, no AWS account)"
 	@echo "make diagram STACK=prod            the stack's architecture picture from its plan: docs/diagrams/<stack>.svg, .png (and .dot)"
 	@echo "make policy STACK=prod             the policy pack's rules over the offline plan (pulumi preview --policy-pack policy runs them for real)"
 	@echo "make bench-plan                    how long make plan takes for dev and prod (prints figures)"
@@ -68,12 +68,12 @@ plan: .venv/.installed
 # The stack's monthly estimate (offline/cost.py over cost/), for the stack's region; the README shows dev's and prod's.
 cost: .venv/.installed
 	@.venv/bin/python -m offline.cost --stack $(STACK) --format $(FORMAT) $(foreach a,$(ASSUME),--assume $(a)) \
-		$(if $(STRICT),--strict)
+		$(if $(filter 1 true yes,$(STRICT)),--strict)
 
 # The price table read anew from the AWS Price List's bulk offer files (cost/refresh.py); review the diff.
 prices: .venv/.installed
 	@.venv/bin/python -m cost.refresh $(foreach r,$(REGION),--region $(r)) $(foreach k,$(ADD),--add $(k)) \
-		$(if $(KEEP_GOING),--keep-going)
+		$(if $(filter 1 true yes,$(KEEP_GOING)),--keep-going)
 
 # The stack's picture (offline/diagram.py); the README shows dev's and prod's, which a test holds to the plans.
 diagram: .venv/.installed graphviz

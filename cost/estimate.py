@@ -232,15 +232,18 @@ def _mwaa(p: _Pricer, env: Resource) -> None:
     workers = int(inputs.get("minWorkers") or 1)
     p.add(names, d.mwaa_worker(klass), p.hours(workers - included["workers"]),
           item=f"MWAA additional workers ({klass}): minWorkers {workers}, {included['workers']} included")
-    # The stated averages above the minimum, never beyond what maxWorkers and maxWebservers let MWAA add.
-    extra = min(p.a.mwaaExtraWorkers, int(inputs.get("maxWorkers") or workers) - workers)
-    p.add(names, d.mwaa_worker(klass), p.hours(extra), assumption="mwaaExtraWorkers",
+    # The stated averages above the minimum, never beyond what maxWorkers and maxWebservers let MWAA add (unset:
+    # this project's default of 10 workers, MWAA's 2 web servers or 1 on mw1.micro). The value used is printed.
+    most = int(inputs.get("maxWorkers") or 10)
+    extra = p.read("mwaaExtraWorkers", max(0.0, min(p.a.mwaaExtraWorkers, most - workers)))
+    p.add(names, d.mwaa_worker(klass), p.hours(extra),
           item=f"MWAA workers above minWorkers ({klass}), on average (at most maxWorkers)")
     webservers = int(inputs.get("minWebservers") or included["webservers"])
     p.add(names, d.mwaa_webserver(klass), p.hours(webservers - included["webservers"]),
           item=f"MWAA additional web servers ({klass}): minWebservers {webservers}, {included['webservers']} included")
-    extra = min(p.a.mwaaExtraWebservers, int(inputs.get("maxWebservers") or webservers) - webservers)
-    p.add(names, d.mwaa_webserver(klass), p.hours(extra), assumption="mwaaExtraWebservers",
+    most = int(inputs.get("maxWebservers") or included["webservers"])
+    extra = p.read("mwaaExtraWebservers", max(0.0, min(p.a.mwaaExtraWebservers, most - webservers)))
+    p.add(names, d.mwaa_webserver(klass), p.hours(extra),
           item=f"MWAA web servers above minWebservers ({klass}), on average (at most maxWebservers)")
     p.add(names, d.dimension("mwaa:metadata-storage"), p.a.mwaaMetadataGb, assumption="mwaaMetadataGb")
 
@@ -295,7 +298,7 @@ def _database(p: _Pricer, db: Resource) -> None:
     p.add([db.name], d.dimension("rds:backup"), p.a.rdsBackupExtraGb, assumption="rdsBackupExtraGb")
 
 
-def _load_balancers(p: _Pricer, services: list[Resource]) -> None:
+def _load_balancers(p: _Pricer, services: list[Resource], plan: list[Resource]) -> None:
     for service in services:
         if (service.inputs.get("spec") or {}).get("type") != "LoadBalancer":
             continue
@@ -304,6 +307,15 @@ def _load_balancers(p: _Pricer, services: list[Resource]) -> None:
             raise EstimateError(f"{service.name}: only Network Load Balancers are priced")
         p.add([service.name], d.dimension("elb:nlb:hour"), p.hours())
         p.add([service.name], d.dimension("elb:nlb:lcu"), p.hours(p.a.nlbLcuAverage), assumption="nlbLcuAverage")
+        if annotations.get("service.beta.kubernetes.io/aws-load-balancer-internal") != "true":
+            # Internet-facing: a public IPv4 address in each public subnet it spans (those tagged for ELB).
+            zones = len([s for s in _of(plan, "aws:ec2/subnet:Subnet")
+                         if (s.inputs.get("tags") or {}).get("kubernetes.io/role/elb") == "1"])
+            if not zones:
+                raise EstimateError(f"{service.name}: an internet-facing load balancer in a VPC whose public "
+                                    f"subnets are not in the plan (network.vpcId): its addresses cannot be counted")
+            p.add([service.name], d.dimension("vpc:public-ipv4:hour"), p.hours(zones),
+                  item=f"the load balancer's public IPv4 addresses x {zones}")
 
 
 # A rule prices every resource of its type at once: (pricer, the type's resources, the whole plan).
@@ -391,8 +403,8 @@ def _repositories(p: _Pricer, found: list[Resource], _plan: list[Resource]) -> N
     p.add(_names(found), d.dimension("ecr:storage"), p.a.ecrGbStored, assumption="ecrGbStored")
 
 
-def _services(p: _Pricer, found: list[Resource], _plan: list[Resource]) -> None:
-    _load_balancers(p, found)
+def _services(p: _Pricer, found: list[Resource], plan: list[Resource]) -> None:
+    _load_balancers(p, found, plan)
 
 
 def _deployments(p: _Pricer, found: list[Resource], _plan: list[Resource]) -> None:

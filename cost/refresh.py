@@ -61,27 +61,41 @@ class Offer:
     publication_date: str
 
 
+class _Passing(Exception):
+    """A failure that may pass: ask again."""
+
+
 def _get(url: str, into: Optional[Path] = None, attempts: int = 3) -> bytes:
     """The document at `url` (or streamed into a file). Asked again on what passes: a 404 just after a region
-    file is published (the index names it before it is served), a 5xx, a timeout or a connection cut short."""
+    file is published (the index names it before it is served), a 5xx, a timeout, a reset, or a body shorter than
+    its Content-Length (which the stream does not raise on: it just ends)."""
     for attempt in range(1, attempts + 1):
         try:
-            with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
-                if into is None:
-                    return response.read()
-                with into.open("wb") as out:
-                    shutil.copyfileobj(response, out, length=1 << 20)
-                return b""
-        except urllib.error.HTTPError as err:
-            if (err.code != 404 and err.code < 500) or attempt == attempts:
-                raise RefreshError(f"cannot read {url}: HTTP {err.code}") from err
-        except urllib.error.URLError as err:
-            # Refused or unresolvable: no point asking again.
-            raise RefreshError(f"cannot read {url}: {err.reason}") from err
-        except (TimeoutError, http.client.HTTPException, ConnectionError) as err:
+            try:
+                with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
+                    if into is None:
+                        return response.read()
+                    expected = response.headers.get("Content-Length")
+                    with into.open("wb") as out:
+                        shutil.copyfileobj(response, out, length=1 << 20)
+                    if expected is not None and into.stat().st_size != int(expected):
+                        raise _Passing(f"{into.stat().st_size} of {expected} bytes")
+                    return b""
+            except urllib.error.HTTPError as err:  # before URLError, its base class
+                if err.code != 404 and err.code < 500:
+                    raise RefreshError(f"cannot read {url}: HTTP {err.code}") from err
+                raise _Passing(f"HTTP {err.code}") from err
+            except urllib.error.URLError as err:
+                if isinstance(err.reason, (TimeoutError, ConnectionError)):
+                    raise _Passing(repr(err.reason)) from err
+                # Refused or unresolvable: asking again would not help.
+                raise RefreshError(f"cannot read {url}: {err.reason}") from err
+            except (TimeoutError, ConnectionError, http.client.HTTPException) as err:
+                raise _Passing(repr(err)) from err
+        except _Passing as err:
             if attempt == attempts:
-                raise RefreshError(f"cannot read {url}: {err!r}") from err
-        time.sleep(RETRY_SECONDS * attempt)
+                raise RefreshError(f"cannot read {url}: {err} ({attempts} attempts)") from err
+            time.sleep(RETRY_SECONDS * attempt)
     raise AssertionError("unreachable")
 
 
@@ -91,7 +105,10 @@ def download(base_url: str, code: str, region: str, cache: Path) -> Offer:
         url = f"{base_url}/offers/v1.0/aws/{code}/current/index.json"
     else:
         index_url = f"{base_url}/offers/v1.0/aws/{code}/current/region_index.json"
-        regions = json.loads(_get(index_url)).get("regions", {})
+        try:
+            regions = json.loads(_get(index_url)).get("regions", {})
+        except (ValueError, AttributeError) as err:
+            raise RefreshError(f"{index_url} is not a region index: {err}") from err
         if region not in regions:
             raise RefreshError(f"the Price List has no {code} offer for {region} ({index_url})")
         # A versioned path (.../<code>/<version>/<region>/index.json): the source names the exact version read.
@@ -99,15 +116,18 @@ def download(base_url: str, code: str, region: str, cache: Path) -> Offer:
     path = cache / f"{code}-{region}.json"
     _get(url, into=path)
     version, published = "", ""
-    with path.open("rb") as stream:
-        # The offer's header comes before its products: read it and stop.
-        for prefix, event, value in ijson.parse(stream):
-            if prefix == "version":
-                version = value
-            elif prefix == "publicationDate":
-                published = value
-            elif prefix == "products":
-                break
+    try:
+        with path.open("rb") as stream:
+            # The offer's header comes before its products: read it and stop.
+            for prefix, _event, value in ijson.parse(stream):
+                if prefix == "version":
+                    version = value
+                elif prefix == "publicationDate":
+                    published = value
+                elif prefix == "products":
+                    break
+    except ijson.JSONError as err:
+        raise RefreshError(f"{url} is not a whole offer file ({err}): read it again") from err
     return Offer(code=code, region=region, url=url, path=path, version=version, publication_date=published)
 
 
@@ -175,9 +195,11 @@ def _one_price_each(offer: Offer, dims: list[Dimension], region: str,
             continue
         sku = sorted(by_sku)[0]
         prices[dim.key] = Price(
-            usd=float(distinct.pop()),
-            source=f"AWS Price List, {offer.url} (version {offer.version}), SKU {sku}",
-            date=offer.publication_date[:10] or "unknown", kind="price-list")
+            usd=float(distinct.pop()), source=offer.url, date=offer.publication_date[:10] or "undated",
+            kind="price-list",
+            note=f"AWS Price List {offer.code} offer, version {offer.version}: the On-Demand first-tier price of SKU "
+                 f"{sku}{f' (and {len(by_sku) - 1} more at the same price)' if len(by_sku) > 1 else ''}, unit "
+                 f"{dim.selector.unit}")
     if problems:
         raise RefreshError("; ".join(problems), found=prices)
     return prices
@@ -213,7 +235,7 @@ def refresh(table: PriceTable, regions: list[str], add: list[str], base_url: str
                         raise
                     failures.append(f"{region} {code}: {err}")
                     new[region].update(err.found)
-                if where != GLOBAL:
+                if where != GLOBAL and (code, where) in downloaded:
                     downloaded.pop((code, where)).path.unlink(missing_ok=True)
     finally:
         for offer in downloaded.values():
@@ -233,11 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make prices", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--region", action="append", default=[], help="a region to refresh (default: every one "
-                        "in the table); each gets every key any region has")
+                        "in the table); each gets every key of the table's `keys`")
     parser.add_argument("--add", action="append", default=[], metavar="KEY",
                         help="a key to add, e.g. ec2:instance:m7g.large (cost/dimensions.py)")
     parser.add_argument("--base-url", default=PRICE_LIST, help=f"the Price List's address (default {PRICE_LIST})")
-    parser.add_argument("--prices", type=Path, default=TABLE)
+    parser.add_argument("--prices", type=Path, default=TABLE, help="the price table (default: cost/prices.json)")
     parser.add_argument("--keep-going", action="store_true",
                         help="write the prices found even when some keys find none (and exit 1, naming them)")
     args = parser.parse_args(argv)
@@ -250,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             changes, failures = refresh(table, regions, list(args.add), args.base_url.rstrip("/"), Path(cache),
                                         keep_going=args.keep_going)
         table.write(args.prices)
-    except (RefreshError, PriceError, UnknownDimension, UnknownRegion) as err:
+    except (RefreshError, PriceError, UnknownDimension, UnknownRegion, OSError) as err:
         print(f"error: {err}\nerror: {args.prices} is unchanged", file=sys.stderr)
         return 1
     print("\n".join(changes) if changes else "no price changed")

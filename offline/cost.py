@@ -39,7 +39,7 @@ def readme_table(table: PriceTable | None = None, plans: dict[str, Plan] | None 
     from offline.golden import VARIANTS
 
     plans = plans or {name: VARIANTS[name].run() for name in README_VARIANTS}
-    rows = ["| stack file | flavour | region | a month (USD) | the largest lines | not priced yet |",
+    rows = ["| stack file | flavour | region | a month (USD) | the largest priced lines | not priced yet |",
             "| --- | --- | --- | ---: | --- | --- |"]
     for name in README_VARIANTS:
         result = plan_estimate(plans[name], table=table)
@@ -101,7 +101,7 @@ def _quantity(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
-def as_text(result: Estimate) -> str:
+def as_text(result: Estimate, table: PriceTable | None = None) -> str:
     rows = [(line.item, f"{_quantity(line.quantity)} {line.per}",
              "no price" if line.unit_usd is None else f"${line.unit_usd:,.4f}",
              "?" if line.unit_usd is None else _usd(line.monthly_usd)) for line in result.lines]
@@ -114,10 +114,14 @@ def as_text(result: Estimate) -> str:
     if not result.complete:
         out += [f"Not priced: cost/prices.json has no {result.region} price for these, and the total leaves them out:"]
         out += [f"  - {key} ({dimension(key).what})" for key in result.missing]
+        untracked = [key for key in result.missing if table is None or key not in table.keys]
+        add = f" ADD=\"{' '.join(untracked)}\"" if untracked else ""
         out += ["  Add them on a machine that reaches the AWS Price List (no AWS account needed):",
-                f"    make prices REGION={result.region} ADD=\"{' '.join(result.missing)}\"", ""]
+                f"    make prices REGION={result.region}{add} KEEP_GOING=1", ""]
     out.append("Assumptions (change with --assume name=value, or ASSUME=\"name=value ...\" for make cost):")
+    asked = dataclasses.asdict(result.assumptions)
     out += [f"  {name} = {str(value).lower() if isinstance(value, bool) else f'{value:g}'}"
+            + (f" (asked {asked[name]:g}; the plan allows no more)" if asked.get(name) not in (None, value) else "")
             for name, value in sorted(result.assumptions_read.items())]
     out += ["", "Not counted:"] + [f"  - {note}" for note in result.notes]
     counts = kinds_used({line.key: line.kind for line in result.lines if line.unit_usd is not None}.values())
@@ -144,14 +148,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--stack is required")
     try:
         assumptions = Assumptions().with_changes(setting for arg in args.assume for setting in arg.split())
-        result = stack_estimate(args.stack, assumptions, PriceTable.load(args.prices))
+        table = PriceTable.load(args.prices)
+        result = stack_estimate(args.stack, assumptions, table)
     except FileNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except (EstimateError, PriceError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(json.dumps(as_document(result), indent=2, allow_nan=False) if args.format == "json" else as_text(result))
+    print(json.dumps(as_document(result), indent=2, allow_nan=False) if args.format == "json"
+          else as_text(result, table))
     if args.strict and not result.complete:
         print("error: the estimate is incomplete (--strict): " + "; ".join(result.missing), file=sys.stderr)
         return 1

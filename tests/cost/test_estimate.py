@@ -98,7 +98,7 @@ def test_mwaa_bills_what_its_class_does_not_include(stack_plans):
     assert _one(result, f"mwaa:scheduler:{klass}").quantity == (mwaa["schedulers"] - 2) * hours
     workers = _lines(result, f"mwaa:worker:{klass}")
     assert [w.quantity for w in workers] == [(mwaa["minWorkers"] - 1) * hours, 1.5 * hours]
-    assert workers[1].assumption == "mwaaExtraWorkers"
+    assert "above minWorkers" in workers[1].item and result.assumptions_read["mwaaExtraWorkers"] == 1.5
     assert not _lines(result, f"mwaa:webserver:{klass}")  # minWebservers 2 is what the environment includes
     # mw1.micro: one scheduler-worker and one web server, nothing additional.
     dev = _estimate(stack_plans, "dev")
@@ -194,6 +194,10 @@ def test_the_table_refuses_an_entry_without_its_source(tmp_path: Path):
         "usd": 1.0, "source": " ", "date": "2026-11-01", "kind": "aws"}}}}))
     with pytest.raises(PriceError, match="eu-west-1 kms:key: every price says where it was read and its source's date"):
         PriceTable.load(path)
+    path.write_text(json.dumps({"regions": {"eu-west-1": {"kms:key": {
+        "usd": 1.0, "source": "https://aws.amazon.com/kms/pricing/", "date": "1 May 2026", "kind": "aws"}}}}))
+    with pytest.raises(PriceError, match=r"source's date \(YYYY-MM-DD, or undated\), not '1 May 2026'"):
+        PriceTable.load(path)
     path.write_text(json.dumps({"regions": {"eu-west-1": {"ec2:instanc:m6i.large": {
         "usd": 1.0, "source": "s", "date": "d", "kind": "guess"}}}}))
     with pytest.raises(PriceError, match="names no price this project knows.*kind 'guess' is not one of"):
@@ -249,14 +253,16 @@ def test_mwaa_averages_above_the_minimum_stop_at_the_maximum(stack_plans):
     mwaa = _config("prod")["mwaa"]
     result = _estimate(stack_plans, "prod+managed", mwaaExtraWorkers=50, mwaaExtraWebservers=50)
     klass, hours = mwaa["environmentClass"], Assumptions().hoursPerMonth
-    extra_workers = [w for w in _lines(result, f"mwaa:worker:{klass}") if w.assumption == "mwaaExtraWorkers"]
+    extra_workers = [w for w in _lines(result, f"mwaa:worker:{klass}") if "above minWorkers" in w.item]
     assert [w.quantity for w in extra_workers] == [(mwaa["maxWorkers"] - mwaa["minWorkers"]) * hours]
-    extra_web = [w for w in _lines(result, f"mwaa:webserver:{klass}") if w.assumption == "mwaaExtraWebservers"]
+    extra_web = [w for w in _lines(result, f"mwaa:webserver:{klass}") if "above minWebservers" in w.item]
     assert [w.quantity for w in extra_web] == [(mwaa["maxWebservers"] - mwaa["minWebservers"]) * hours]
     # dev's mw1.micro has maxWorkers 1: no worker above its minimum, whatever the average says.
     dev = _estimate(stack_plans, "dev", mwaaExtraWorkers=3)
-    assert not [line for line in dev.lines if line.assumption == "mwaaExtraWorkers"]
-    assert dev.assumptions_read["mwaaExtraWorkers"] == 3  # still printed with the result
+    assert not [line for line in dev.lines if "above minWorkers" in line.item]
+    assert dev.assumptions_read["mwaaExtraWorkers"] == 0  # the value used is what is printed
+    text = cli.as_text(dev)
+    assert "mwaaExtraWorkers = 0 (asked 3; the plan allows no more)" in text
 
 
 def test_every_assumption_a_rule_reads_is_printed_even_at_zero(stack_plans):
@@ -287,3 +293,28 @@ def test_make_prices_would_fill_every_price_the_shipped_stacks_need(stack_plans,
     priced or not yet."""
     needed = {line.key for line in _estimate(stack_plans, name).lines}
     assert needed <= set(TABLE.keys), sorted(needed - set(TABLE.keys))
+
+
+def test_an_internet_facing_load_balancer_also_pays_for_its_public_addresses(stack_plans):
+    plan = stack_plans["prod"]
+    facing = [dataclasses.replace(r, inputs={**r.inputs, "metadata": {**r.inputs["metadata"], "annotations": {
+        k: v for k, v in r.inputs["metadata"]["annotations"].items() if not k.endswith("-internal")}}})
+        if r.type == "kubernetes:core/v1:Service" and r.inputs.get("spec", {}).get("type") == "LoadBalancer" else r
+        for r in plan.resources]
+    result = estimate(facing, stack="prod", flavour="self-managed", region="eu-west-1", table=TABLE)
+    zones = len(_config("prod")["network"]["availabilityZones"])
+    ipv4 = _lines(result, "vpc:public-ipv4:hour")
+    assert [line.quantity for line in ipv4] == [zones * 730, zones * 730]  # the NAT gateways', then the NLB's
+    assert "load balancer" in ipv4[1].item
+
+
+def test_log_storage_follows_the_groups_retention_and_counts_for_ever_as_a_year(stack_plans):
+    plan = stack_plans["prod"]
+    groups = plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+    months = [g.inputs["retentionInDays"] / (365 / 12) for g in groups]
+    result = _estimate(stack_plans, "prod")
+    assert result.assumptions_read["logStorageMonths"] == round(sum(months) / len(months), 2)
+    kept = [dataclasses.replace(r, inputs={k: v for k, v in r.inputs.items() if k != "retentionInDays"})
+            if r.type == "aws:cloudwatch/logGroup:LogGroup" else r for r in plan.resources]
+    forever = estimate(kept, stack="prod", flavour="self-managed", region="eu-west-1", table=TABLE)
+    assert forever.assumptions_read["logStorageMonths"] == 12

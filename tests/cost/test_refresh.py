@@ -65,6 +65,8 @@ OFFERS = {
                      **{**EC2_LINUX, "capacitystatus": "UnusedCapacityReservation"}),
             _product("EC2ALLOC", "Compute Instance", f"{PREFIX}Reservation:m6i.large", instanceType="m6i.large",
                      **{**EC2_LINUX, "capacitystatus": "AllocatedCapacityReservation"}),
+            _product("EC2CAPBLOCK", "Compute Instance", f"{PREFIX}CapacityBlock:m6i.large", instanceType="m6i.large",
+                     **{**EC2_LINUX, "marketoption": "CapacityBlock"}),
             _product("EC2OUTPOST", "Compute Instance", f"{PREFIX}BoxUsage:m6i.large", instanceType="m6i.large",
                      locationType="AWS Outposts", **EC2_LINUX),
             _product("NATH", "NAT Gateway", f"{PREFIX}NatGateway-Hours"),
@@ -72,7 +74,7 @@ OFFERS = {
             _product("NATR", "NAT Gateway", f"{PREFIX}RegionalNatGateway-Hours"),
         ],
         {"EC2A": ("0.1070000000", "Hrs"), "EC2WIN": ("0.1990000000", "Hrs"), "EC2UNUSED": ("0.1070000000", "Hrs"),
-         "EC2ALLOC": ("0.0000000000", "Hrs"),
+         "EC2ALLOC": ("0.0000000000", "Hrs"), "EC2CAPBLOCK": ("0.0420000000", "Hrs"),
          "EC2OUTPOST": ("0.5000000000", "Hrs"), "NATH": ("0.0480000000", "Hrs"), "NATB": ("0.0480000000", "GB"),
          "NATR": ("0.0900000000", "Hrs")},
     ),
@@ -160,6 +162,7 @@ def price_list(tmp_path: Path):
         (root / "offers" / "v1.0" / "aws" / code / "current" / "index.json").write_text(
             json.dumps(_offer_file(code, GLOBAL_OFFERS)))
     requests: list[str] = []
+    failures: dict[str, list[str]] = {}  # path -> what to do on each of its next requests: "503" or "short"
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):
@@ -167,6 +170,19 @@ def price_list(tmp_path: Path):
 
         def do_GET(self):  # noqa: N802 (the handler's method name)
             requests.append(self.path)
+            planned = failures.get(self.path)
+            if planned:
+                what = planned.pop(0)
+                if what == "503":
+                    self.send_error(503)
+                    return
+                body = (root / self.path.lstrip("/")).read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 3])  # then the connection closes: a body cut short
+                self.close_connection = True
+                return
             super().do_GET()
 
         def log_message(self, *args):
@@ -175,7 +191,7 @@ def price_list(tmp_path: Path):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield type("PriceList", (str,), {"requests": requests})(url)
+    yield type("PriceList", (str,), {"requests": requests, "failures": failures})(url)
     server.shutdown()
 
 
@@ -205,10 +221,9 @@ def test_each_key_gets_its_one_on_demand_price_from_the_offer_file(tmp_path, pri
         "cloudwatch:alarm": 0.1, "cloudwatch:metric": 0.3, "cloudwatch:dashboard": 3.0, "secretsmanager:secret": 0.4}
     price = table.price(REGION, "ec2:instance:m6i.large")
     assert price.kind == "price-list" and price.date == "2026-11-15"
-    assert "AmazonEC2/20261115000000/eu-west-1/index.json" in price.source
-    assert "version 20261115000000" in price.source
+    assert price.source.endswith("/offers/v1.0/aws/AmazonEC2/20261115000000/eu-west-1/index.json")
+    assert "AmazonEC2 offer, version 20261115000000" in price.note and "SKU EC2A" in price.note
     assert "AmazonCloudWatch/current/index.json" in table.price(REGION, "cloudwatch:dashboard").source
-    assert price.source.endswith("SKU EC2A")
     assert "ec2:instance:m6i.large: 9.99 -> 0.107" in capsys.readouterr().out
 
 
@@ -225,6 +240,19 @@ def test_every_region_gets_every_key_and_the_all_region_file_is_read_once(tmp_pa
     # The dashboard is one global product, for both regions, downloaded once.
     assert table.price(OTHER, "cloudwatch:dashboard").usd == table.price(REGION, "cloudwatch:dashboard").usd == 3.0
     assert price_list.requests.count("/offers/v1.0/aws/AmazonCloudWatch/current/index.json") == 1
+
+
+def test_a_passing_failure_is_asked_again_and_a_lasting_one_named(tmp_path, price_list, monkeypatch, capsys):
+    monkeypatch.setattr(refresh, "RETRY_SECONDS", 0)
+    offer = "/offers/v1.0/aws/AmazonS3/20261115000000/eu-west-1/index.json"
+    price_list.failures[offer] = ["503", "short"]  # a 5xx, then a body shorter than its Content-Length
+    path = _table(tmp_path, ["s3:standard"])
+    assert refresh.main(["--prices", str(path), "--base-url", price_list, "--region", REGION]) == 0
+    assert price_list.requests.count(offer) == 3 and PriceTable.load(path).price(REGION, "s3:standard").usd == 0.023
+    price_list.failures[offer] = ["short"] * 3
+    assert refresh.main(["--prices", str(path), "--base-url", price_list, "--region", REGION]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot read {price_list}{offer}: " in err and "bytes (3 attempts)" in err
 
 
 def test_a_truncated_offer_file_is_an_error_not_a_traceback(tmp_path, price_list, capsys):
@@ -246,6 +274,16 @@ def test_keep_going_writes_what_was_found_and_names_what_was_not(tmp_path, price
     assert table.price(REGION, "s3:standard").kind == "price-list"
     assert table.price(REGION, "ec2:instance:m7i.large").kind == "secondary"  # left as it was
     assert "ec2:instance:m7i.large (EC2 m7i.large (Linux, On-Demand)): not found" in capsys.readouterr().err
+
+
+def test_keep_going_survives_a_price_list_it_cannot_reach(tmp_path, capsys):
+    path = _table(tmp_path, ["s3:standard"])
+    before = path.read_text()
+    assert refresh.main(["--prices", str(path), "--base-url", "http://127.0.0.1:9", "--region", REGION,
+                         "--keep-going"]) == 1
+    err = capsys.readouterr().err
+    assert "eu-west-1 AmazonS3: cannot read http://127.0.0.1:9/offers/v1.0/aws/AmazonS3/current/region_index.json" in err
+    assert path.read_text() == before  # nothing was found, so nothing is written over
 
 
 def test_a_region_of_unknown_usage_prefix_is_refused_before_any_download(tmp_path, price_list, capsys):
