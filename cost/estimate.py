@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from datetime import date
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Optional, Protocol
 
 from cost import dimensions as d
 from cost.table import MissingPrice, Price, PriceTable
 from k8s.metrics import AGENT as METRICS_AGENT
+from stackconfig.limits import EKS_STANDARD_SUPPORT_ENDS, eks_standard_support_ended
 
 
 class EstimateError(ValueError):
@@ -49,7 +51,9 @@ class Assumptions:
     nlbLcuAverage: float = 1  # the web server load balancer's average capacity units
     rdsBackupExtraGb: float = 0  # backup storage beyond the free amount (the database's provisioned storage)
     customMetrics: float = 60  # the metrics agent's distinct Airflow metrics (self-managed)
-    eksExtendedSupport: bool = False  # the cluster's Kubernetes version has left EKS standard support
+    # The cluster's Kubernetes version has left EKS standard support; unset, the EKS calendar says so for the day
+    # of the estimate (stackconfig/limits.py EKS_STANDARD_SUPPORT_ENDS).
+    eksExtendedSupport: Optional[bool] = None
 
     def with_changes(self, settings: Iterable[str]) -> "Assumptions":
         """`name=value` pairs over these; an unknown name or a bad value is refused with what is allowed."""
@@ -60,7 +64,7 @@ class Assumptions:
             if not sep or name not in fields:
                 raise EstimateError(
                     f"--assume {setting!r}: expected name=value with a name of {', '.join(fields)}")
-            if fields[name].type in ("bool", bool):
+            if fields[name].type in ("bool", bool, "Optional[bool]"):
                 if value.lower() not in ("true", "false"):
                     raise EstimateError(f"--assume {name}={value!r}: expected true or false")
                 changes[name] = value.lower() == "true"
@@ -185,8 +189,8 @@ EKS_DEFAULT_DISK_GB = 20
 
 
 class _Pricer:
-    def __init__(self, table: PriceTable, region: str, assumptions: Assumptions, estimate: Estimate):
-        self.table, self.region, self.a, self.estimate = table, region, assumptions, estimate
+    def __init__(self, table: PriceTable, region: str, assumptions: Assumptions, estimate: Estimate, today: date):
+        self.table, self.region, self.a, self.estimate, self.today = table, region, assumptions, estimate, today
 
     def add(self, resources: Iterable[str], dimension: d.Dimension, quantity: float, *, item: str | None = None,
             usd: Callable[[Callable[[str], Price]], float] | None = None, assumption: str | None = None) -> None:
@@ -367,9 +371,17 @@ def _endpoint(p: _Pricer, endpoint: Resource, _plan: list[Resource]) -> None:
 
 def _cluster(p: _Pricer, cluster: Resource, _plan: list[Resource]) -> None:
     p.add([cluster.name], d.eks_cluster(False), p.hours())
-    # A version past standard support costs a surcharge per hour on top (EKS's default upgrade policy, EXTENDED).
-    p.add([cluster.name], d.eks_cluster(True), p.hours() if p.a.eksExtendedSupport else 0,
-          assumption="eksExtendedSupport")
+    # A version past standard support costs a surcharge per hour on top: EKS's default upgrade policy (EXTENDED)
+    # keeps the cluster running on it.
+    version = str(cluster.inputs.get("version") or "")
+    ends = EKS_STANDARD_SUPPORT_ENDS.get(version)
+    extended = p.a.eksExtendedSupport
+    if extended is None:
+        extended = eks_standard_support_ended(version, p.today.isoformat()) is not None
+    p.read("eksExtendedSupport", extended)
+    p.add([cluster.name], d.eks_cluster(True), p.hours() if extended else 0,
+          item=f"EKS extended support surcharge: Kubernetes {version}'s standard support ended {ends}" if ends
+          else f"EKS extended support surcharge (Kubernetes {version})")
 
 
 def _node_groups(p: _Pricer, found: list[Resource], plan: list[Resource]) -> None:
@@ -436,14 +448,16 @@ RULES: Mapping[str, Rule] = {
 
 
 def estimate(resources: list[Resource], *, stack: str, flavour: str, region: str, table: PriceTable,
-             assumptions: Assumptions = Assumptions()) -> Estimate:
+             assumptions: Assumptions = Assumptions(), today: Optional[date] = None) -> Estimate:
+    """The plan's monthly estimate; `today` (default: the day it runs) says which calendar facts hold, such as a
+    Kubernetes version's end of standard support."""
     # The project's components hold nothing billed themselves: their children are the resources priced here.
     unpriced = sorted({r.type for r in resources if not r.type.startswith("airflowaws:")} - set(NOT_BILLED) - set(RULES))
     if unpriced:
         raise EstimateError("the estimate has no rule for " + ", ".join(unpriced) +
                             ": price it in cost/estimate.py (RULES), or name it in NOT_BILLED with why it is free")
     result = Estimate(stack=stack, flavour=flavour, region=region, assumptions=assumptions)
-    pricer = _Pricer(table, region, assumptions, result)
+    pricer = _Pricer(table, region, assumptions, result, today or date.today())
     for typ, rule in RULES.items():
         found = _of(resources, typ)
         if found:

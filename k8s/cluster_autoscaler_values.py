@@ -10,7 +10,7 @@ from k8s import identities
 CHART = "cluster-autoscaler"
 CHART_REPOSITORY = "https://kubernetes.github.io/autoscaler"
 CHART_VERSION = "9.52.1"
-IMAGE_TAGS = {"1.32": "v1.32.3", "1.33": "v1.33.1", "1.34": "v1.34.0"}
+IMAGE_TAGS = {"1.32": "v1.32.3", "1.33": "v1.33.1", "1.34": "v1.34.0", "1.35": "v1.35.0"}
 
 
 def autoscaler_values(*, cluster_name: str, region: str, role_arn: str, kubernetes_version: str) -> dict:

@@ -18,8 +18,10 @@ EksLogType = Literal[limits.EKS_LOG_TYPES]  # type: ignore[valid-type]
 class ClusterSettings(Section):
     """The EKS cluster, its managed node group, and the namespace Airflow runs in."""
 
-    kubernetes_version: EksVersion = "1.34"
-    """`1.32`, `1.33`, `1.34` (EKS standard support; the Cluster Autoscaler is pinned per version)"""
+    kubernetes_version: EksVersion = "1.35"
+    """`1.32`, `1.33`, `1.34`, `1.35` (the Cluster Autoscaler is pinned per version). EKS upgrades one minor at a
+    time. 1.32 to 1.34 are past EKS standard support (1.34 since 2026-12-02): EKS bills extended support, $0.50 more
+    per cluster hour, and `pulumi up` warns; 1.35's standard support runs to 2027-03-27"""
     # `pulumi up` talks to the API server to deploy Airflow: a private-only endpoint needs a runner inside the VPC.
     endpoint_public_access: bool = True
     """`true`: the API server is reachable from `publicAccessCidrs` (still IAM-authenticated), which `pulumi up` needs

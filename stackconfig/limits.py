@@ -76,9 +76,20 @@ def tags_max(resource_type: str) -> int:
 USER_TAGS_MAX = min(TAGS_MAX, *TAGS_MAX_BY_TYPE.values()) - len(PROJECT_TAG_KEYS)
 
 # ----------------------------------------------------------------------------------------------- self-managed
-# EKS versions in standard support that this project's Cluster Autoscaler pins (k8s/cluster_autoscaler_values.py)
-# cover. Extended-support versions cost more per cluster hour and are left out on purpose.
-EKS_VERSIONS = ("1.32", "1.33", "1.34")
+# EKS versions that this project's Cluster Autoscaler pins (k8s/cluster_autoscaler_values.py) cover. The default is
+# the newest; the older ones stay offered for the stacks that run them, since EKS upgrades one minor at a time.
+EKS_VERSIONS = ("1.32", "1.33", "1.34", "1.35")
+# The day each offered version leaves EKS standard support for extended support, at $0.50 more per cluster hour (the
+# EKS Kubernetes release calendar, docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html, as
+# endoflife.date/amazon-eks lists it: 14 months after each version's EKS release). `pulumi up` warns past it, and
+# make cost adds the surcharge.
+EKS_STANDARD_SUPPORT_ENDS = {"1.32": "2026-03-23", "1.33": "2026-07-29", "1.34": "2026-12-02", "1.35": "2027-03-27"}
+
+
+def eks_standard_support_ended(version: str, today: str) -> Optional[str]:
+    """The day `version` left EKS standard support, if it has by `today` (YYYY-MM-DD); None while it has not."""
+    ends = EKS_STANDARD_SUPPORT_ENDS.get(version)
+    return ends if ends is not None and today >= ends else None
 EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 EC2_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$")
 # Graviton (arm64) families: m6g, c7gn, t4g, r8gd, a1, ... The image is built for linux/amd64 only.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Optional
 
 import pulumi
@@ -16,6 +17,7 @@ from components.naming import NODE_POLICIES, aws_managed_policy_arn, eks_cluster
 from components.self_managed.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.self_managed.workload_identity_policy import node_trust_policy
 from stackconfig.cluster import ClusterSettings
+from stackconfig.limits import eks_standard_support_ended
 
 # The Airflow image is linux/amd64; AL2023 is the node OS EKS supports for every offered version.
 NODE_AMI_TYPE = "AL2023_x86_64_STANDARD"
@@ -71,6 +73,14 @@ class KubernetesCluster(pulumi.ComponentResource):
             pulumi.log.warn(
                 "cluster.publicAccessCidrs opens the Kubernetes API of this protected stack to the whole internet "
                 "(IAM still authenticates every call): narrow it to your runners' and admins' egress ranges",
+                resource=self,
+            )
+        ended = eks_standard_support_ended(args.settings.kubernetes_version, date.today().isoformat())
+        if ended:
+            pulumi.log.warn(
+                f"cluster.kubernetesVersion {args.settings.kubernetes_version} left EKS standard support on {ended}: "
+                f"EKS bills extended support, $0.50 more per cluster hour, while the cluster runs it. Upgrade one "
+                f"minor at a time (pulumi config set --path cluster.kubernetesVersion <next>)",
                 resource=self,
             )
         cluster = self._cluster(name, args)

@@ -267,7 +267,7 @@ def test_mwaa_averages_above_the_minimum_stop_at_the_maximum(stack_plans):
 
 def test_every_assumption_a_rule_reads_is_printed_even_at_zero(stack_plans):
     result = _estimate(stack_plans, "prod")
-    assert result.assumptions_read["eksExtendedSupport"] is False and result.assumptions_read["rdsBackupExtraGb"] == 0
+    assert result.assumptions_read["rdsBackupExtraGb"] == 0 and "eksExtendedSupport" in result.assumptions_read
     managed = _estimate(stack_plans, "prod+managed")
     assert {"mwaaExtraWorkers", "mwaaExtraWebservers", "mwaaMetadataGb"} <= set(managed.assumptions_read)
     assert "spotDiscount" not in result.assumptions_read  # prod's nodes are On-Demand
@@ -318,3 +318,27 @@ def test_log_storage_follows_the_groups_retention_and_counts_for_ever_as_a_year(
             if r.type == "aws:cloudwatch/logGroup:LogGroup" else r for r in plan.resources]
     forever = estimate(kept, stack="prod", flavour="self-managed", region="eu-west-1", table=TABLE)
     assert forever.assumptions_read["logStorageMonths"] == 12
+
+
+def test_a_kubernetes_version_past_standard_support_pays_the_extended_surcharge(stack_plans):
+    from datetime import date
+
+    from stackconfig.limits import EKS_STANDARD_SUPPORT_ENDS
+
+    plan = stack_plans["prod"]
+    version = _config("prod")["cluster"]["kubernetesVersion"]
+    ends = date.fromisoformat(EKS_STANDARD_SUPPORT_ENDS[version])
+
+    def on(day, **assumptions):
+        return estimate(plan.resources, stack="prod", flavour="self-managed", region="eu-west-1", table=TABLE,
+                        assumptions=Assumptions(**assumptions), today=day)
+
+    before = on(date.fromordinal(ends.toordinal() - 1))
+    assert not _lines(before, "eks:cluster:extended") and before.assumptions_read["eksExtendedSupport"] is False
+    after = on(ends)
+    surcharge = _one(after, "eks:cluster:extended")
+    assert surcharge.quantity == 730 and after.assumptions_read["eksExtendedSupport"] is True
+    assert f"Kubernetes {version}'s standard support ended {ends.isoformat()}" in surcharge.item
+    assert after.total_usd - before.total_usd == pytest.approx(730 * TABLE.price("eu-west-1", "eks:cluster:extended").usd)
+    # Stated, it wins over the calendar: an upgrade planned before the estimate's month.
+    assert not _lines(on(ends, eksExtendedSupport=False), "eks:cluster:extended")

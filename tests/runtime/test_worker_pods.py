@@ -68,7 +68,7 @@ def test_generated_worker_pods_are_valid_and_carry_the_schedulers_secrets(render
     assert {p["metadata"]["annotations"]["task_id"] for p in pods} == {"read_greeting", "announce"}
     scheduler_secrets = [e for e in rendered["scheduler"]["env"] if "valueFrom" in e]
     for pod in pods:
-        kubernetes_validate.validate(pod, "1.34.0", strict=True)
+        kubernetes_validate.validate(pod, "1.35.0", strict=True)
         base = pod["spec"]["containers"][0]
         assert base["name"] == "base" and base["args"][:3] == ["airflow", "tasks", "run"]
         assert base["image"] == SPEC.image

@@ -437,3 +437,25 @@ def test_coredns_is_created_after_the_nodes_at_the_clusters_version(self_managed
     assert plan.one("eks:index:ManagedNodeGroup").urn in coredns.dependencies
     assert coredns.inputs["addonVersion"].endswith("-eksbuild.1")
     assert (coredns.inputs["resolveConflictsOnCreate"], coredns.inputs["preserve"]) == ("OVERWRITE", True)
+
+
+def test_a_kubernetes_version_past_eks_standard_support_warns_of_its_price(stack_plans):
+    """1.34 left EKS standard support on 2026-12-02 (stackconfig/limits.py): a stack that keeps it is told what EKS
+    bills and how to move on. The shipped files run the default, which must still be in standard support: when
+    this fails on the second check, the default has aged and a newer version is due."""
+    from datetime import date
+
+    from stackconfig.limits import EKS_STANDARD_SUPPORT_ENDS
+
+    import yaml
+
+    stack_file = Path(__file__).resolve().parents[2] / "Pulumi.prod.yaml"
+    cluster = yaml.safe_load(stack_file.read_text())["config"]["airflow-on-aws:cluster"]
+    old = run_stack("prod", config={"cluster": {**cluster, "kubernetesVersion": "1.34"}})
+    assert old.error is None
+    assert any("cluster.kubernetesVersion 1.34 left EKS standard support on 2026-12-02: EKS bills extended support, "
+               "$0.50 more per cluster hour" in w for w in old.warnings), old.warnings
+    shipped = stack_plans["prod"].one("eks:index:Cluster").inputs["version"]
+    assert date.today().isoformat() < EKS_STANDARD_SUPPORT_ENDS[shipped], (
+        f"Kubernetes {shipped}, the shipped default, left EKS standard support on {EKS_STANDARD_SUPPORT_ENDS[shipped]}")
+    assert not [w for w in stack_plans["prod"].warnings if "left EKS standard support" in w]

@@ -64,7 +64,7 @@ PRIVATE_API = '{"endpointPublicAccess": false}'
 def test_self_managed_defaults_deploy_and_multi_az_follows_protect_data():
     s = settings(flavour="self-managed", cluster=PRIVATE_API)
     assert not s.managed
-    assert s.cluster.kubernetes_version == "1.34" and s.cluster.min_nodes <= s.cluster.desired_nodes <= s.cluster.max_nodes
+    assert s.cluster.kubernetes_version == "1.35" and s.cluster.min_nodes <= s.cluster.desired_nodes <= s.cluster.max_nodes
     assert s.database.multi_az is True  # protectData is true by default
     assert settings(flavour="self-managed", protectData=False).database.multi_az is False
     assert settings(flavour="self-managed", cluster=PRIVATE_API, database='{"multiAz": false}').database.multi_az is False

@@ -48,7 +48,7 @@ def test_strict_validation_catches_an_unknown_field():
     pod = worker_pod_template(SPEC)
     pod["spec"]["containers"][0]["imagePullPolice"] = "Always"
     with pytest.raises(kubernetes_validate.ValidationError):
-        kubernetes_validate.validate(pod, "1.34.0", strict=True)
+        kubernetes_validate.validate(pod, "1.35.0", strict=True)
 
 
 def test_worker_pods_get_exactly_the_schedulers_settings_and_secrets():

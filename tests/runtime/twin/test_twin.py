@@ -102,7 +102,7 @@ def test_the_sample_dag_succeeds_with_each_task_run_as_its_worker_pod(twin, dag_
     assert {p["metadata"]["annotations"]["task_id"] for p in pods} == {"read_greeting", "announce"}
     scheduler_secret_env = [e for e in environment.airflow_secret_env(twin.spec)]
     for pod in pods:
-        kubernetes_validate.validate(pod, "1.34.0", strict=True)
+        kubernetes_validate.validate(pod, "1.35.0", strict=True)
         base = pod["spec"]["containers"][0]
         assert base["name"] == "base" and base["args"][:3] == ["airflow", "tasks", "run"]
         assert [e for e in base["env"] if "valueFrom" in e] == scheduler_secret_env
