@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from datetime import date
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Callable, Iterable, Mapping, Optional, Protocol
 
 from cost import dimensions as d
@@ -40,7 +40,7 @@ class Assumptions:
     logGbPerMonth: float = 10  # CloudWatch Logs ingested: Airflow's, the control plane's, the database's
     flowLogGbPerMonth: float = 5  # VPC flow log records, where the stack writes them
     # Months of ingested logs stored at once, uncompressed (an upper bound: AWS bills the compressed size); unset, the
-    # log groups' mean retention (a group kept for ever counts as 12 months).
+    # log groups' mean retention (a retention over a year, or for ever, counts as 12 months).
     logStorageMonths: Optional[float] = None
     s3GbStored: float = 20  # DAGs, plugins, requirements, task logs and access logs, all buckets together
     ecrGbStored: float = 10  # the kept images' layers
