@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional, Protocol
 from cost import dimensions as d
 from cost.table import MissingPrice, Price, PriceTable
 from k8s.metrics import AGENT as METRICS_AGENT
-from stackconfig.limits import EKS_STANDARD_SUPPORT_ENDS, eks_standard_support_ended
+from stackconfig.limits import eks_standard_support_ended
 
 
 class EstimateError(ValueError):
@@ -93,14 +93,24 @@ class Line:
     quantity: float
     per: str
     unit_usd: Optional[float]  # None: the table has no price for the key in the region
-    source: str
-    kind: str
+    price: Optional[Price]  # the table's entry the unit price comes from (Spot's: its first type's)
     assumption: Optional[str] = None  # the assumption the quantity rests on, if any
-    date: str = ""  # the day the price's source gives
 
     @property
     def monthly_usd(self) -> float:
         return 0.0 if self.unit_usd is None else self.quantity * self.unit_usd
+
+    @property
+    def source(self) -> str:
+        return self.price.source if self.price else ""
+
+    @property
+    def kind(self) -> str:
+        return self.price.kind if self.price else ""
+
+    @property
+    def date(self) -> str:
+        return self.price.date if self.price else ""
 
 
 @dataclass
@@ -110,7 +120,6 @@ class Estimate:
     region: str
     assumptions: Assumptions
     lines: list[Line] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # the keys the table lacks for the region
     # Every assumption a rule read, with the value it used (a derived default included), zero or not.
     assumptions_read: dict[str, Any] = field(default_factory=dict)
@@ -200,17 +209,17 @@ class _Pricer:
             self.read(assumption, getattr(self.a, assumption))
         if quantity <= 0:
             return
+        price: Optional[Price]
         try:
             price = self.table.price(self.region, dimension.key)
             unit = price.usd if usd is None else usd(lambda key: self.table.price(self.region, key))
         except MissingPrice as missing:
             if missing.key not in self.estimate.missing:
                 self.estimate.missing.append(missing.key)
-            price, unit = Price(usd=0.0, source="", date="", kind="missing"), None
+            price, unit = None, None
         self.estimate.lines.append(Line(
             resources=tuple(resources), item=item or dimension.what, key=dimension.key, quantity=quantity,
-            per=dimension.per, unit_usd=unit, source=price.source, kind=price.kind, assumption=assumption,
-            date=price.date))
+            per=dimension.per, unit_usd=unit, price=price, assumption=assumption))
 
     def read(self, assumption: str, value: Any) -> Any:
         self.estimate.assumptions_read[assumption] = value
@@ -224,7 +233,7 @@ def _of(plan: Iterable[Resource], typ: str) -> list[Resource]:
     return [r for r in plan if r.type == typ]
 
 
-def _mwaa(p: _Pricer, env: Resource) -> None:
+def _mwaa(p: _Pricer, env: Resource, _plan: list[Resource]) -> None:
     inputs = env.inputs
     klass = inputs.get("environmentClass") or "mw1.small"
     included = MWAA_MICRO_INCLUDED if klass == "mw1.micro" else MWAA_INCLUDED
@@ -233,26 +242,25 @@ def _mwaa(p: _Pricer, env: Resource) -> None:
     schedulers = int(inputs.get("schedulers") or included["schedulers"])
     p.add(names, d.mwaa_scheduler(klass), p.hours(schedulers - included["schedulers"]),
           item=f"MWAA additional schedulers ({klass}): {schedulers} configured, {included['schedulers']} included")
-    workers = int(inputs.get("minWorkers") or 1)
-    p.add(names, d.mwaa_worker(klass), p.hours(workers - included["workers"]),
-          item=f"MWAA additional workers ({klass}): minWorkers {workers}, {included['workers']} included")
-    # The stated averages above the minimum, never beyond what maxWorkers and maxWebservers let MWAA add (unset:
-    # this project's default of 10 workers, MWAA's 2 web servers or 1 on mw1.micro). The value used is printed.
-    most = int(inputs.get("maxWorkers") or 10)
-    extra = p.read("mwaaExtraWorkers", max(0.0, min(p.a.mwaaExtraWorkers, most - workers)))
-    p.add(names, d.mwaa_worker(klass), p.hours(extra),
-          item=f"MWAA workers above minWorkers ({klass}), on average (at most maxWorkers)")
-    webservers = int(inputs.get("minWebservers") or included["webservers"])
-    p.add(names, d.mwaa_webserver(klass), p.hours(webservers - included["webservers"]),
-          item=f"MWAA additional web servers ({klass}): minWebservers {webservers}, {included['webservers']} included")
-    most = int(inputs.get("maxWebservers") or included["webservers"])
-    extra = p.read("mwaaExtraWebservers", max(0.0, min(p.a.mwaaExtraWebservers, most - webservers)))
-    p.add(names, d.mwaa_webserver(klass), p.hours(extra),
-          item=f"MWAA web servers above minWebservers ({klass}), on average (at most maxWebservers)")
+    # Unset maxima: this project's default of 10 workers, MWAA's 2 web servers (1 on mw1.micro).
+    _mwaa_scaled(p, names, d.mwaa_worker(klass), "Workers", included["workers"],
+                 int(inputs.get("minWorkers") or 1), int(inputs.get("maxWorkers") or 10), p.a.mwaaExtraWorkers)
+    minimum = int(inputs.get("minWebservers") or included["webservers"])
+    _mwaa_scaled(p, names, d.mwaa_webserver(klass), "Webservers", included["webservers"],
+                 minimum, int(inputs.get("maxWebservers") or included["webservers"]), p.a.mwaaExtraWebservers)
     p.add(names, d.dimension("mwaa:metadata-storage"), p.a.mwaaMetadataGb, assumption="mwaaMetadataGb")
 
 
-def _node_group(p: _Pricer, group: Resource, launch_templates: list[Resource]) -> None:
+def _mwaa_scaled(p: _Pricer, names: list[str], dim: d.Dimension, key: str, included: int, minimum: int,
+                 maximum: int, average_extra: float) -> None:
+    """MWAA's workers or web servers: those the minimum adds to what the environment includes, then the stated
+    average above the minimum, never beyond what the maximum lets MWAA add (the value used is printed)."""
+    p.add(names, dim, p.hours(minimum - included), item=f"{dim.what}: min{key} {minimum}, {included} included")
+    extra = p.read(f"mwaaExtra{key}", max(0.0, min(average_extra, maximum - minimum)))
+    p.add(names, dim, p.hours(extra), item=f"{dim.what} above min{key}, on average (at most max{key})")
+
+
+def _node_group(p: _Pricer, group: Resource, plan: list[Resource]) -> None:
     inputs = group.inputs
     types = list(inputs.get("instanceTypes") or ["t3.medium"])
     nodes = int((inputs.get("scalingConfig") or {}).get("desiredSize") or 0)
@@ -266,7 +274,7 @@ def _node_group(p: _Pricer, group: Resource, launch_templates: list[Resource]) -
     else:
         # On-Demand managed node groups launch the first type they can ("prioritized"): price that one.
         p.add(names, d.ec2_instance(types[0]), p.hours(nodes), item=f"EC2 {types[0]} nodes (On-Demand) x {nodes}")
-    disk = _node_disk_gb(group, launch_templates)
+    disk = _node_disk_gb(group, _of(plan, "aws:ec2/launchTemplate:LaunchTemplate"))
     p.add(names, d.dimension("ebs:gp3"), disk * nodes, item=f"EBS gp3 node volumes: {nodes} x {disk} GB")
 
 
@@ -289,7 +297,7 @@ def _node_disk_gb(group: Resource, launch_templates: list[Resource]) -> int:
     return EKS_DEFAULT_DISK_GB
 
 
-def _database(p: _Pricer, db: Resource) -> None:
+def _database(p: _Pricer, db: Resource, _plan: list[Resource]) -> None:
     inputs = db.inputs
     multi_az = bool(inputs.get("multiAz"))
     storage_type = inputs.get("storageType") or "gp3"
@@ -303,6 +311,7 @@ def _database(p: _Pricer, db: Resource) -> None:
 
 
 def _load_balancers(p: _Pricer, services: list[Resource], plan: list[Resource]) -> None:
+    """Services of type LoadBalancer: the NLB the AWS cloud provider makes for each."""
     for service in services:
         if (service.inputs.get("spec") or {}).get("type") != "LoadBalancer":
             continue
@@ -374,19 +383,12 @@ def _cluster(p: _Pricer, cluster: Resource, _plan: list[Resource]) -> None:
     # A version past standard support costs a surcharge per hour on top: EKS's default upgrade policy (EXTENDED)
     # keeps the cluster running on it.
     version = str(cluster.inputs.get("version") or "")
-    ends = EKS_STANDARD_SUPPORT_ENDS.get(version)
-    extended = p.a.eksExtendedSupport
-    if extended is None:
-        extended = eks_standard_support_ended(version, p.today.isoformat()) is not None
-    p.read("eksExtendedSupport", extended)
+    ended = eks_standard_support_ended(version, p.today.isoformat())
+    extended = p.read("eksExtendedSupport", ended is not None if p.a.eksExtendedSupport is None
+                      else p.a.eksExtendedSupport)
     p.add([cluster.name], d.eks_cluster(True), p.hours() if extended else 0,
-          item=f"EKS extended support surcharge: Kubernetes {version}'s standard support ended {ends}" if ends
-          else f"EKS extended support surcharge (Kubernetes {version})")
-
-
-def _node_groups(p: _Pricer, found: list[Resource], plan: list[Resource]) -> None:
-    for group in found:
-        _node_group(p, group, _of(plan, "aws:ec2/launchTemplate:LaunchTemplate"))
+          item=f"EKS extended support surcharge: Kubernetes {version}'s standard support ended {ended}" if ended
+          else f"EKS extended support surcharge (Kubernetes {version}, as assumed)")
 
 
 def _log_groups(p: _Pricer, found: list[Resource], plan: list[Resource]) -> None:
@@ -415,10 +417,6 @@ def _repositories(p: _Pricer, found: list[Resource], _plan: list[Resource]) -> N
     p.add(_names(found), d.dimension("ecr:storage"), p.a.ecrGbStored, assumption="ecrGbStored")
 
 
-def _services(p: _Pricer, found: list[Resource], plan: list[Resource]) -> None:
-    _load_balancers(p, found, plan)
-
-
 def _deployments(p: _Pricer, found: list[Resource], _plan: list[Resource]) -> None:
     # Deployments run on the priced nodes. The metrics agent's also publishes Airflow's StatsD metrics as CloudWatch
     # custom metrics (k8s/metrics.py); MWAA's own metrics are AWS's, not the stack's.
@@ -428,14 +426,14 @@ def _deployments(p: _Pricer, found: list[Resource], _plan: list[Resource]) -> No
 
 
 RULES: Mapping[str, Rule] = {
-    "aws:mwaa/environment:Environment": _each(lambda p, env, _plan: _mwaa(p, env)),
+    "aws:mwaa/environment:Environment": _each(_mwaa),
     "eks:index:Cluster": _each(_cluster),
-    "eks:index:ManagedNodeGroup": _node_groups,
-    "aws:rds/instance:Instance": _each(lambda p, db, _plan: _database(p, db)),
+    "eks:index:ManagedNodeGroup": _each(_node_group),
+    "aws:rds/instance:Instance": _each(_database),
     "aws:ec2/natGateway:NatGateway": _nat_gateways,
     "aws:ec2/eip:Eip": _elastic_ips,
     "aws:ec2/vpcEndpoint:VpcEndpoint": _each(_endpoint),
-    "kubernetes:core/v1:Service": _services,
+    "kubernetes:core/v1:Service": _load_balancers,
     "kubernetes:apps/v1:Deployment": _deployments,
     "aws:cloudwatch/logGroup:LogGroup": _log_groups,
     "aws:cloudwatch/metricAlarm:MetricAlarm": _alarms,
@@ -462,5 +460,4 @@ def estimate(resources: list[Resource], *, stack: str, flavour: str, region: str
         found = _of(resources, typ)
         if found:
             rule(pricer, found, resources)
-    result.notes.extend(NOT_COUNTED)
     return result

@@ -54,7 +54,6 @@ class Offer:
     """One region's offer file of one service, as downloaded."""
 
     code: str
-    region: str
     url: str
     path: Path
     version: str
@@ -128,7 +127,7 @@ def download(base_url: str, code: str, region: str, cache: Path) -> Offer:
                     break
     except ijson.JSONError as err:
         raise RefreshError(f"{url} is not a whole offer file ({err}): read it again") from err
-    return Offer(code=code, region=region, url=url, path=path, version=version, publication_date=published)
+    return Offer(code=code, url=url, path=path, version=version, publication_date=published)
 
 
 def _product_matches(dim: Dimension, product: dict, region: str) -> bool:

@@ -5,6 +5,7 @@ machine that reaches the Price List has run it, an entry says which other public
 from __future__ import annotations
 
 import json
+from collections import Counter
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -116,10 +117,7 @@ class PriceTable:
 
 def kinds_used(kinds: Iterable[str]) -> Mapping[str, int]:
     """How many prices of each kind, strongest first."""
-    counts: dict[str, int] = {}
-    for kind in kinds:
-        counts[kind] = counts.get(kind, 0) + 1
-    return dict(sorted(counts.items(), key=lambda item: list(KINDS).index(item[0])))
+    return dict(sorted(Counter(kinds).items(), key=lambda item: list(KINDS).index(item[0])))
 
 
 def coverage(table: PriceTable) -> str:

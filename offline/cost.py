@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cost.estimate import Assumptions, Estimate, EstimateError, estimate
+from cost.estimate import NOT_COUNTED, Assumptions, Estimate, EstimateError, estimate
 from cost.dimensions import dimension
 from cost.table import KINDS, TABLE, PriceError, PriceTable, kinds_used
 from offline.engine import PROJECT_DIR, Plan, run_stack
@@ -93,7 +93,7 @@ def as_document(result: Estimate) -> dict[str, Any]:
         # The assumptions the estimate used, with the values (a derived default included); then all of them.
         "assumptionsUsed": result.assumptions_read,
         "assumptions": dataclasses.asdict(result.assumptions),
-        "notCounted": result.notes,
+        "notCounted": list(NOT_COUNTED),
     }
 
 
@@ -123,7 +123,7 @@ def as_text(result: Estimate, table: PriceTable | None = None) -> str:
     out += [f"  {name} = {str(value).lower() if isinstance(value, bool) else f'{value:g}'}"
             + (f" (asked {asked[name]:g}; the plan allows no more)" if asked.get(name) not in (None, value) else "")
             for name, value in sorted(result.assumptions_read.items())]
-    out += ["", "Not counted:"] + [f"  - {note}" for note in result.notes]
+    out += ["", "Not counted:"] + [f"  - {note}" for note in NOT_COUNTED]
     counts = kinds_used({line.key: line.kind for line in result.lines if line.unit_usd is not None}.values())
     out += ["", "Prices: " + "; ".join(f"{n} {KINDS[kind]}" for kind, n in counts.items()),
             "  each line's source: --format json (lines[].source); the table and its sources: cost/prices.json"]

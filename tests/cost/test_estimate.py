@@ -342,3 +342,6 @@ def test_a_kubernetes_version_past_standard_support_pays_the_extended_surcharge(
     assert after.total_usd - before.total_usd == pytest.approx(730 * TABLE.price("eu-west-1", "eks:cluster:extended").usd)
     # Stated, it wins over the calendar: an upgrade planned before the estimate's month.
     assert not _lines(on(ends, eksExtendedSupport=False), "eks:cluster:extended")
+    # Stated before the version's end, the line says it is assumed, not that standard support ended.
+    assumed = _one(on(date.fromordinal(ends.toordinal() - 1), eksExtendedSupport=True), "eks:cluster:extended")
+    assert "standard support ended" not in assumed.item and "as assumed" in assumed.item
